@@ -1,0 +1,232 @@
+// Private to cmd/: what the four tools share at their edge — where output
+// goes, how an error becomes one line and an exit code, and signals.
+
+import { describeError, isPermissionError } from "../lib/errors.ts";
+import { escapeText } from "../lib/escape.ts";
+import { jsonLine } from "../lib/json_line.ts";
+import {
+  type OptionSpec,
+  parseArgs,
+  type ParsedArgs,
+} from "../lib/parse_args.ts";
+import { VERSION } from "../lib/constants.ts";
+
+/** Something that takes bytes synchronously, like `Deno.stdout`. */
+export interface Sink {
+  writeSync(p: Uint8Array): number;
+}
+
+/** How a tool's `main()` is wired to the world; tests replace each part. */
+export interface MainOptions {
+  /** Where normal output goes. @default {Deno.stdout} */
+  stdout?: Sink;
+  /** Where errors and status go. @default {Deno.stderr} */
+  stderr?: Sink;
+  /** Where `talker -` reads its message. @default {Deno.stdin.readable} */
+  stdin?: ReadableStream<Uint8Array>;
+  /** Stops a long-running tool; without it, SIGINT and SIGTERM do. */
+  signal?: AbortSignal;
+}
+
+/** The options every tool takes. */
+export const COMMON_OPTIONS = {
+  port: { type: "string", short: "p" },
+  ipv4: { type: "boolean", short: "4" },
+  ipv6: { type: "boolean", short: "6" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "V" },
+  verbose: { type: "boolean", short: "v" },
+  json: { type: "boolean" },
+} as const satisfies Record<string, OptionSpec>;
+
+/** A mistake in the command line: one line, exit code 1. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** Parse a command line; every parse failure becomes a {@linkcode UsageError}. */
+export function parseCommandLine<T extends Record<string, OptionSpec>>(
+  args: readonly string[],
+  spec: T,
+): ParsedArgs<T> {
+  try {
+    return parseArgs(args, spec);
+  } catch (error) {
+    throw new UsageError(describeError(error));
+  }
+}
+
+/** Run `parse`, turning its TypeError, RangeError or SyntaxError into a UsageError. */
+export function option<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (
+      error instanceof TypeError || error instanceof RangeError ||
+      error instanceof SyntaxError
+    ) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+/** `-4`/`-6` as a family; both together is a usage error. */
+export function familyOf(
+  values: { ipv4?: boolean; ipv6?: boolean },
+): 0 | 4 | 6 {
+  if (values.ipv4 && values.ipv6) {
+    throw new UsageError('Options "-4" and "-6" cannot be used together');
+  }
+  return values.ipv4 ? 4 : values.ipv6 ? 6 : 0;
+}
+
+const encoder = new TextEncoder();
+
+/** A tool's output: status lines, JSON events, raw bytes and error lines. */
+export class Output {
+  readonly #tool: string;
+  readonly #stdout: Sink;
+  readonly #stderr: Sink;
+  #pending = "";
+  #scheduled = false;
+  #broken = false;
+  /** Whether `--json` asked for JSON events instead of status lines. */
+  readonly json: boolean;
+
+  constructor(tool: string, options: MainOptions, json = false) {
+    this.#tool = tool;
+    this.#stdout = options.stdout ?? Deno.stdout;
+    this.#stderr = options.stderr ?? Deno.stderr;
+    this.json = json;
+  }
+
+  /** A status line on stdout (skipped under `--json`); `text` must be safe. */
+  line(text: string): void {
+    if (!this.json) this.#queue(text + "\n");
+  }
+
+  /** A line on stdout whatever the mode (help, version). */
+  always(text: string): void {
+    this.#queue(text + "\n");
+  }
+
+  /** A JSON event on stdout (only under `--json`). */
+  event(event: string, fields: Record<string, unknown>): void {
+    if (this.json) this.#queue(jsonLine({ event, ...fields }) + "\n");
+  }
+
+  /** Bytes to stdout exactly as they are (`--raw`). */
+  raw(bytes: Uint8Array): void {
+    this.flush();
+    this.#write(this.#stdout, bytes);
+  }
+
+  /** `TOOL: text` on stderr, escaped so it cannot drive the terminal. */
+  status(text: string): void {
+    this.flush();
+    this.#write(
+      this.#stderr,
+      encoder.encode(`${this.#tool}: ${escapeText(text)}\n`),
+    );
+  }
+
+  /** A line on stderr as it is (the reference's bare `getaddrinfo: ...`). */
+  bare(text: string): void {
+    this.flush();
+    this.#write(this.#stderr, encoder.encode(escapeText(text) + "\n"));
+  }
+
+  /**
+   * Report an error: `TOOL: context: reason` on stderr (or `TOOL: reason`),
+   * and an `error` event under `--json`.
+   */
+  error(context: string | undefined, error: unknown): void {
+    const reason = typeof error === "string" ? error : describeError(error);
+    this.event("error", { context: context ?? null, message: reason });
+    this.status(context ? `${context}: ${reason}` : lowerFirst(reason));
+  }
+
+  /** Write what is queued. */
+  flush(): void {
+    if (this.#pending === "") return;
+    const text = this.#pending;
+    this.#pending = "";
+    this.#write(this.#stdout, encoder.encode(text));
+  }
+
+  #queue(text: string): void {
+    this.#pending += text;
+    if (this.#pending.length > 65_536) {
+      this.flush();
+    } else if (!this.#scheduled) {
+      this.#scheduled = true;
+      queueMicrotask(() => {
+        this.#scheduled = false;
+        this.flush();
+      });
+    }
+  }
+
+  #write(sink: Sink, bytes: Uint8Array): void {
+    if (this.#broken) return;
+    try {
+      for (let written = 0; written < bytes.length;) {
+        written += sink.writeSync(bytes.subarray(written));
+      }
+    } catch (error) {
+      // A reader that went away (`| head`) is not worth a stack trace.
+      if (error instanceof Deno.errors.BrokenPipe) this.#broken = true;
+      else throw error;
+    }
+  }
+}
+
+/** The first letter in lower case: sentence-case messages after `tool: `. */
+export function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
+/**
+ * Turn what a tool threw into its line and exit code: usage and permission
+ * errors exit 1; anything else unexpected is reported in one line, exit 1.
+ */
+export function reportFailure(out: Output, error: unknown): number {
+  if (error instanceof UsageError) {
+    out.error(undefined, error.message);
+  } else if (isPermissionError(error)) {
+    out.error("permission denied", describeError(error));
+  } else {
+    out.error(undefined, error);
+  }
+  out.flush();
+  return 1;
+}
+
+/** `TOOL VERSION (deno X)`. */
+export function versionLine(tool: string): string {
+  return `${tool} (beejnet) ${VERSION} (deno ${Deno.version.deno})`;
+}
+
+/**
+ * An AbortSignal for a long-running tool: the caller's, or one that SIGINT
+ * and SIGTERM abort. Dispose of it to remove the signal listeners.
+ */
+export function stopSignal(
+  given: AbortSignal | undefined,
+): { signal: AbortSignal; [Symbol.dispose](): void } {
+  if (given) return { signal: given, [Symbol.dispose](): void {} };
+  const controller = new AbortController();
+  const stop = (): void => controller.abort();
+  const signals: Deno.Signal[] = Deno.build.os === "windows"
+    ? ["SIGINT"]
+    : ["SIGINT", "SIGTERM"];
+  for (const name of signals) Deno.addSignalListener(name, stop);
+  return {
+    signal: controller.signal,
+    [Symbol.dispose](): void {
+      for (const name of signals) Deno.removeSignalListener(name, stop);
+    },
+  };
+}

@@ -1,0 +1,140 @@
+/**
+ * `server`: Beej's stream server. Every connection gets `Hello, world!` and
+ * is closed; connections are served concurrently in one process.
+ *
+ * ```sh
+ * deno task server [options]        # from a checkout
+ * ./server [options]                # compiled (deno task compile)
+ * ```
+ *
+ * @module
+ */
+
+import { DEFAULT_TCP_PORT } from "../lib/constants.ts";
+import { BindError, describeError, ResolveError } from "../lib/errors.ts";
+import { formatAddress, formatHostPort } from "../lib/format_address.ts";
+import { serveGreeting } from "../lib/greeting_server.ts";
+import { parseInteger, parsePort } from "../lib/parse_number.ts";
+import {
+  COMMON_OPTIONS,
+  familyOf,
+  type MainOptions,
+  option,
+  Output,
+  parseCommandLine,
+  reportFailure,
+  stopSignal,
+  UsageError,
+  versionLine,
+} from "./_cli.ts";
+
+const HELP = `usage: server [options]
+
+Listens on TCP port ${DEFAULT_TCP_PORT} (IPv6 and IPv4), sends "Hello, world!" to every
+connection and closes it. SIGINT or SIGTERM stops accepting, lets the
+connections in flight finish, and exits 0.
+
+options:
+  -p, --port N             listen on port N (0: any free port) [${DEFAULT_TCP_PORT}]
+  -b, --bind ADDR          listen on ADDR only (an address or a name)
+  -4, -6                   IPv4 only / IPv6 only
+  -m, --message TEXT       send TEXT instead of "Hello, world!"
+      --max-connections N  at most N greetings in flight; the rest wait
+  -q, --quiet              no line per connection
+  -v, --verbose            say where it listens and how it stops
+      --json               one JSON object per event on stdout
+  -h, --help               show this help
+  -V, --version            show the version`;
+
+const SPEC = {
+  ...COMMON_OPTIONS,
+  bind: { type: "string", short: "b" },
+  message: { type: "string", short: "m" },
+  "max-connections": { type: "string" },
+  quiet: { type: "boolean", short: "q" },
+} as const;
+
+/**
+ * Run `server` with command-line arguments.
+ *
+ * @param args The arguments, without the program name.
+ * @param io Where output goes and what stops the server (for tests).
+ * @returns The exit code: 0, or 1 when it cannot start.
+ */
+export async function main(
+  args: string[],
+  io: MainOptions = {},
+): Promise<number> {
+  let out = new Output("server", io);
+  try {
+    const { values, positionals } = parseCommandLine(args, SPEC);
+    out = new Output("server", io, values.json);
+    if (values.help) return out.always(HELP), 0;
+    if (values.version) return out.always(versionLine("server")), 0;
+    if (positionals.length > 0) {
+      throw new UsageError(`Unexpected argument "${positionals[0]}"`);
+    }
+    const port = option(() => parsePort(values.port ?? `${DEFAULT_TCP_PORT}`));
+    const family = familyOf(values);
+    const maxConnections = values["max-connections"] === undefined
+      ? undefined
+      : option(() =>
+        parseInteger(values["max-connections"]!, {
+          name: "max-connections",
+          min: 1,
+        })
+      );
+    if (values.bind === "") throw new UsageError("Invalid bind address: empty");
+    const quiet = values.quiet ?? false;
+    using stop = stopSignal(io.signal);
+    const server = await serveGreeting({
+      port,
+      hostname: values.bind,
+      family,
+      message: values.message,
+      maxConnections,
+      signal: stop.signal,
+      onConnection: (peer) => {
+        if (quiet) return;
+        out.line(`server: got connection from ${formatAddress(peer.hostname)}`);
+        out.event("connection", {
+          address: formatAddress(peer.hostname),
+          port: peer.port,
+        });
+      },
+      onRefused: (peer) => {
+        if (values.verbose) {
+          out.status(`refused connection from ${formatAddress(peer.hostname)}`);
+        }
+      },
+      onSendError: (_, error) => out.bare(`send: ${describeError(error)}`),
+      onAcceptError: (error) =>
+        out.bare(`accept: ${describeError(error)} (retrying)`),
+    });
+    const where = formatHostPort(server.addr.hostname, server.addr.port);
+    out.line("server: waiting for connections...");
+    out.event("listening", {
+      address: server.addr.hostname,
+      port: server.addr.port,
+    });
+    if (values.verbose || port === 0) out.status(`listening on ${where}`);
+    await server.finished;
+    if (values.verbose) out.status("stopped");
+    out.flush();
+    return 0;
+  } catch (error) {
+    if (error instanceof BindError) {
+      for (const failure of error.failures) out.error("bind", failure.error);
+      out.status("failed to bind");
+      return 1;
+    }
+    if (error instanceof ResolveError) {
+      out.event("error", { context: "getaddrinfo", message: error.message });
+      out.bare(`getaddrinfo: ${error.message}`);
+      return 1;
+    }
+    return reportFailure(out, error);
+  }
+}
+
+if (import.meta.main) Deno.exitCode = await main(Deno.args);

@@ -1,0 +1,54 @@
+// Private to lib/: choose the addresses to bind and bind the first that works.
+
+import { type AddressFailure, BindError, isPermissionError } from "./errors.ts";
+import type { IpFamily } from "./ip.ts";
+import { resolve } from "./resolve.ts";
+
+/** Where to bind, as the tools' `-b`, `-4` and `-6` say it. */
+export interface BindAddressOptions {
+  /** An address or name to bind; both wildcards by default. */
+  hostname?: string;
+  /** Only this family; `0` for both. */
+  family?: IpFamily | 0;
+}
+
+/**
+ * The addresses to try, in order: the resolved `hostname`, or the wildcard
+ * of each family asked for, IPv6 first because `::` is dual-stack.
+ */
+export async function bindCandidates(
+  options: BindAddressOptions,
+): Promise<string[]> {
+  const family = options.family ?? 0;
+  if (options.hostname !== undefined) {
+    return (await resolve(options.hostname, { family })).map((a) => a.address);
+  }
+  if (family === 4) return ["0.0.0.0"];
+  if (family === 6) return ["::"];
+  return ["::", "0.0.0.0"];
+}
+
+/**
+ * Bind the first candidate that works. A permission error is thrown as is:
+ * trying another address would not help.
+ */
+export function bindFirst<T>(
+  candidates: readonly string[],
+  bind: (hostname: string) => T,
+): T {
+  const failures: AddressFailure[] = [];
+  for (const address of candidates) {
+    try {
+      return bind(address);
+    } catch (error) {
+      if (isPermissionError(error)) throw error;
+      failures.push({ address, error });
+    }
+  }
+  throw new BindError(failures);
+}
+
+/** Whether a peer reached a `-6` socket over IPv4 (as `::ffff:a.b.c.d`). */
+export function isMappedPeer(hostname: string): boolean {
+  return hostname.toLowerCase().startsWith("::ffff:") && hostname.includes(".");
+}

@@ -1,0 +1,201 @@
+/**
+ * Connect to the first of several addresses that answers. Addresses of one
+ * family are tried one after another in resolver order; when a name has both
+ * families, the attempts are raced as RFC 8305 ("Happy Eyeballs v2")
+ * describes: families interleaved, a new attempt started every 250 ms or as
+ * soon as the previous one fails, the first connection wins.
+ *
+ * @module
+ */
+
+import { CONNECTION_ATTEMPT_DELAY } from "./constants.ts";
+import { type AddressFailure, ConnectError, TimeoutError } from "./errors.ts";
+import type { ResolvedAddress } from "./resolve.ts";
+
+/**
+ * Order addresses for racing (RFC 8305 section 4): start with the family of
+ * the first address, then alternate families, keeping the resolver's order
+ * within each family.
+ *
+ * @param addresses Addresses in resolver order.
+ * @returns The same addresses, interleaved by family.
+ *
+ * @example Interleave two families
+ * ```ts
+ * import { interleaveFamilies } from "./happy_eyeballs.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const order = interleaveFamilies([
+ *   { address: "::1", family: 6 },
+ *   { address: "::2", family: 6 },
+ *   { address: "127.0.0.1", family: 4 },
+ * ]).map((a) => a.address);
+ * assert.deepEqual(order, ["::1", "127.0.0.1", "::2"]);
+ * ```
+ */
+export function interleaveFamilies<T extends { family: number }>(
+  addresses: readonly T[],
+): T[] {
+  const first = addresses[0];
+  if (!first) return [];
+  const same = addresses.filter((a) => a.family === first.family);
+  const other = addresses.filter((a) => a.family !== first.family);
+  const ordered: T[] = [];
+  for (let i = 0; i < Math.max(same.length, other.length); i++) {
+    if (i < same.length) ordered.push(same[i]!);
+    if (i < other.length) ordered.push(other[i]!);
+  }
+  return ordered;
+}
+
+/** Options for {@linkcode connectFirst}. */
+export interface ConnectFirstOptions {
+  /** The port to connect to. */
+  port: number;
+  /** How long one attempt may take, in ms; none by default. */
+  timeout?: number;
+  /** Delay before the next raced attempt starts, in ms. @default {250} */
+  attemptDelay?: number;
+  /** Aborts every attempt. */
+  signal?: AbortSignal;
+  /** Called as each attempt starts. */
+  onAttempt?: (address: ResolvedAddress) => void;
+  /** Called as each attempt fails, in the order they fail. */
+  onFailure?: (address: ResolvedAddress, error: unknown) => void;
+  /** Makes one connection; `Deno.connect` by default. For tests. */
+  connect?: (
+    address: ResolvedAddress,
+    port: number,
+    signal: AbortSignal,
+  ) => Promise<Deno.TcpConn>;
+}
+
+/** The connection that won, and where it goes. */
+export interface Connected {
+  /** The open connection. */
+  conn: Deno.TcpConn;
+  /** The address it is connected to. */
+  address: ResolvedAddress;
+}
+
+function defaultConnect(
+  address: ResolvedAddress,
+  port: number,
+  signal: AbortSignal,
+): Promise<Deno.TcpConn> {
+  return Deno.connect({ hostname: address.address, port, signal });
+}
+
+/**
+ * Connect to the first address that accepts. Every address is tried until
+ * one succeeds; each failure is reported through `onFailure`.
+ *
+ * @param addresses Addresses in resolver order.
+ * @param options The port, timeouts and callbacks.
+ * @returns The winning connection; the other attempts are cancelled.
+ * @throws {ConnectError} When every address failed; it lists each failure.
+ * @throws {DOMException} An `AbortError` when `signal` aborts first.
+ *
+ * @example Connect to a local listener
+ * ```ts
+ * import { connectFirst } from "./happy_eyeballs.ts";
+ * import assert from "node:assert/strict";
+ *
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const { conn, address } = await connectFirst(
+ *   [{ address: "127.0.0.1", family: 4 }],
+ *   { port: listener.addr.port },
+ * );
+ * (await listener.accept()).close();
+ * conn.close();
+ * assert.equal(address.address, "127.0.0.1");
+ * ```
+ */
+export function connectFirst(
+  addresses: readonly ResolvedAddress[],
+  options: ConnectFirstOptions,
+): Promise<Connected> {
+  const race = new Set(addresses.map((a) => a.family)).size > 1;
+  const ordered = race ? interleaveFamilies(addresses) : [...addresses];
+  const delay = options.attemptDelay ?? CONNECTION_ATTEMPT_DELAY;
+  const connect = options.connect ?? defaultConnect;
+  const failures: AddressFailure[] = [];
+  const attempts = new Set<AbortController>();
+
+  return new Promise<Connected>((resolve, reject) => {
+    let next = 0;
+    let pending = 0;
+    let done = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+
+    const finish = (): void => {
+      done = true;
+      clearTimeout(timer);
+      options.signal?.removeEventListener("abort", onAbort);
+      for (const attempt of attempts) attempt.abort();
+    };
+    const onAbort = (): void => {
+      if (done) return;
+      finish();
+      reject(options.signal!.reason);
+    };
+    const startNext = (): void => {
+      clearTimeout(timer);
+      timer = undefined;
+      if (done) return;
+      const address = ordered[next++];
+      if (!address) {
+        if (pending === 0) {
+          finish();
+          reject(new ConnectError(failures));
+        }
+        return;
+      }
+      pending++;
+      options.onAttempt?.(address);
+      attempt(address).then((conn) => {
+        pending--;
+        if (done) {
+          conn.close();
+          return;
+        }
+        finish();
+        resolve({ conn, address });
+      }, (error) => {
+        pending--;
+        if (done) return;
+        failures.push({ address: address.address, error });
+        options.onFailure?.(address, error);
+        startNext();
+      });
+      if (race && next < ordered.length) timer = setTimeout(startNext, delay);
+    };
+    const attempt = async (address: ResolvedAddress): Promise<Deno.TcpConn> => {
+      const controller = new AbortController();
+      attempts.add(controller);
+      let timeout: ReturnType<typeof setTimeout> | undefined;
+      try {
+        const connecting = connect(address, options.port, controller.signal);
+        if (options.timeout === undefined) return await connecting;
+        const expired = new Promise<never>((_, fail) => {
+          timeout = setTimeout(() => {
+            controller.abort();
+            fail(new TimeoutError("Connection timed out"));
+          }, options.timeout);
+        });
+        connecting.catch(() => {});
+        return await Promise.race([connecting, expired]);
+      } finally {
+        clearTimeout(timeout);
+        attempts.delete(controller);
+      }
+    };
+
+    if (options.signal?.aborted) {
+      reject(options.signal.reason);
+      return;
+    }
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    startNext();
+  });
+}

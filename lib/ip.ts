@@ -1,0 +1,162 @@
+/**
+ * Parse IP address literals into bytes, the way `inet_pton` does, and tell
+ * their family. Used to skip name resolution for literals, to unmap
+ * IPv4-mapped IPv6 addresses and to match peers against prefixes.
+ *
+ * @module
+ */
+
+/** The family of an IP address: `4` or `6`. */
+export type IpFamily = 4 | 6;
+
+const IPV4_PART = /^(?:0|[1-9][0-9]{0,2})$/;
+
+/**
+ * Parse a dotted-quad IPv4 address into its 4 bytes.
+ *
+ * Leading zeros and shorthand forms (`127.1`) are refused, as `inet_pton`
+ * refuses them.
+ *
+ * @param text The address, for example `"127.0.0.1"`.
+ * @returns The 4 bytes, or `undefined` when `text` is not an IPv4 address.
+ *
+ * @example Parse loopback
+ * ```ts
+ * import { parseIPv4 } from "./ip.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(parseIPv4("127.0.0.1"), new Uint8Array([127, 0, 0, 1]));
+ * assert.equal(parseIPv4("localhost"), undefined);
+ * ```
+ */
+export function parseIPv4(text: string): Uint8Array | undefined {
+  const parts = text.split(".");
+  if (parts.length !== 4) return undefined;
+  const bytes = new Uint8Array(4);
+  for (let i = 0; i < 4; i++) {
+    const part = parts[i]!;
+    if (!IPV4_PART.test(part)) return undefined;
+    const value = Number(part);
+    if (value > 255) return undefined;
+    bytes[i] = value;
+  }
+  return bytes;
+}
+
+/**
+ * Parse an IPv6 address into its 16 bytes. Accepts `::` compression, an
+ * embedded dotted quad (`::ffff:127.0.0.1`), surrounding brackets and a zone
+ * (`fe80::1%eth0`, the zone is ignored).
+ *
+ * @param text The address, for example `"::1"` or `"[::1]"`.
+ * @returns The 16 bytes, or `undefined` when `text` is not an IPv6 address.
+ *
+ * @example Parse loopback
+ * ```ts
+ * import { parseIPv6 } from "./ip.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(parseIPv6("::1")?.[15], 1);
+ * assert.equal(parseIPv6("127.0.0.1"), undefined);
+ * ```
+ */
+export function parseIPv6(text: string): Uint8Array | undefined {
+  let s = text;
+  if (s.startsWith("[") && s.endsWith("]")) s = s.slice(1, -1);
+  const zone = s.indexOf("%");
+  if (zone !== -1) {
+    if (zone === s.length - 1) return undefined;
+    s = s.slice(0, zone);
+  }
+  if (!s.includes(":")) return undefined;
+  const halves = s.split("::");
+  if (halves.length > 2) return undefined;
+  const head = halves[0] ? halves[0].split(":") : [];
+  const tail = halves.length === 2 && halves[1] ? halves[1].split(":") : [];
+  const groups: number[] = [];
+  const parseGroups = (list: string[], out: number[]): boolean => {
+    for (let i = 0; i < list.length; i++) {
+      const group = list[i]!;
+      if (i === list.length - 1 && group.includes(".")) {
+        const v4 = parseIPv4(group);
+        if (!v4) return false;
+        out.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
+        continue;
+      }
+      if (!/^[0-9a-fA-F]{1,4}$/.test(group)) return false;
+      out.push(parseInt(group, 16));
+    }
+    return true;
+  };
+  const headGroups: number[] = [];
+  const tailGroups: number[] = [];
+  // An embedded IPv4 address may only end the address.
+  if (halves.length === 2 && head.some((g) => g.includes("."))) {
+    return undefined;
+  }
+  if (!parseGroups(head, headGroups) || !parseGroups(tail, tailGroups)) {
+    return undefined;
+  }
+  const count = headGroups.length + tailGroups.length;
+  if (halves.length === 2) {
+    if (count > 7) return undefined;
+    groups.push(...headGroups, ...new Array(8 - count).fill(0), ...tailGroups);
+  } else {
+    if (count !== 8) return undefined;
+    groups.push(...headGroups);
+  }
+  const bytes = new Uint8Array(16);
+  groups.forEach((group, i) => {
+    bytes[i * 2] = group >> 8;
+    bytes[i * 2 + 1] = group & 0xff;
+  });
+  return bytes;
+}
+
+/**
+ * Tell whether `text` is an IP address literal, and of which family.
+ *
+ * @param text A host as a user typed it.
+ * @returns `4`, `6`, or `0` when `text` is not an IP literal (a name).
+ *
+ * @example Literals and names
+ * ```ts
+ * import { ipFamily } from "./ip.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(ipFamily("10.0.0.1"), 4);
+ * assert.equal(ipFamily("[::1]"), 6);
+ * assert.equal(ipFamily("example.com"), 0);
+ * ```
+ */
+export function ipFamily(text: string): IpFamily | 0 {
+  if (parseIPv4(text)) return 4;
+  if (parseIPv6(text)) return 6;
+  return 0;
+}
+
+/**
+ * Return the IPv4 address inside an IPv4-mapped IPv6 address
+ * (`::ffff:a.b.c.d`, however written), or `undefined` for anything else.
+ *
+ * @param text An address, for example `"::ffff:127.0.0.1"`.
+ * @returns The IPv4 address in dotted-quad form, or `undefined`.
+ *
+ * @example Unmap a dual-stack peer
+ * ```ts
+ * import { mappedIPv4 } from "./ip.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(mappedIPv4("::ffff:127.0.0.1"), "127.0.0.1");
+ * assert.equal(mappedIPv4("::ffff:7f00:1"), "127.0.0.1");
+ * assert.equal(mappedIPv4("::1"), undefined);
+ * ```
+ */
+export function mappedIPv4(text: string): string | undefined {
+  if (!text.includes(":")) return undefined;
+  const bytes = parseIPv6(text);
+  if (!bytes) return undefined;
+  for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return undefined;
+  if (bytes[10] !== 0xff || bytes[11] !== 0xff) return undefined;
+  return `${bytes[12]}.${bytes[13]}.${bytes[14]}.${bytes[15]}`;
+}

@@ -1,0 +1,116 @@
+/**
+ * Read a stream connection until the peer closes it, with a cap on the bytes
+ * kept and a limit on how long the peer may stay silent.
+ *
+ * @module
+ */
+
+import { DEFAULT_MAX_BYTES } from "./constants.ts";
+import { TimeoutError } from "./errors.ts";
+
+/** Options for {@linkcode readAll}. */
+export interface ReadAllOptions {
+  /** Stop after this many bytes; more is reported as `truncated`. @default {1048576} */
+  maxBytes?: number;
+  /** Fail when no data arrives for this many ms; none by default. */
+  idleTimeout?: number;
+  /** Receives each chunk as it arrives; then nothing is collected. */
+  onChunk?: (chunk: Uint8Array) => void;
+}
+
+/** Anything with a `read()` like `Deno.Conn`'s. */
+export interface Readable {
+  /** Read into `buffer`; resolve to the count, or `null` at end of stream. */
+  read(buffer: Uint8Array): Promise<number | null>;
+}
+
+/** What {@linkcode readAll} read. */
+export interface ReadAllResult {
+  /** The bytes read, at most `maxBytes` (empty when `onChunk` took them). */
+  data: Uint8Array;
+  /** How many bytes were read and kept. */
+  bytes: number;
+  /** Whether the peer sent more than `maxBytes` (the rest was not read). */
+  truncated: boolean;
+}
+
+const CHUNK_SIZE = 65_536;
+
+/**
+ * Read until end of stream or until `maxBytes`, whichever comes first.
+ *
+ * @param reader The connection to read; the caller closes it.
+ * @param options The cap, the idle limit and an optional chunk callback.
+ * @returns The bytes, their count and whether the peer had sent more.
+ * @throws {TimeoutError} When the peer sends nothing for `idleTimeout` ms.
+ *
+ * @example Read a greeting
+ * ```ts
+ * import { readAll } from "./read_all.ts";
+ * import assert from "node:assert/strict";
+ *
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const conn = await Deno.connect({ port: listener.addr.port });
+ * const peer = await listener.accept();
+ * await peer.write(new TextEncoder().encode("Hello, world!"));
+ * peer.close();
+ * const { data, truncated } = await readAll(conn);
+ * conn.close();
+ * assert.equal(new TextDecoder().decode(data), "Hello, world!");
+ * assert.equal(truncated, false);
+ * ```
+ */
+export async function readAll(
+  reader: Readable,
+  options: ReadAllOptions = {},
+): Promise<ReadAllResult> {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  const chunks: Uint8Array[] = [];
+  const buffer = new Uint8Array(CHUNK_SIZE);
+  let bytes = 0;
+  let truncated = false;
+  while (true) {
+    const n = await readWithin(reader, buffer, options.idleTimeout);
+    if (n === null) break;
+    const keep = Math.min(n, maxBytes - bytes);
+    if (keep > 0) {
+      const chunk = buffer.slice(0, keep);
+      if (options.onChunk) options.onChunk(chunk);
+      else chunks.push(chunk);
+      bytes += keep;
+    }
+    if (keep < n) {
+      truncated = true;
+      break;
+    }
+  }
+  const data = new Uint8Array(options.onChunk ? 0 : bytes);
+  let offset = 0;
+  for (const chunk of chunks) {
+    data.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return { data, bytes, truncated };
+}
+
+async function readWithin(
+  reader: Readable,
+  buffer: Uint8Array,
+  timeout: number | undefined,
+): Promise<number | null> {
+  const reading = reader.read(buffer);
+  if (timeout === undefined) return await reading;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, fail) => {
+    timer = setTimeout(() => {
+      fail(new TimeoutError(`No data for ${timeout / 1000} seconds`));
+    }, timeout);
+  });
+  // Once the timer wins, the read fails when the caller closes the reader.
+  reading.catch(() => {});
+  try {
+    return await Promise.race([reading, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * The one place that resolves names: every address `getaddrinfo` returns,
+ * in its order, filtered by family. Address literals are answered without
+ * loading the resolver, so one-shot tools given an IP address start faster.
+ *
+ * @module
+ */
+
+import { ResolveError } from "./errors.ts";
+import { type IpFamily, ipFamily } from "./ip.ts";
+
+/** One address a host resolved to. */
+export interface ResolvedAddress {
+  /** The address, for example `"127.0.0.1"` or `"::1"` (no brackets). */
+  address: string;
+  /** Its family. */
+  family: IpFamily;
+}
+
+/** Options for {@linkcode resolve}. */
+export interface ResolveOptions {
+  /** Only addresses of this family; `0` for both. @default {0} */
+  family?: IpFamily | 0;
+}
+
+/** The longest name the DNS can carry. */
+const MAX_NAME_LENGTH = 253;
+
+/**
+ * Check that a host as typed can be resolved at all: not empty, not too long,
+ * and not a `host:port` pair.
+ *
+ * @param host The host as typed.
+ * @returns The host without brackets around an IPv6 literal.
+ * @throws {TypeError} When the host is empty, too long, or has a port in it.
+ *
+ * @example Brackets are removed
+ * ```ts
+ * import { checkHost } from "./resolve.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(checkHost("[::1]"), "::1");
+ * assert.throws(() => checkHost("localhost:3490"), TypeError);
+ * ```
+ */
+export function checkHost(host: string): string {
+  if (host === "") throw new TypeError("Invalid host: the host is empty");
+  if (host.startsWith("[") && host.endsWith("]") && ipFamily(host) === 6) {
+    return host.slice(1, -1);
+  }
+  if (ipFamily(host) !== 0) return host;
+  if (host.length > MAX_NAME_LENGTH) {
+    throw new TypeError(
+      `Invalid host "${
+        host.slice(0, 20)
+      }...": longer than ${MAX_NAME_LENGTH} characters`,
+    );
+  }
+  if (host.includes(":")) {
+    throw new TypeError(
+      `Invalid host "${host}": not a name or address; give the port with --port`,
+    );
+  }
+  if (!/^[\p{L}\p{N}._-]+$/u.test(host)) {
+    throw new TypeError(`Invalid host "${host}": not a host name`);
+  }
+  return host;
+}
+
+/**
+ * Resolve a host to all of its addresses, in the order `getaddrinfo` gives
+ * them. An IP literal resolves to itself without a lookup.
+ *
+ * @param host A name or an address literal (IPv6 with or without brackets).
+ * @param options The family to keep.
+ * @returns At least one address.
+ * @throws {TypeError} When the host is not acceptable (see {@linkcode checkHost}).
+ * @throws {ResolveError} When the name does not resolve, or has no address of
+ *   the family asked for.
+ * @throws {Deno.errors.NotCapable} When the net permission for the name is
+ *   missing.
+ *
+ * @example Literals need no lookup
+ * ```ts
+ * import { resolve } from "./resolve.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(await resolve("::1"), [{ address: "::1", family: 6 }]);
+ * ```
+ */
+export async function resolve(
+  host: string,
+  options: ResolveOptions = {},
+): Promise<ResolvedAddress[]> {
+  const name = checkHost(host);
+  const wanted = options.family ?? 0;
+  const literal = ipFamily(name);
+  if (literal !== 0) {
+    if (wanted !== 0 && wanted !== literal) {
+      throw new ResolveError(host, "EAI_ADDRFAMILY");
+    }
+    return [{ address: name, family: literal }];
+  }
+  const { lookup } = await import("node:dns/promises");
+  let found: { address: string; family: number }[];
+  try {
+    found = await lookup(name, { all: true, family: wanted, verbatim: true });
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? "EAI_FAIL";
+    if (code === "EPERM") {
+      throw new Deno.errors.NotCapable(
+        `Requires net access to "${name}", run again with the --allow-net flag`,
+      );
+    }
+    throw new ResolveError(host, code);
+  }
+  const addresses = found
+    .filter((a) => a.family === 4 || a.family === 6)
+    .map((a) => ({ address: a.address, family: a.family as IpFamily }));
+  if (addresses.length === 0) throw new ResolveError(host, "ENODATA");
+  return addresses;
+}
