@@ -1,0 +1,92 @@
+/*
+ * udpsend: sends COUNT datagrams of SIZE bytes to ADDR:PORT, paced at RATE
+ * datagrams/s (0: flat out). Pacing keeps a schedule (datagram i is due at
+ * i/RATE s), sending whatever is due and sleeping or spinning until the next.
+ * Prints {"sent":N,"errors":E,"seconds":S,"rate":R} on stdout.
+ *
+ * usage: udpsend -p PORT -n COUNT [-r RATE] [-s SIZE] [-a 127.0.0.1]
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static uint64_t now_ns(void) {
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static double parse_num(const char *s, double lo, double hi, const char *what) {
+	char *end;
+	double v = strtod(s, &end);
+	if (*s == '\0' || *end != '\0' || v < lo || v > hi) {
+		fprintf(stderr, "udpsend: %s \"%s\" is out of range [%g, %g]\n", what, s, lo, hi);
+		exit(2);
+	}
+	return v;
+}
+
+int main(int argc, char **argv) {
+	const char *addr = "127.0.0.1";
+	int port = -1, opt;
+	double count = 0, rate = 0, size = 32;
+	while ((opt = getopt(argc, argv, "p:n:r:s:a:")) != -1) {
+		switch (opt) {
+		case 'p': port = (int)parse_num(optarg, 1, 65535, "port"); break;
+		case 'n': count = parse_num(optarg, 1, 1e10, "count"); break;
+		case 'r': rate = parse_num(optarg, 0, 1e8, "rate"); break;
+		case 's': size = parse_num(optarg, 1, 1400, "size"); break;
+		case 'a': addr = optarg; break;
+		default:
+			fprintf(stderr, "usage: udpsend -p PORT -n COUNT [-r RATE] [-s SIZE] [-a ADDR]\n");
+			return 2;
+		}
+	}
+	if (port < 0 || count == 0) {
+		fprintf(stderr, "usage: udpsend -p PORT -n COUNT [-r RATE] [-s SIZE] [-a ADDR]\n");
+		return 2;
+	}
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1) {
+		fprintf(stderr, "udpsend: \"%s\" is not an IPv4 address\n", addr);
+		return 2;
+	}
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof sin) < 0) {
+		perror("udpsend: socket");
+		return 1;
+	}
+	char payload[1400];
+	for (size_t i = 0; i < sizeof payload; i++) payload[i] = (char)('a' + i % 26);
+
+	uint64_t total = (uint64_t)count, sent = 0, errors = 0;
+	double gap = rate > 0 ? 1e9 / rate : 0;
+	uint64_t t0 = now_ns();
+	while (sent + errors < total) {
+		if (gap > 0) {
+			uint64_t due = t0 + (uint64_t)((double)(sent + errors) * gap);
+			uint64_t now = now_ns();
+			if (now < due) {
+				if (due - now > 200000) { /* sleep most of a long wait, spin the rest */
+					struct timespec ts = {0, (long)(due - now - 100000)};
+					nanosleep(&ts, NULL);
+				}
+				continue;
+			}
+		}
+		if (send(fd, payload, (size_t)size, 0) < 0) errors++;
+		else sent++;
+	}
+	double secs = (double)(now_ns() - t0) / 1e9;
+	printf("{\"sent\":%llu,\"errors\":%llu,\"seconds\":%.6f,\"rate\":%.1f}\n",
+	       (unsigned long long)sent, (unsigned long long)errors, secs, (double)sent / secs);
+	return 0;
+}
