@@ -2,7 +2,10 @@
 // goes, how an error becomes one line and an exit code, and signals.
 
 import { describeError, isPermissionError } from "../lib/errors.ts";
-import { escapeText } from "../lib/escape.ts";
+import { escapeBytes, escapeText } from "../lib/escape.ts";
+import { formatAddress } from "../lib/format_address.ts";
+import { hexDump } from "../lib/hex_dump.ts";
+import { dataFields } from "../lib/json_line.ts";
 import { jsonLine } from "../lib/json_line.ts";
 import {
   type OptionSpec,
@@ -229,4 +232,30 @@ export function stopSignal(
       for (const name of signals) Deno.removeSignalListener(name, stop);
     },
   };
+}
+
+/**
+ * Show a datagram as Beej's listener does — sender, length, contents
+ * (escaped, or as a hex dump) — and as a `datagram` JSON event.
+ */
+export function printDatagram(
+  out: Output,
+  tool: string,
+  data: Uint8Array,
+  peer: Deno.NetAddr,
+  hex = false,
+): void {
+  const address = formatAddress(peer.hostname);
+  if (!out.json) {
+    out.line(`${tool}: got packet from ${address}`);
+    out.line(`${tool}: packet is ${data.length} bytes long`);
+    if (hex) { for (const row of hexDump(data)) out.line(row); }
+    else out.line(`${tool}: packet contains "${escapeBytes(data)}"`);
+  }
+  out.event("datagram", {
+    address,
+    port: peer.port,
+    bytes: data.length,
+    ...dataFields(data),
+  });
 }

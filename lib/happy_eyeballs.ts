@@ -9,7 +9,12 @@
  */
 
 import { CONNECTION_ATTEMPT_DELAY } from "./constants.ts";
-import { type AddressFailure, ConnectError, TimeoutError } from "./errors.ts";
+import {
+  type AddressFailure,
+  ConnectError,
+  isPermissionError,
+  TimeoutError,
+} from "./errors.ts";
 import type { ResolvedAddress } from "./resolve.ts";
 
 /**
@@ -94,6 +99,7 @@ function defaultConnect(
  * @param options The port, timeouts and callbacks.
  * @returns The winning connection; the other attempts are cancelled.
  * @throws {ConnectError} When every address failed; it lists each failure.
+ * @throws {Deno.errors.NotCapable} When the net permission is missing.
  * @throws {DOMException} An `AbortError` when `signal` aborts first.
  *
  * @example Connect to a local listener
@@ -164,6 +170,11 @@ export function connectFirst(
       }, (error) => {
         pending--;
         if (done) return;
+        if (isPermissionError(error)) {
+          finish();
+          reject(error);
+          return;
+        }
         failures.push({ address: address.address, error });
         options.onFailure?.(address, error);
         startNext();

@@ -32,6 +32,8 @@ export interface ReadAllResult {
   bytes: number;
   /** Whether the peer sent more than `maxBytes` (the rest was not read). */
   truncated: boolean;
+  /** Whether the peer went silent for `idleTimeout` ms before closing. */
+  timedOut: boolean;
 }
 
 const CHUNK_SIZE = 65_536;
@@ -41,8 +43,9 @@ const CHUNK_SIZE = 65_536;
  *
  * @param reader The connection to read; the caller closes it.
  * @param options The cap, the idle limit and an optional chunk callback.
- * @returns The bytes, their count and whether the peer had sent more.
- * @throws {TimeoutError} When the peer sends nothing for `idleTimeout` ms.
+ * @returns The bytes, their count, whether the peer had sent more, and
+ *   whether it went silent: what arrived before is kept either way.
+ * @throws {Error} What a read throws, for example when the peer resets.
  *
  * @example Read a greeting
  * ```ts
@@ -69,8 +72,16 @@ export async function readAll(
   const buffer = new Uint8Array(CHUNK_SIZE);
   let bytes = 0;
   let truncated = false;
+  let timedOut = false;
   while (true) {
-    const n = await readWithin(reader, buffer, options.idleTimeout);
+    let n: number | null;
+    try {
+      n = await readWithin(reader, buffer, options.idleTimeout);
+    } catch (error) {
+      if (!(error instanceof TimeoutError)) throw error;
+      timedOut = true;
+      break;
+    }
     if (n === null) break;
     const keep = Math.min(n, maxBytes - bytes);
     if (keep > 0) {
@@ -90,7 +101,7 @@ export async function readAll(
     data.set(chunk, offset);
     offset += chunk.length;
   }
-  return { data, bytes, truncated };
+  return { data, bytes, truncated, timedOut };
 }
 
 async function readWithin(

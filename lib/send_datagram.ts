@@ -103,7 +103,7 @@ export function maxPayload(family: 4 | 6): number {
  * import { sendDatagram } from "./send_datagram.ts";
  * import assert from "node:assert/strict";
  *
- * using socket = Deno.listenDatagram({
+ * const socket = Deno.listenDatagram({
  *   hostname: "127.0.0.1",
  *   port: 0,
  *   transport: "udp",
@@ -114,6 +114,7 @@ export function maxPayload(family: 4 | 6): number {
  *   { port: (socket.addr as Deno.NetAddr).port },
  * );
  * const [data] = await socket.receive();
+ * socket.close();
  * assert.equal(sent.bytes, 2);
  * assert.equal(new TextDecoder().decode(data), "hi");
  * ```
