@@ -74,6 +74,8 @@ export type {
 } from "./lib/datagram_listener.ts";
 export { maxPayload, sendDatagram, SendError } from "./lib/send_datagram.ts";
 export type { SendDatagramOptions, SentDatagram } from "./lib/send_datagram.ts";
+export { accessList, cidrContains, parseCidr } from "./lib/access_list.ts";
+export type { AccessListOptions, Cidr } from "./lib/access_list.ts";
 export { escapeBytes, escapeText } from "./lib/escape.ts";
 export { hexDump } from "./lib/hex_dump.ts";
 export { dataFields, jsonLine } from "./lib/json_line.ts";

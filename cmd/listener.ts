@@ -10,6 +10,7 @@
  * @module
  */
 
+import { accessList } from "../lib/access_list.ts";
 import { DEFAULT_UDP_PORT } from "../lib/constants.ts";
 import { BindError, describeError, ResolveError } from "../lib/errors.ts";
 import { formatAddress, formatHostPort } from "../lib/format_address.ts";
@@ -41,6 +42,8 @@ options:
   -c, --count N      stop after N datagrams [1]
   -k, --keep         go on until SIGINT or SIGTERM
   -x, --hex          show each datagram as a hex dump
+      --allow CIDR   keep only datagrams from CIDR (repeatable)
+      --deny CIDR    drop datagrams from CIDR (repeatable; wins over --allow)
   -q, --quiet        no lines per datagram
   -v, --verbose      say where it listens
       --json         one JSON object per event on stdout
@@ -54,6 +57,8 @@ const SPEC = {
   keep: { type: "boolean", short: "k" },
   hex: { type: "boolean", short: "x" },
   quiet: { type: "boolean", short: "q" },
+  allow: { type: "string", multiple: true },
+  deny: { type: "string", multiple: true },
 } as const;
 
 /**
@@ -91,6 +96,9 @@ export async function main(
       : option(() => parseInteger(values.count!, { name: "count", min: 1 }));
     if (values.bind === "") throw new UsageError("Invalid bind address: empty");
     const quiet = values.quiet ?? false;
+    const allowed = option(() =>
+      accessList({ allow: values.allow, deny: values.deny })
+    );
     using stop = stopSignal(io.signal);
     const listener = await listenForDatagrams({
       port,
@@ -98,6 +106,7 @@ export async function main(
       family,
       count,
       signal: stop.signal,
+      accept: allowed && ((peer) => allowed(peer.hostname)),
       onDatagram: (data, peer) => {
         if (!quiet) printDatagram(out, "listener", data, peer, values.hex);
       },

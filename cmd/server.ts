@@ -10,6 +10,7 @@
  * @module
  */
 
+import { accessList } from "../lib/access_list.ts";
 import { DEFAULT_TCP_PORT } from "../lib/constants.ts";
 import { BindError, describeError, ResolveError } from "../lib/errors.ts";
 import { formatAddress, formatHostPort } from "../lib/format_address.ts";
@@ -40,6 +41,8 @@ options:
   -4, -6                   IPv4 only / IPv6 only
   -m, --message TEXT       send TEXT instead of "Hello, world!"
       --max-connections N  at most N greetings in flight; the rest wait
+      --allow CIDR         serve only peers in CIDR (repeatable)
+      --deny CIDR          refuse peers in CIDR (repeatable; wins over --allow)
   -q, --quiet              no line per connection
   -v, --verbose            say where it listens and how it stops
       --json               one JSON object per event on stdout
@@ -52,6 +55,8 @@ const SPEC = {
   message: { type: "string", short: "m" },
   "max-connections": { type: "string" },
   quiet: { type: "boolean", short: "q" },
+  allow: { type: "string", multiple: true },
+  deny: { type: "string", multiple: true },
 } as const;
 
 /**
@@ -86,6 +91,9 @@ export async function main(
       );
     if (values.bind === "") throw new UsageError("Invalid bind address: empty");
     const quiet = values.quiet ?? false;
+    const allowed = option(() =>
+      accessList({ allow: values.allow, deny: values.deny })
+    );
     using stop = stopSignal(io.signal);
     const server = await serveGreeting({
       port,
@@ -94,6 +102,7 @@ export async function main(
       message: values.message,
       maxConnections,
       signal: stop.signal,
+      accept: allowed && ((peer) => allowed(peer.hostname)),
       onConnection: (peer) => {
         if (quiet) return;
         out.line(`server: got connection from ${formatAddress(peer.hostname)}`);

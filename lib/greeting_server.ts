@@ -42,8 +42,8 @@ export interface ServeGreetingOptions {
   /** Called when sending to a peer fails (it reset the connection, say). */
   onSendError?: (peer: Deno.NetAddr, error: unknown) => void;
   /**
-   * Called when `accept()` starts failing, once until it works again; the
-   * server backs off and keeps trying.
+   * Called when `accept()` starts failing (once per episode: failures less
+   * than 2 s apart are one); the server backs off and keeps trying.
    */
   onAcceptError?: (error: unknown) => void;
 }
@@ -58,6 +58,8 @@ export interface GreetingServer {
 
 const MIN_BACKOFF = 5;
 const MAX_BACKOFF = 1000;
+/** Accept failures this close together (ms) are one episode, reported once. */
+const QUIET_PERIOD = 2000;
 
 /**
  * Start a greeting server.
@@ -159,6 +161,7 @@ export async function serveGreeting(
 
   const acceptLoop = async (): Promise<void> => {
     let backoff = 0;
+    let lastFailure = -Infinity;
     while (!stopping) {
       const limit = options.maxConnections;
       if (limit !== undefined && inFlight.size >= limit) {
@@ -171,7 +174,9 @@ export async function serveGreeting(
         conn = await listener.accept();
       } catch (error) {
         if (stopping) break;
-        if (backoff === 0) options.onAcceptError?.(error);
+        const now = performance.now();
+        if (now - lastFailure > QUIET_PERIOD) options.onAcceptError?.(error);
+        lastFailure = now;
         backoff = Math.min(Math.max(backoff * 2, MIN_BACKOFF), MAX_BACKOFF);
         await wait(backoff);
         continue;
