@@ -104,7 +104,11 @@ export class ResolveError extends Error {
    * @param code The resolver's code.
    */
   constructor(host: string, code: string) {
-    super(GAI_MESSAGES[code] ?? `Name resolution failed (${code})`);
+    super(
+      Object.hasOwn(GAI_MESSAGES, code)
+        ? GAI_MESSAGES[code]
+        : `Name resolution failed (${code})`,
+    );
     this.name = "ResolveError";
     this.host = host;
     this.code = code;

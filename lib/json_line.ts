@@ -28,7 +28,11 @@ const UNSAFE = /[\u007f-\u009f\p{Cf}\u2028\u2029]/gu;
 export function jsonLine(value: unknown): string {
   return JSON.stringify(value).replace(
     UNSAFE,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+    (c) =>
+      Array.from(
+        { length: c.length },
+        (_, i) => `\\u${c.charCodeAt(i).toString(16).padStart(4, "0")}`,
+      ).join(""),
   );
 }
 

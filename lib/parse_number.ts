@@ -74,9 +74,11 @@ export function parseInteger(
   }
   const value = Number(text);
   if (value < min || value > max) {
-    const range = max === Number.MAX_SAFE_INTEGER
+    const range = max !== Number.MAX_SAFE_INTEGER
+      ? `must be ${min}-${max}`
+      : value < min
       ? `must be at least ${min}`
-      : `must be ${min}-${max}`;
+      : "too large";
     throw new RangeError(`Invalid ${name} "${text}": ${range}`);
   }
   return value;
