@@ -1,0 +1,769 @@
+/**
+ * End-to-end tests of `server` (cmd/server.ts): Beej's stream server line for
+ * line by default, and each option beyond it. Most tests run `main()` in
+ * process; those that need a real process (signals, the `import.meta.main`
+ * path, a lowered file limit) spawn it and are ignored without
+ * `--allow-run --allow-read --allow-env`.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { main } from "../cmd/server.ts";
+import {
+  CAN_SPAWN,
+  type Capture,
+  deadline,
+  DEADLINE_MS,
+  ignoreUnless,
+  type InProcess,
+  listeningPort,
+  NEEDS_IPV6,
+  NEEDS_SPAWN,
+  runInProcess,
+  runTool,
+  ToolProcess,
+} from "./_util.ts";
+
+const WAITING = "server: waiting for connections...";
+const GREETING = "Hello, world!";
+const decoder = new TextDecoder();
+
+/** Start the server in process; resolve once it says where it listens. */
+async function start(args: string[]): Promise<InProcess & { port: number }> {
+  const run = runInProcess(main, args);
+  const port = await Promise.race([
+    listeningPort(run.stderr),
+    run.code.then((code) => {
+      throw new Error(
+        `server exited ${code} before listening: ${run.stderr.text}`,
+      );
+    }),
+  ]);
+  return { ...run, port };
+}
+
+/** Stop an in-process server as SIGINT would; its exit code. */
+async function stop(run: InProcess): Promise<number> {
+  run.controller.abort();
+  return await deadline(run.code, "the server to stop");
+}
+
+/** Connect, read until the server closes, and return every byte. */
+async function fetchGreeting(
+  port: number,
+  hostname = "127.0.0.1",
+): Promise<Uint8Array> {
+  const conn = await deadline(
+    Deno.connect({ hostname, port }),
+    `a connection to ${hostname}:${port}`,
+  );
+  return await readToEnd(conn);
+}
+
+/** Read a connection until end of stream, then close it. */
+async function readToEnd(conn: Deno.Conn): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  const buffer = new Uint8Array(65_536);
+  try {
+    while (true) {
+      const n = await deadline(conn.read(buffer), "data or end of stream");
+      if (n === null) break;
+      chunks.push(buffer.slice(0, n));
+    }
+  } finally {
+    conn.close();
+  }
+  const all = new Uint8Array(chunks.reduce((sum, c) => sum + c.length, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return all;
+}
+
+/**
+ * Assert that a connection to `port` is not served: refused, reset, or
+ * closed without a byte.
+ */
+async function assertNotServed(port: number): Promise<void> {
+  let conn: Deno.Conn;
+  try {
+    conn = await deadline(
+      Deno.connect({ hostname: "127.0.0.1", port }),
+      "a connection attempt",
+    );
+  } catch (error) {
+    if (
+      error instanceof Deno.errors.ConnectionRefused ||
+      error instanceof Deno.errors.ConnectionReset
+    ) return;
+    throw error;
+  }
+  try {
+    assert.equal((await readToEnd(conn)).length, 0);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.ConnectionReset)) throw error;
+  }
+}
+
+/** Wait until `check` holds, looking again every 10 ms, within the deadline. */
+async function waitUntil(check: () => boolean, what: string): Promise<void> {
+  const start = performance.now();
+  while (!check()) {
+    if (performance.now() - start > DEADLINE_MS) {
+      throw new Error(`Timed out waiting for ${what}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** How many lines of `capture` are exactly `line`. */
+function count(capture: Capture, line: string): number {
+  return capture.lines.filter((l) => l === line).length;
+}
+
+/** A port that was free a moment ago, for the tests of a non-zero `-p`. */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "::", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+/** Assert a spawned tool's stderr holds no uncaught error or stack trace. */
+function assertNoStack(stderr: string): void {
+  assert.doesNotMatch(stderr, /Uncaught/);
+  assert.doesNotMatch(stderr, /^ {4}at /m);
+}
+
+// ---------------------------------------------------------------------------
+// Default behaviour
+
+Deno.test("server prints the waiting line, and its port when -p is 0", async () => {
+  const run = await start(["-p", "0"]);
+  await run.stdout.waitFor(/^server: waiting/);
+  assert.equal(await stop(run), 0);
+  assert.deepEqual(run.stdout.lines, [WAITING]);
+  assert.equal(run.stdout.text, WAITING + "\n");
+  assert.deepEqual(run.stderr.lines, [`server: listening on [::]:${run.port}`]);
+});
+
+Deno.test("server greets an IPv4 client with exactly 13 bytes, then closes", async () => {
+  const run = await start(["-p", "0"]);
+  const data = await fetchGreeting(run.port, "127.0.0.1");
+  assert.equal(data.length, 13);
+  assert.equal(decoder.decode(data), GREETING);
+  await run.stdout.waitFor(/got connection/);
+  assert.equal(await stop(run), 0);
+  // The IPv4 peer reached the dual-stack socket as ::ffff:127.0.0.1.
+  assert.deepEqual(run.stdout.lines, [
+    WAITING,
+    "server: got connection from 127.0.0.1",
+  ]);
+  assert.deepEqual(run.stderr.lines, [`server: listening on [::]:${run.port}`]);
+});
+
+Deno.test({
+  name: "server serves ::1 and 127.0.0.1 on one port (dual-stack)",
+  ignore: NEEDS_IPV6(),
+  async fn(): Promise<void> {
+    const run = await start(["-p", "0"]);
+    assert.equal(
+      decoder.decode(await fetchGreeting(run.port, "::1")),
+      GREETING,
+    );
+    await run.stdout.waitFor(/from ::1$/);
+    assert.equal(
+      decoder.decode(await fetchGreeting(run.port, "127.0.0.1")),
+      GREETING,
+    );
+    await run.stdout.waitFor(/from 127\.0\.0\.1$/);
+    assert.equal(await stop(run), 0);
+    assert.deepEqual(run.stdout.lines, [
+      WAITING,
+      "server: got connection from ::1",
+      "server: got connection from 127.0.0.1",
+    ]);
+  },
+});
+
+Deno.test({
+  name: "server listens on port 3490 by default",
+  // The net permission is narrowed so that the default port shows in the
+  // permission error: the test never binds 3490 itself.
+  permissions: { net: ["127.0.0.1:1"] },
+  async fn(): Promise<void> {
+    const run = runInProcess(main, []);
+    assert.equal(await deadline(run.code, "the server to exit"), 1);
+    assert.equal(run.stdout.text, "");
+    assert.equal(run.stderr.lines.length, 1);
+    assert.match(
+      run.stderr.lines[0]!,
+      /^server: permission denied: .*:3490".*--allow-net/,
+    );
+  },
+});
+
+Deno.test("server reports each failed bind, then 'failed to bind', exit 1", async () => {
+  // "::" is dual-stack here, so this takes the port in both families.
+  using taken = Deno.listen({ hostname: "::", port: 0 });
+  const { port } = taken.addr as Deno.NetAddr;
+  const run = runInProcess(main, ["-p", `${port}`]);
+  assert.equal(await deadline(run.code, "the server to exit"), 1);
+  assert.equal(run.stdout.text, "");
+  // "::" fails, then the IPv4 fallback 0.0.0.0 fails too.
+  assert.deepEqual(run.stderr.lines, [
+    "server: bind: Address already in use",
+    "server: bind: Address already in use",
+    "server: failed to bind",
+  ]);
+});
+
+Deno.test("server -b 127.0.0.1 on a port in use: one bind line, exit 1", async () => {
+  using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = taken.addr as Deno.NetAddr;
+  const run = runInProcess(main, ["-b", "127.0.0.1", "-p", `${port}`]);
+  assert.equal(await deadline(run.code, "the server to exit"), 1);
+  assert.equal(run.stdout.text, "");
+  assert.deepEqual(run.stderr.lines, [
+    "server: bind: Address already in use",
+    "server: failed to bind",
+  ]);
+});
+
+// ---------------------------------------------------------------------------
+// Options
+
+Deno.test("server -v names the bound address for a non-zero port, and says it stopped", async () => {
+  const port = freePort();
+  const run = await start(["-v", "-p", `${port}`]);
+  assert.equal(run.port, port);
+  assert.equal(await stop(run), 0);
+  assert.deepEqual(run.stdout.lines, [WAITING]);
+  assert.deepEqual(run.stderr.lines, [
+    `server: listening on [::]:${port}`,
+    "server: stopped",
+  ]);
+});
+
+Deno.test("server without -v prints nothing on stderr for a non-zero port", async () => {
+  const port = freePort();
+  const run = runInProcess(main, ["-p", `${port}`]);
+  await run.stdout.waitFor(/^server: waiting/);
+  assert.equal(decoder.decode(await fetchGreeting(port)), GREETING);
+  await run.stdout.waitFor(/got connection/);
+  assert.equal(await stop(run), 0);
+  assert.equal(run.stderr.text, "");
+  assert.deepEqual(run.stdout.lines, [
+    WAITING,
+    "server: got connection from 127.0.0.1",
+  ]);
+});
+
+Deno.test("server -v -p 0 prints the listening line once", async () => {
+  const run = await start(["-v", "-p", "0"]);
+  assert.equal(await stop(run), 0);
+  assert.deepEqual(run.stderr.lines, [
+    `server: listening on [::]:${run.port}`,
+    "server: stopped",
+  ]);
+});
+
+Deno.test("server -b 127.0.0.1 listens there only", async () => {
+  const run = await start(["-b", "127.0.0.1", "-p", "0"]);
+  assert.deepEqual(run.stderr.lines, [
+    `server: listening on 127.0.0.1:${run.port}`,
+  ]);
+  assert.equal(decoder.decode(await fetchGreeting(run.port)), GREETING);
+  if (!NEEDS_IPV6()) {
+    await assert.rejects(
+      Deno.connect({ hostname: "::1", port: run.port }),
+      Deno.errors.ConnectionRefused,
+    );
+  }
+  await run.stdout.waitFor(/got connection/);
+  assert.equal(await stop(run), 0);
+  assert.deepEqual(run.stdout.lines, [
+    WAITING,
+    "server: got connection from 127.0.0.1",
+  ]);
+});
+
+Deno.test({
+  name: "server --bind ::1 listens on [::1]",
+  ignore: NEEDS_IPV6(),
+  async fn(): Promise<void> {
+    const run = await start(["--bind", "::1", "--port", "0"]);
+    assert.deepEqual(run.stderr.lines, [
+      `server: listening on [::1]:${run.port}`,
+    ]);
+    assert.equal(
+      decoder.decode(await fetchGreeting(run.port, "::1")),
+      GREETING,
+    );
+    await assert.rejects(
+      Deno.connect({ hostname: "127.0.0.1", port: run.port }),
+      Deno.errors.ConnectionRefused,
+    );
+    await run.stdout.waitFor(/got connection/);
+    assert.equal(await stop(run), 0);
+    assert.deepEqual(run.stdout.lines, [
+      WAITING,
+      "server: got connection from ::1",
+    ]);
+  },
+});
+
+Deno.test("server -4 listens on 0.0.0.0 and serves IPv4", async () => {
+  const run = await start(["-4", "-p", "0"]);
+  assert.deepEqual(run.stderr.lines, [
+    `server: listening on 0.0.0.0:${run.port}`,
+  ]);
+  assert.equal(decoder.decode(await fetchGreeting(run.port)), GREETING);
+  await run.stdout.waitFor(/got connection/);
+  assert.equal(await stop(run), 0);
+  assert.deepEqual(run.stdout.lines, [
+    WAITING,
+    "server: got connection from 127.0.0.1",
+  ]);
+});
+
+Deno.test({
+  name: "server -4 refuses an IPv6 client",
+  ignore: NEEDS_IPV6(),
+  async fn(): Promise<void> {
+    const run = await start(["-4", "-p", "0"]);
+    await assert.rejects(
+      Deno.connect({ hostname: "::1", port: run.port }),
+      Deno.errors.ConnectionRefused,
+    );
+    assert.equal(await stop(run), 0);
+    assert.deepEqual(run.stdout.lines, [WAITING]);
+  },
+});
+
+Deno.test({
+  name: "server -6 greets ::1 and closes an IPv4 client without a greeting",
+  ignore: NEEDS_IPV6(),
+  async fn(): Promise<void> {
+    const run = await start(["-6", "-p", "0"]);
+    assert.deepEqual(run.stderr.lines, [
+      `server: listening on [::]:${run.port}`,
+    ]);
+    // The IPv4 client reaches the dual-stack socket and is closed unsent.
+    const conn = await deadline(
+      Deno.connect({ hostname: "127.0.0.1", port: run.port }),
+      "an IPv4 connection",
+    );
+    let received: Uint8Array | "reset";
+    try {
+      received = await readToEnd(conn);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.ConnectionReset)) throw error;
+      received = "reset";
+    }
+    if (received !== "reset") assert.equal(received.length, 0);
+    assert.equal(
+      decoder.decode(await fetchGreeting(run.port, "::1")),
+      GREETING,
+    );
+    await run.stdout.waitFor(/got connection/);
+    assert.equal(await stop(run), 0);
+    assert.deepEqual(run.stdout.lines, [
+      WAITING,
+      "server: got connection from ::1",
+    ]);
+  },
+});
+
+Deno.test("server -m sends the message instead, byte for byte", async () => {
+  const message = "Bonjour, le monde ! \u00e9\u00e8\n\ttabs";
+  const run = await start(["-m", message, "-p", "0"]);
+  const data = await fetchGreeting(run.port);
+  assert.deepEqual(data, new TextEncoder().encode(message));
+  await run.stdout.waitFor(/got connection/);
+  assert.equal(await stop(run), 0);
+});
+
+Deno.test("server --message=TEXT is the long form of -m", async () => {
+  const run = await start(["--message=hi", "-p", "0"]);
+  assert.equal(decoder.decode(await fetchGreeting(run.port)), "hi");
+  await run.stdout.waitFor(/got connection/);
+  assert.equal(await stop(run), 0);
+});
+
+Deno.test("server greets 100 concurrent clients", async () => {
+  const run = await start(["-b", "127.0.0.1", "-p", "0"]);
+  const conns = await deadline(
+    Promise.all(
+      Array.from(
+        { length: 100 },
+        () => Deno.connect({ hostname: "127.0.0.1", port: run.port }),
+      ),
+    ),
+    "100 connections",
+  );
+  const replies = await Promise.all(conns.map(readToEnd));
+  for (const reply of replies) assert.equal(decoder.decode(reply), GREETING);
+  await waitUntil(
+    () => count(run.stdout, "server: got connection from 127.0.0.1") === 100,
+    "100 connection lines",
+  );
+  assert.equal(await stop(run), 0);
+  assert.equal(run.stdout.lines.length, 101);
+});
+
+/** A message too large for the socket buffers, so a client that does not read keeps its connection in flight. */
+const LARGE = "x".repeat(16 * 1024 * 1024);
+
+Deno.test("server without --max-connections serves clients that do not read at once", async () => {
+  const run = await start(["-b", "127.0.0.1", "-p", "0", "-m", LARGE]);
+  const conns = await Promise.all(
+    [1, 2, 3].map(() =>
+      deadline(
+        Deno.connect({ hostname: "127.0.0.1", port: run.port }),
+        "a connection",
+      )
+    ),
+  );
+  await waitUntil(
+    () => count(run.stdout, "server: got connection from 127.0.0.1") === 3,
+    "3 connection lines",
+  );
+  for (const reply of await Promise.all(conns.map(readToEnd))) {
+    assert.equal(reply.length, LARGE.length);
+  }
+  assert.equal(await stop(run), 0);
+});
+
+Deno.test("server --max-connections 2 has at most 2 in flight and drops none", async () => {
+  const run = await start([
+    "-b",
+    "127.0.0.1",
+    "-p",
+    "0",
+    "--max-connections",
+    "2",
+    "-m",
+    LARGE,
+  ]);
+  const line = "server: got connection from 127.0.0.1";
+  const conns: Deno.Conn[] = [];
+  for (let i = 0; i < 3; i++) {
+    conns.push(
+      await deadline(
+        Deno.connect({ hostname: "127.0.0.1", port: run.port }),
+        "a connection",
+      ),
+    );
+  }
+  await waitUntil(() => count(run.stdout, line) === 2, "2 connection lines");
+  // Two greetings are stuck on clients that do not read: the third waits.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(count(run.stdout, line), 2);
+  const first = await readToEnd(conns[0]!);
+  assert.equal(first.length, LARGE.length);
+  await waitUntil(() => count(run.stdout, line) === 3, "the third connection");
+  const rest = await Promise.all(conns.slice(1).map(readToEnd));
+  for (const reply of rest) assert.equal(reply.length, LARGE.length);
+  assert.equal(await stop(run), 0);
+  assert.equal(run.stderr.lines.length, 1); // the listening line only
+});
+
+Deno.test("server stops accepting when stopped, and finishes the connection in flight", async () => {
+  const run = await start(["-b", "127.0.0.1", "-p", "0", "-m", LARGE]);
+  const conn = await deadline(
+    Deno.connect({ hostname: "127.0.0.1", port: run.port }),
+    "a connection",
+  );
+  await run.stdout.waitFor(/got connection/);
+  run.controller.abort();
+  // The listener closes at once; the greeting in flight goes on.
+  await assertNotServed(run.port);
+  const data = await readToEnd(conn);
+  assert.equal(data.length, LARGE.length);
+  assert.equal(await deadline(run.code, "the server to stop"), 0);
+  assert.deepEqual(run.stdout.lines, [
+    WAITING,
+    "server: got connection from 127.0.0.1",
+  ]);
+});
+
+Deno.test("server --json emits a listening event and a connection event per client", async () => {
+  const run = await start(["--json", "-p", "0"]);
+  const conn = await deadline(
+    Deno.connect({ hostname: "127.0.0.1", port: run.port }),
+    "a connection",
+  );
+  const clientPort = (conn.localAddr as Deno.NetAddr).port;
+  assert.equal(decoder.decode(await readToEnd(conn)), GREETING);
+  await run.stdout.waitFor(/"connection"/);
+  assert.equal(await stop(run), 0);
+  const events = run.stdout.lines.map((line) => JSON.parse(line));
+  assert.deepEqual(events, [
+    { event: "listening", address: "::", port: run.port },
+    { event: "connection", address: "127.0.0.1", port: clientPort },
+  ]);
+  assert.deepEqual(run.stderr.lines, [`server: listening on [::]:${run.port}`]);
+});
+
+Deno.test("server -q prints no connection lines", async () => {
+  const run = await start(["-q", "-p", "0"]);
+  assert.equal(decoder.decode(await fetchGreeting(run.port)), GREETING);
+  assert.equal(await stop(run), 0);
+  assert.deepEqual(run.stdout.lines, [WAITING]);
+});
+
+Deno.test("server --deny closes a denied peer unsent; -v says so", async () => {
+  const run = await start(["-v", "--deny", "127.0.0.0/8", "-p", "0"]);
+  const data = await fetchGreeting(run.port).catch((error) => {
+    if (error instanceof Deno.errors.ConnectionReset) return new Uint8Array();
+    throw error;
+  });
+  assert.equal(data.length, 0);
+  await run.stderr.waitFor(/refused connection/);
+  assert.equal(await stop(run), 0);
+  assert.deepEqual(run.stdout.lines, [WAITING]);
+  assert.deepEqual(run.stderr.lines, [
+    `server: listening on [::]:${run.port}`,
+    "server: refused connection from 127.0.0.1",
+    "server: stopped",
+  ]);
+});
+
+Deno.test("server -h prints usage on stdout, exit 0", async () => {
+  for (const flag of ["-h", "--help"]) {
+    const run = runInProcess(main, [flag]);
+    assert.equal(await run.code, 0);
+    assert.match(run.stdout.lines[0]!, /^usage: server/);
+    assert.match(run.stdout.text, /--max-connections/);
+    assert.equal(run.stderr.text, "");
+  }
+});
+
+Deno.test("server -V prints one version line, exit 0", async () => {
+  for (const flag of ["-V", "--version"]) {
+    const run = runInProcess(main, [flag]);
+    assert.equal(await run.code, 0);
+    assert.deepEqual(run.stdout.lines, [
+      `server (beejnet) 0.1.0 (deno ${Deno.version.deno})`,
+    ]);
+    assert.equal(run.stderr.text, "");
+  }
+});
+
+/** Bad command lines, each with the one line it must print. */
+const BAD_INPUT: [string[], RegExp][] = [
+  [["--bogus"], /^server: unknown option "--bogus"$/],
+  [["-z"], /^server: unknown option "-z"$/],
+  [["-p"], /^server: option "-p" needs a value$/],
+  [["--port"], /^server: option "--port" needs a value$/],
+  [["-p", "65536"], /^server: invalid port "65536": must be 0-65535$/],
+  [["-p", "-1"], /^server: invalid port "-1"/],
+  [["-p", "3490x"], /^server: invalid port "3490x"/],
+  [["-p", ""], /^server: invalid port ""/],
+  [["--max-connections", "0"], /^server: invalid max-connections "0"/],
+  [["--max-connections", "many"], /^server: invalid max-connections "many"/],
+  [["-4", "-6"], /^server: options "-4" and "-6" cannot be used together$/],
+  [["extra"], /^server: unexpected argument "extra"$/],
+  [["-b", ""], /^server: invalid bind address: empty$/],
+  [["--json=yes"], /^server: option "--json" takes no value$/],
+  [["--deny", "10.0.0.0/99"], /^server: /],
+];
+
+Deno.test("server rejects bad input with one line, exit 1", async () => {
+  for (const [args, expected] of BAD_INPUT) {
+    const run = runInProcess(main, args);
+    const what = `server ${JSON.stringify(args)}`;
+    assert.equal(await run.code, 1, what);
+    assert.equal(run.stdout.text, "", what);
+    assert.equal(run.stderr.lines.length, 1, `${what}: ${run.stderr.text}`);
+    assert.match(run.stderr.lines[0]!, expected, what);
+  }
+});
+
+Deno.test("server -b with a name that does not resolve: getaddrinfo line, exit 1", async () => {
+  const run = runInProcess(main, ["-b", "nonexistent.invalid", "-p", "0"]);
+  assert.equal(await deadline(run.code, "the server to exit"), 1);
+  assert.equal(run.stdout.text, "");
+  assert.deepEqual(run.stderr.lines, [
+    "getaddrinfo: Name or service not known",
+  ]);
+});
+
+// ---------------------------------------------------------------------------
+// As a process
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.test({
+    name: `server (process) stops on ${signal}: exit 0, no more connections`,
+    ignore: NEEDS_SPAWN(),
+    async fn(): Promise<void> {
+      await using server = new ToolProcess("server", ["-p", "0"]);
+      const port = await listeningPort(server.stderr);
+      await server.stdout.waitFor(/^server: waiting/);
+      assert.equal(decoder.decode(await fetchGreeting(port)), GREETING);
+      await server.stdout.waitFor(/got connection/);
+      server.kill(signal);
+      assert.equal(await server.exit(), 0);
+      assert.deepEqual(server.stdout.lines, [
+        WAITING,
+        "server: got connection from 127.0.0.1",
+      ]);
+      assert.deepEqual(server.stderr.lines, [
+        `server: listening on [::]:${port}`,
+      ]);
+      assertNoStack(server.stderr.text);
+      await assert.rejects(
+        Deno.connect({ hostname: "127.0.0.1", port }),
+        Deno.errors.ConnectionRefused,
+      );
+    },
+  });
+}
+
+Deno.test({
+  name: "server (process) -v on SIGTERM says it stopped",
+  ignore: NEEDS_SPAWN(),
+  async fn(): Promise<void> {
+    await using server = new ToolProcess("server", ["-v", "-p", "0"]);
+    const port = await listeningPort(server.stderr);
+    server.kill("SIGTERM");
+    assert.equal(await server.exit(), 0);
+    assert.deepEqual(server.stdout.lines, [WAITING]);
+    assert.deepEqual(server.stderr.lines, [
+      `server: listening on [::]:${port}`,
+      "server: stopped",
+    ]);
+  },
+});
+
+Deno.test({
+  name: "server (process) bad input: one line, exit 1, no stack trace",
+  ignore: NEEDS_SPAWN(),
+  async fn(): Promise<void> {
+    for (const [args, expected] of BAD_INPUT.slice(0, 8)) {
+      const { code, stdout, stderr } = await runTool("server", args);
+      const what = `server ${JSON.stringify(args)}`;
+      assert.equal(code, 1, what);
+      assert.equal(stdout, "", what);
+      assertNoStack(stderr);
+      const lines = stderr.split("\n").slice(0, -1);
+      assert.equal(lines.length, 1, `${what}: ${stderr}`);
+      assert.match(lines[0]!, expected, what);
+    }
+  },
+});
+
+Deno.test({
+  name: "server (process) cannot bind: 'failed to bind', exit 1",
+  ignore: NEEDS_SPAWN(),
+  async fn(): Promise<void> {
+    using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const { port } = taken.addr as Deno.NetAddr;
+    const { code, stdout, stderr } = await runTool("server", [
+      "-b",
+      "127.0.0.1",
+      "-p",
+      `${port}`,
+    ]);
+    assert.equal(code, 1);
+    assert.equal(stdout, "");
+    assert.equal(
+      stderr,
+      "server: bind: Address already in use\nserver: failed to bind\n",
+    );
+  },
+});
+
+Deno.test({
+  name:
+    "server (process) without --allow-net: one line naming --allow-net, exit 1",
+  ignore: NEEDS_SPAWN(),
+  async fn(): Promise<void> {
+    const { code, stdout, stderr } = await runTool("server", ["-p", "0"], {
+      permissions: ["--allow-net=10.9.9.9"],
+    });
+    assert.equal(code, 1);
+    assert.equal(stdout, "");
+    assertNoStack(stderr);
+    assert.match(stderr, /^server: permission denied: .*--allow-net.*\n$/);
+  },
+});
+
+/** Where `prlimit` is, if this machine has it. */
+const PRLIMIT = CAN_SPAWN
+  ? (Deno.env.get("PATH") ?? "").split(":").map((dir) => `${dir}/prlimit`)
+    .find((path) => {
+      try {
+        return Deno.statSync(path).isFile;
+      } catch {
+        return false;
+      }
+    })
+  : undefined;
+
+async function prlimit(pid: number, nofile: string): Promise<void> {
+  const { code, stderr } = await deadline(
+    new Deno.Command(PRLIMIT!, {
+      args: ["--pid", `${pid}`, `--nofile=${nofile}`],
+      stdout: "null",
+      stderr: "piped",
+    }).output(),
+    "prlimit",
+  );
+  assert.equal(code, 0, decoder.decode(stderr));
+}
+
+Deno.test({
+  name: "server (process) survives accept errors: reports once, serves again",
+  ignore: NEEDS_SPAWN() ||
+    ignoreUnless(
+      PRLIMIT !== undefined,
+      "the accept-error test needs prlimit (util-linux) to lower a file limit",
+    ),
+  async fn(): Promise<void> {
+    await using server = new ToolProcess("server", [
+      "-b",
+      "127.0.0.1",
+      "-p",
+      "0",
+    ]);
+    const port = await listeningPort(server.stderr);
+    const pid = server.child.pid;
+    // No descriptor left: every accept() fails with EMFILE.
+    const hard = decoder.decode(
+      (await new Deno.Command(PRLIMIT!, {
+        args: ["--pid", `${pid}`, "--nofile", "--output=HARD", "--noheadings"],
+        stdout: "piped",
+      }).output()).stdout,
+    ).trim();
+    await prlimit(pid, `1:${hard}`);
+    const first = await deadline(
+      Deno.connect({ hostname: "127.0.0.1", port }),
+      "a connection while out of descriptors",
+    );
+    await server.stderr.waitFor(/^accept: /);
+    const second = await deadline(
+      Deno.connect({ hostname: "127.0.0.1", port }),
+      "a second connection while out of descriptors",
+    );
+    await prlimit(pid, `${hard}:${hard}`);
+    assert.equal(decoder.decode(await readToEnd(first)), GREETING);
+    assert.equal(decoder.decode(await readToEnd(second)), GREETING);
+    assert.equal(decoder.decode(await fetchGreeting(port)), GREETING);
+    server.kill("SIGTERM");
+    assert.equal(await server.exit(), 0);
+    assertNoStack(server.stderr.text);
+    assert.deepEqual(server.stderr.lines, [
+      `server: listening on 127.0.0.1:${port}`,
+      "accept: Too many open files (retrying)",
+    ]);
+    assert.equal(
+      count(server.stdout, "server: got connection from 127.0.0.1"),
+      3,
+    );
+  },
+});
