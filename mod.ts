@@ -67,6 +67,8 @@ export type {
   GreetingServer,
   ServeGreetingOptions,
 } from "./lib/greeting_server.ts";
+export { serveGreetingWorkers } from "./lib/greeting_workers.ts";
+export type { ServeGreetingWorkersOptions } from "./lib/greeting_workers.ts";
 export { listenForDatagrams } from "./lib/datagram_listener.ts";
 export type {
   DatagramListener,

@@ -14,7 +14,7 @@ import { accessList } from "../lib/access_list.ts";
 import { DEFAULT_TCP_PORT } from "../lib/constants.ts";
 import { BindError, describeError, ResolveError } from "../lib/errors.ts";
 import { formatAddress, formatHostPort } from "../lib/format_address.ts";
-import { serveGreeting } from "../lib/greeting_server.ts";
+import { serveGreetingWorkers } from "../lib/greeting_workers.ts";
 import { parseInteger, parsePort } from "../lib/parse_number.ts";
 import {
   COMMON_OPTIONS,
@@ -41,6 +41,9 @@ options:
   -4, -6                   IPv4 only / IPv6 only
   -m, --message TEXT       send TEXT instead of "Hello, world!"
       --max-connections N  at most N greetings in flight; the rest wait
+      --workers N          N accept loops on N threads sharing the port
+                           (SO_REUSEPORT); under deno run they need
+                           --allow-read for their module
       --allow CIDR         serve only peers in CIDR (repeatable)
       --deny CIDR          refuse peers in CIDR (repeatable; wins over --allow)
   -q, --quiet              no line per connection
@@ -54,6 +57,7 @@ const SPEC = {
   bind: { type: "string", short: "b" },
   message: { type: "string", short: "m" },
   "max-connections": { type: "string" },
+  workers: { type: "string" },
   quiet: { type: "boolean", short: "q" },
   allow: { type: "string", multiple: true },
   deny: { type: "string", multiple: true },
@@ -91,18 +95,23 @@ export async function main(
       );
     if (values.bind === "") throw new UsageError("Invalid bind address: empty");
     const quiet = values.quiet ?? false;
-    const allowed = option(() =>
-      accessList({ allow: values.allow, deny: values.deny })
-    );
+    const access = { allow: values.allow, deny: values.deny };
+    option(() => accessList(access));
+    const workers = values.workers === undefined
+      ? 1
+      : option(() =>
+        parseInteger(values.workers!, { name: "workers", min: 1, max: 64 })
+      );
     using stop = stopSignal(io.signal);
-    const server = await serveGreeting({
+    const server = await serveGreetingWorkers({
+      workers,
+      access,
       port,
       hostname: values.bind,
       family,
       message: values.message,
       maxConnections,
       signal: stop.signal,
-      accept: allowed && ((peer) => allowed(peer.hostname)),
       onConnection: (peer) => {
         if (quiet) return;
         out.line(`server: got connection from ${formatAddress(peer.hostname)}`);

@@ -33,6 +33,11 @@ export const COMPILE_FLAGS = [
   "--unstable-net",
 ] as const;
 
+/** Modules a tool loads that `deno compile` cannot find by itself: workers. */
+const INCLUDES: Partial<Record<(typeof TOOLS)[number], string[]>> = {
+  server: ["lib/_greeting_worker.ts"],
+};
+
 /** How long one `deno compile` may take, a first runtime download included. */
 export const COMPILE_TIMEOUT_MS = 120_000;
 
@@ -86,7 +91,17 @@ export async function compileTools(
     let result: Deno.CommandOutput;
     try {
       result = await new Deno.Command(Deno.execPath(), {
-        args: ["compile", ...COMPILE_FLAGS, "--output", output, entry],
+        args: [
+          "compile",
+          ...COMPILE_FLAGS,
+          ...(INCLUDES[tool] ?? []).flatMap((file) => [
+            "--include",
+            join(REPO_ROOT, file),
+          ]),
+          "--output",
+          output,
+          entry,
+        ],
         cwd: REPO_ROOT, // so that the repo's deno.json applies
         env,
         stdin: "null",
