@@ -190,8 +190,9 @@ export function connectFirst(
         if (options.timeout === undefined) return await connecting;
         const expired = new Promise<never>((_, fail) => {
           timeout = setTimeout(() => {
-            controller.abort();
+            // Settle the race before the abort makes `connecting` fail.
             fail(new TimeoutError("Connection timed out"));
+            controller.abort();
           }, options.timeout);
         });
         connecting.catch(() => {});
