@@ -1,0 +1,540 @@
+/**
+ * End-to-end tests of `listener` (cmd/listener.ts): Beej's datagram
+ * "server" line for line by default, and each option beyond it. Most tests
+ * run `main()` in process and send from sockets made here; those that need a
+ * real process (signals, the `import.meta.main` path) spawn it and are
+ * ignored without `--allow-run --allow-read --allow-env`.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { main } from "../cmd/listener.ts";
+import {
+  bytes,
+  deadline,
+  type InProcess,
+  listeningPort,
+  NEEDS_IPV6,
+  NEEDS_SPAWN,
+  runInProcess,
+  runTool,
+  ToolProcess,
+  udpSocket,
+} from "./_util.ts";
+
+const WAITING = "listener: waiting to recvfrom...";
+
+/** Start the listener in process; resolve once it says where it listens. */
+async function start(args: string[]): Promise<InProcess & { port: number }> {
+  const run = runInProcess(main, args);
+  const port = await Promise.race([
+    listeningPort(run.stderr),
+    run.code.then((code) => {
+      throw new Error(
+        `listener exited ${code} before listening: ${run.stderr.text}`,
+      );
+    }),
+  ]);
+  return { ...run, port };
+}
+
+/** A datagram socket that `using` closes. */
+function closing(socket: Deno.DatagramConn): Deno.DatagramConn & Disposable {
+  return Object.assign(socket, { [Symbol.dispose]: () => socket.close() });
+}
+
+/** Send one datagram from a fresh socket on `from`; the sender's port. */
+async function send(
+  port: number,
+  data: Uint8Array,
+  from = "127.0.0.1",
+): Promise<number> {
+  using socket = closing(udpSocket(from));
+  await deadline(
+    socket.send(data, { transport: "udp", hostname: from, port }),
+    "a datagram to be sent",
+  );
+  return (socket.addr as Deno.NetAddr).port;
+}
+
+/** Wait for the in-process listener to exit by itself; its exit code. */
+function exited(run: InProcess): Promise<number> {
+  return deadline(run.code, "the listener to exit");
+}
+
+/** The three lines Beej's listener prints for a datagram. */
+function packetLines(from: string, length: number, shown: string): string[] {
+  return [
+    `listener: got packet from ${from}`,
+    `listener: packet is ${length} bytes long`,
+    `listener: packet contains "${shown}"`,
+  ];
+}
+
+/** A UDP port that was free a moment ago, for tests of a non-zero `-p`. */
+function freePort(): number {
+  using socket = closing(udpSocket("::"));
+  return (socket.addr as Deno.NetAddr).port;
+}
+
+/** Assert a spawned tool's stderr holds no uncaught error or stack trace. */
+function assertNoStack(stderr: string): void {
+  assert.doesNotMatch(stderr, /Uncaught/);
+  assert.doesNotMatch(stderr, /^ {4}at /m);
+}
+
+// ---------------------------------------------------------------------------
+// Default behaviour
+
+Deno.test("listener prints Beej's lines for one datagram from 127.0.0.1, exit 0", async () => {
+  const run = await start(["-p", "0"]);
+  await run.stdout.waitFor(/^listener: waiting/);
+  await send(run.port, bytes("DATA"));
+  assert.equal(await exited(run), 0);
+  // The IPv4 sender reached the dual-stack socket as ::ffff:127.0.0.1.
+  assert.deepEqual(run.stdout.lines, [
+    WAITING,
+    ...packetLines("127.0.0.1", 4, "DATA"),
+  ]);
+  assert.deepEqual(run.stderr.lines, [
+    `listener: listening on [::]:${run.port}`,
+  ]);
+});
+
+Deno.test({
+  name: "listener shows a datagram from ::1",
+  ignore: NEEDS_IPV6(),
+  async fn(): Promise<void> {
+    const run = await start(["-p", "0"]);
+    await send(run.port, bytes("from six"), "::1");
+    assert.equal(await exited(run), 0);
+    assert.deepEqual(run.stdout.lines, [
+      WAITING,
+      ...packetLines("::1", 8, "from six"),
+    ]);
+  },
+});
+
+Deno.test({
+  name: "listener listens on UDP port 4950 by default",
+  // The net permission is narrowed so that the default port shows in the
+  // permission error: the test never binds 4950 itself.
+  permissions: { net: ["127.0.0.1:1"] },
+  async fn(): Promise<void> {
+    const run = runInProcess(main, ["-b", "127.0.0.1"]);
+    assert.equal(await exited(run), 1);
+    assert.equal(run.stdout.text, "");
+    assert.equal(run.stderr.lines.length, 1);
+    assert.match(
+      run.stderr.lines[0]!,
+      /^listener: permission denied: .*"127\.0\.0\.1:4950".*--allow-net/,
+    );
+  },
+});
+
+Deno.test("listener -b 127.0.0.1 on a port in use: bind line, 'failed to bind socket', exit 2", async () => {
+  using taken = closing(udpSocket("127.0.0.1"));
+  const { port } = taken.addr as Deno.NetAddr;
+  const run = runInProcess(main, ["-b", "127.0.0.1", "-p", `${port}`]);
+  assert.equal(await exited(run), 2);
+  assert.equal(run.stdout.text, "");
+  assert.deepEqual(run.stderr.lines, [
+    "listener: bind: Address already in use",
+    "listener: failed to bind socket",
+  ]);
+});
+
+Deno.test("listener on a port in use in both families: a bind line for each, exit 2", async () => {
+  // "::" is dual-stack here, so this takes the port in both families.
+  using taken = closing(udpSocket("::"));
+  const { port } = taken.addr as Deno.NetAddr;
+  const run = runInProcess(main, ["-p", `${port}`]);
+  assert.equal(await exited(run), 2);
+  assert.equal(run.stdout.text, "");
+  assert.deepEqual(run.stderr.lines, [
+    "listener: bind: Address already in use",
+    "listener: bind: Address already in use",
+    "listener: failed to bind socket",
+  ]);
+});
+
+// ---------------------------------------------------------------------------
+// Beyond the C original
+
+Deno.test("listener reports a 65,507-byte datagram whole", async () => {
+  const run = await start(["-b", "127.0.0.1", "-p", "0"]);
+  await send(run.port, new Uint8Array(65_507).fill(0x7a));
+  assert.equal(await exited(run), 0);
+  assert.deepEqual(run.stdout.lines, [
+    WAITING,
+    ...packetLines("127.0.0.1", 65_507, "z".repeat(65_507)),
+  ]);
+});
+
+Deno.test({
+  name: "listener reports a 65,527-byte IPv6 datagram whole",
+  ignore: NEEDS_IPV6(),
+  async fn(): Promise<void> {
+    const run = await start(["-p", "0"]);
+    await send(run.port, new Uint8Array(65_527).fill(0x7a), "::1");
+    assert.equal(await exited(run), 0);
+    assert.deepEqual(run.stdout.lines, [
+      WAITING,
+      ...packetLines("::1", 65_527, "z".repeat(65_527)),
+    ]);
+  },
+});
+
+Deno.test("listener shows an empty datagram", async () => {
+  const run = await start(["-p", "0"]);
+  await send(run.port, new Uint8Array());
+  assert.equal(await exited(run), 0);
+  assert.deepEqual(run.stdout.lines, [
+    WAITING,
+    ...packetLines("127.0.0.1", 0, ""),
+  ]);
+});
+
+Deno.test("listener escapes control bytes, invalid UTF-8 and backslashes", async () => {
+  const run = await start(["-p", "0"]);
+  const data = new Uint8Array([
+    ...bytes('\x1b[2J"quoted"\n\\'),
+    0xff,
+    0x07,
+    ...bytes("\u00e9\u202e"),
+  ]);
+  await send(run.port, data);
+  assert.equal(await exited(run), 0);
+  assert.deepEqual(run.stdout.lines, [
+    WAITING,
+    ...packetLines(
+      "127.0.0.1",
+      data.length,
+      '\\x1b[2J"quoted"\\n\\\\\\xff\\x07\u00e9\\u{202e}',
+    ),
+  ]);
+  assert.ok(!run.stdout.text.includes("\x1b"), "ESC reached stdout");
+});
+
+Deno.test("listener -c 3 takes three datagrams from several peers, then exits 0", async () => {
+  const run = await start(["-c", "3", "-p", "0"]);
+  for (const [i, text] of ["one", "two", "three"].entries()) {
+    await send(run.port, bytes(text));
+    await run.stdout.waitFor(new RegExp(`contains "${text}"`));
+    assert.equal(run.stdout.lines.length, 1 + 3 * (i + 1));
+  }
+  assert.equal(await exited(run), 0);
+  assert.deepEqual(run.stdout.lines, [
+    WAITING,
+    ...packetLines("127.0.0.1", 3, "one"),
+    ...packetLines("127.0.0.1", 3, "two"),
+    ...packetLines("127.0.0.1", 5, "three"),
+  ]);
+});
+
+Deno.test("listener --count 2 does not exit after one datagram", async () => {
+  const run = await start(["--count", "2", "-p", "0"]);
+  await send(run.port, bytes("first"));
+  await run.stdout.waitFor(/contains "first"/);
+  let exitedEarly = false;
+  run.code.then(() => exitedEarly = true);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(exitedEarly, false);
+  await send(run.port, bytes("second"));
+  assert.equal(await exited(run), 0);
+  assert.equal(run.stdout.lines.length, 7);
+});
+
+Deno.test("listener -k keeps going until stopped, then exits 0", async () => {
+  const run = await start(["-k", "-p", "0"]);
+  for (let i = 0; i < 5; i++) {
+    await send(run.port, bytes(`datagram ${i}`));
+    await run.stdout.waitFor(new RegExp(`contains "datagram ${i}"`));
+  }
+  run.controller.abort();
+  assert.equal(await exited(run), 0);
+  assert.equal(run.stdout.lines.length, 1 + 5 * 3);
+});
+
+Deno.test("listener stopped before its count exits 130", async () => {
+  const run = await start(["-c", "2", "-p", "0"]);
+  await send(run.port, bytes("only"));
+  await run.stdout.waitFor(/contains "only"/);
+  run.controller.abort();
+  assert.equal(await exited(run), 130);
+});
+
+Deno.test("listener -x shows each datagram as a hexdump -C dump", async () => {
+  const run = await start(["-x", "-p", "0"]);
+  await send(
+    run.port,
+    new Uint8Array([...bytes("Hello, listener!"), 0, 0x1b, 0xff, 0x0a]),
+  );
+  assert.equal(await exited(run), 0);
+  assert.deepEqual(run.stdout.lines, [
+    WAITING,
+    "listener: got packet from 127.0.0.1",
+    "listener: packet is 20 bytes long",
+    "00000000  48 65 6c 6c 6f 2c 20 6c  69 73 74 65 6e 65 72 21  |Hello, listener!|",
+    "00000010  00 1b ff 0a                                       |....|",
+  ]);
+});
+
+Deno.test("listener --json emits listening and datagram events", async () => {
+  const run = await start(["--json", "-c", "2", "-p", "0"]);
+  const textPort = await send(run.port, bytes("hi \u00e9"));
+  await run.stdout.waitFor(/"datagram"/);
+  const binaryPort = await send(run.port, new Uint8Array([0xff, 0x00, 0x1b]));
+  assert.equal(await exited(run), 0);
+  assert.deepEqual(run.stdout.lines.map((line) => JSON.parse(line)), [
+    { event: "listening", address: "::", port: run.port },
+    {
+      event: "datagram",
+      address: "127.0.0.1",
+      port: textPort,
+      bytes: 5,
+      text: "hi \u00e9",
+    },
+    {
+      event: "datagram",
+      address: "127.0.0.1",
+      port: binaryPort,
+      bytes: 3,
+      base64: "/wAb",
+    },
+  ]);
+});
+
+Deno.test("listener -b 127.0.0.1 listens there", async () => {
+  const run = await start(["-b", "127.0.0.1", "-p", "0"]);
+  assert.deepEqual(run.stderr.lines, [
+    `listener: listening on 127.0.0.1:${run.port}`,
+  ]);
+  await send(run.port, bytes("x"));
+  assert.equal(await exited(run), 0);
+});
+
+Deno.test({
+  name: "listener -4 listens on 0.0.0.0: an IPv6 datagram never arrives",
+  ignore: NEEDS_IPV6(),
+  async fn(): Promise<void> {
+    const run = await start(["-4", "-p", "0"]);
+    assert.deepEqual(run.stderr.lines, [
+      `listener: listening on 0.0.0.0:${run.port}`,
+    ]);
+    await send(run.port, bytes("six"), "::1");
+    await send(run.port, bytes("four"));
+    assert.equal(await exited(run), 0);
+    assert.deepEqual(run.stdout.lines, [
+      WAITING,
+      ...packetLines("127.0.0.1", 4, "four"),
+    ]);
+  },
+});
+
+Deno.test({
+  name: "listener -6 drops IPv4 datagrams (-v says so) and shows IPv6 ones",
+  ignore: NEEDS_IPV6(),
+  async fn(): Promise<void> {
+    const run = await start(["-6", "-v", "-p", "0"]);
+    await send(run.port, bytes("four"));
+    await run.stderr.waitFor(/dropped/);
+    await send(run.port, bytes("six"), "::1");
+    assert.equal(await exited(run), 0);
+    assert.deepEqual(run.stdout.lines, [
+      WAITING,
+      ...packetLines("::1", 3, "six"),
+    ]);
+    assert.deepEqual(run.stderr.lines, [
+      `listener: listening on [::]:${run.port}`,
+      "listener: dropped 4 bytes from 127.0.0.1",
+    ]);
+  },
+});
+
+Deno.test("listener -v names the bound address for a non-zero port", async () => {
+  const port = freePort();
+  const run = await start(["-v", "-p", `${port}`]);
+  assert.equal(run.port, port);
+  await send(port, bytes("x"));
+  assert.equal(await exited(run), 0);
+  assert.deepEqual(run.stderr.lines, [`listener: listening on [::]:${port}`]);
+});
+
+Deno.test("listener without -v prints nothing on stderr for a non-zero port", async () => {
+  const port = freePort();
+  const run = runInProcess(main, ["-p", `${port}`]);
+  await run.stdout.waitFor(/^listener: waiting/);
+  await send(port, bytes("x"));
+  assert.equal(await exited(run), 0);
+  assert.equal(run.stderr.text, "");
+  assert.deepEqual(run.stdout.lines, [
+    WAITING,
+    ...packetLines("127.0.0.1", 1, "x"),
+  ]);
+});
+
+Deno.test("listener -h prints usage on stdout, exit 0", async () => {
+  for (const flag of ["-h", "--help"]) {
+    const run = runInProcess(main, [flag]);
+    assert.equal(await run.code, 0);
+    assert.match(run.stdout.lines[0]!, /^usage: listener/);
+    assert.match(run.stdout.text, /--count/);
+    assert.equal(run.stderr.text, "");
+  }
+});
+
+Deno.test("listener -V prints one version line, exit 0", async () => {
+  for (const flag of ["-V", "--version"]) {
+    const run = runInProcess(main, [flag]);
+    assert.equal(await run.code, 0);
+    assert.deepEqual(run.stdout.lines, [
+      `listener (beejnet) 0.1.0 (deno ${Deno.version.deno})`,
+    ]);
+    assert.equal(run.stderr.text, "");
+  }
+});
+
+/** Bad command lines, each with the one line it must print. */
+const BAD_INPUT: [string[], RegExp][] = [
+  [["--bogus"], /^listener: unknown option "--bogus"$/],
+  [["-z"], /^listener: unknown option "-z"$/],
+  [["-p"], /^listener: option "-p" needs a value$/],
+  [["-p", "65536"], /^listener: invalid port "65536": must be 0-65535$/],
+  [["-p", "-1"], /^listener: invalid port "-1"/],
+  [["-p", "4950x"], /^listener: invalid port "4950x"/],
+  [
+    ["--keep", "--count", "2"],
+    /^listener: options "--keep" and "--count" cannot be used together$/,
+  ],
+  [["--count", "0"], /^listener: invalid count "0"/],
+  [["-c", "x"], /^listener: invalid count "x"/],
+  [["-4", "-6"], /^listener: options "-4" and "-6" cannot be used together$/],
+  [["extra"], /^listener: unexpected argument "extra"$/],
+  [["-b", ""], /^listener: invalid bind address: empty$/],
+];
+
+Deno.test("listener rejects bad input with one line, exit 1", async () => {
+  for (const [args, expected] of BAD_INPUT) {
+    const run = runInProcess(main, args);
+    const what = `listener ${JSON.stringify(args)}`;
+    assert.equal(await run.code, 1, what);
+    assert.equal(run.stdout.text, "", what);
+    assert.equal(run.stderr.lines.length, 1, `${what}: ${run.stderr.text}`);
+    assert.match(run.stderr.lines[0]!, expected, what);
+  }
+});
+
+Deno.test("listener -b with a name that does not resolve: getaddrinfo line, exit 1", async () => {
+  const run = runInProcess(main, ["-b", "nonexistent.invalid", "-p", "0"]);
+  assert.equal(await exited(run), 1);
+  assert.equal(run.stdout.text, "");
+  assert.deepEqual(run.stderr.lines, [
+    "getaddrinfo: Name or service not known",
+  ]);
+});
+
+// ---------------------------------------------------------------------------
+// As a process
+
+Deno.test({
+  name: "listener (process) takes one datagram and exits 0",
+  ignore: NEEDS_SPAWN(),
+  async fn(): Promise<void> {
+    await using listener = new ToolProcess("listener", ["-p", "0"]);
+    const port = await listeningPort(listener.stderr);
+    await listener.stdout.waitFor(/^listener: waiting/);
+    await send(port, bytes("DATA"));
+    assert.equal(await listener.exit(), 0);
+    assert.deepEqual(listener.stdout.lines, [
+      WAITING,
+      ...packetLines("127.0.0.1", 4, "DATA"),
+    ]);
+    assert.deepEqual(listener.stderr.lines, [
+      `listener: listening on [::]:${port}`,
+    ]);
+  },
+});
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.test({
+    name: `listener (process) -k stops on ${signal}, exit 0`,
+    ignore: NEEDS_SPAWN(),
+    async fn(): Promise<void> {
+      await using listener = new ToolProcess("listener", ["-k", "-p", "0"]);
+      const port = await listeningPort(listener.stderr);
+      for (const text of ["a", "b"]) {
+        await send(port, bytes(text));
+        await listener.stdout.waitFor(new RegExp(`contains "${text}"`));
+      }
+      listener.kill(signal);
+      assert.equal(await listener.exit(), 0);
+      assert.deepEqual(listener.stdout.lines, [
+        WAITING,
+        ...packetLines("127.0.0.1", 1, "a"),
+        ...packetLines("127.0.0.1", 1, "b"),
+      ]);
+      assertNoStack(listener.stderr.text);
+      assert.deepEqual(listener.stderr.lines, [
+        `listener: listening on [::]:${port}`,
+      ]);
+    },
+  });
+}
+
+Deno.test({
+  name: "listener (process) cannot bind: exit 2",
+  ignore: NEEDS_SPAWN(),
+  async fn(): Promise<void> {
+    using taken = closing(udpSocket("127.0.0.1"));
+    const { port } = taken.addr as Deno.NetAddr;
+    const result = await runTool("listener", [
+      "-b",
+      "127.0.0.1",
+      "-p",
+      `${port}`,
+    ]);
+    assert.equal(result.code, 2);
+    assert.equal(result.stdout, "");
+    assert.equal(
+      result.stderr,
+      "listener: bind: Address already in use\nlistener: failed to bind socket\n",
+    );
+  },
+});
+
+Deno.test({
+  name: "listener (process) bad input: one line, exit 1, no stack trace",
+  ignore: NEEDS_SPAWN(),
+  async fn(): Promise<void> {
+    for (const [args, expected] of BAD_INPUT.slice(0, 9)) {
+      const result = await runTool("listener", args);
+      const what = `listener ${JSON.stringify(args)}`;
+      assert.equal(result.code, 1, what);
+      assert.equal(result.stdout, "", what);
+      assertNoStack(result.stderr);
+      const lines = result.stderr.split("\n").slice(0, -1);
+      assert.equal(lines.length, 1, `${what}: ${result.stderr}`);
+      assert.match(lines[0]!, expected, what);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "listener (process) without --allow-net: one line naming --allow-net, exit 1",
+  ignore: NEEDS_SPAWN(),
+  async fn(): Promise<void> {
+    const result = await runTool("listener", ["-p", "0"], {
+      permissions: ["--allow-net=10.9.9.9"],
+    });
+    assert.equal(result.code, 1);
+    assert.equal(result.stdout, "");
+    assertNoStack(result.stderr);
+    assert.match(
+      result.stderr,
+      /^listener: permission denied: .*--allow-net.*\n$/,
+    );
+  },
+});
