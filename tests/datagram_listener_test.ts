@@ -1,0 +1,316 @@
+import assert from "node:assert/strict";
+import { BindError, describeError } from "../lib/errors.ts";
+import {
+  type DatagramListener,
+  listenForDatagrams,
+  type ListenForDatagramsOptions,
+} from "../lib/datagram_listener.ts";
+import { bytes, deadline, HAS_IPV6, NEEDS_IPV6, udpSocket } from "./_util.ts";
+
+/** One datagram as `onDatagram` received it. */
+interface Received {
+  data: Uint8Array;
+  peer: Deno.NetAddr;
+}
+
+/** Records calls of a callback and lets a test wait for the nth. */
+class Calls<T> {
+  readonly items: T[] = [];
+  #waiters: (() => void)[] = [];
+
+  readonly push = (item: T): void => {
+    this.items.push(item);
+    for (const wake of this.#waiters.splice(0)) wake();
+  };
+
+  /** Wait until at least `count` calls were made. */
+  async wait(count: number, what: string): Promise<T[]> {
+    await deadline(
+      (async () => {
+        while (this.items.length < count) {
+          await new Promise<void>((wake) => this.#waiters.push(wake));
+        }
+      })(),
+      what,
+    );
+    return this.items;
+  }
+}
+
+/** A listener on port 0 of 127.0.0.1 unless `options` say otherwise. */
+interface TestListener extends DatagramListener, AsyncDisposable {
+  received: Calls<Received>;
+  controller: AbortController;
+}
+
+async function listen(
+  options: Partial<ListenForDatagramsOptions> = {},
+): Promise<TestListener> {
+  const received = new Calls<Received>();
+  const controller = new AbortController();
+  const listener = await listenForDatagrams({
+    hostname: "127.0.0.1",
+    port: 0,
+    signal: controller.signal,
+    onDatagram: (data, peer) => received.push({ data, peer }),
+    ...options,
+  });
+  return {
+    addr: listener.addr,
+    finished: listener.finished,
+    received,
+    controller,
+    async [Symbol.asyncDispose](): Promise<void> {
+      controller.abort();
+      await deadline(listener.finished, "the listener to finish");
+    },
+  };
+}
+
+/** A UDP socket on 127.0.0.1 (or `hostname`) that `using` closes. */
+function udp(hostname?: string): Deno.DatagramConn & Disposable {
+  const socket = udpSocket(hostname);
+  return Object.assign(socket, { [Symbol.dispose]: () => socket.close() });
+}
+
+/** Send `data` from `socket` to `port` on `hostname`. */
+async function sendTo(
+  socket: Deno.DatagramConn,
+  data: Uint8Array,
+  port: number,
+  hostname = "127.0.0.1",
+): Promise<void> {
+  const sent = await deadline(
+    socket.send(data, { transport: "udp", hostname, port }),
+    "send",
+  );
+  assert.equal(sent, data.length);
+}
+
+Deno.test("listenForDatagrams() stops after one datagram by default", async () => {
+  await using listener = await listen();
+  using sender = udp();
+  await sendTo(sender, bytes("hi"), listener.addr.port);
+  assert.equal(await deadline(listener.finished, "finished"), 1);
+  assert.equal(listener.received.items.length, 1);
+  assert.deepEqual(listener.received.items[0]!.data, bytes("hi"));
+});
+
+Deno.test("listenForDatagrams() reports the sender's address and port", async () => {
+  await using listener = await listen();
+  using sender = udp();
+  await sendTo(sender, bytes("hi"), listener.addr.port);
+  const [{ peer }] = await listener.received.wait(1, "a datagram") as [
+    Received,
+  ];
+  assert.equal(peer.transport, "udp");
+  assert.equal(peer.hostname, "127.0.0.1");
+  assert.equal(peer.port, (sender.addr as Deno.NetAddr).port);
+});
+
+Deno.test("listenForDatagrams() on port 0 reports the real port in addr", async () => {
+  await using listener = await listen();
+  assert.equal(listener.addr.transport, "udp");
+  assert.equal(listener.addr.hostname, "127.0.0.1");
+  assert.ok(listener.addr.port > 0);
+});
+
+Deno.test("listenForDatagrams() with count 3 receives three datagrams from several peers", async () => {
+  await using listener = await listen({ count: 3 });
+  using a = udp();
+  using b = udp();
+  using c = udp();
+  const { port } = listener.addr;
+  await sendTo(a, bytes("a"), port);
+  await sendTo(b, bytes("b"), port);
+  await sendTo(c, bytes("c"), port);
+  assert.equal(await deadline(listener.finished, "finished"), 3);
+  const got = listener.received.items;
+  assert.deepEqual(
+    got.map((d) => new TextDecoder().decode(d.data)).sort(),
+    ["a", "b", "c"],
+  );
+  assert.equal(new Set(got.map((d) => d.peer.port)).size, 3);
+});
+
+Deno.test("listenForDatagrams() receives a 65,507-byte datagram whole", async () => {
+  await using listener = await listen();
+  using sender = udp();
+  const payload = new Uint8Array(65_507);
+  for (let i = 0; i < payload.length; i++) payload[i] = i % 253;
+  await sendTo(sender, payload, listener.addr.port);
+  assert.equal(await deadline(listener.finished, "finished"), 1);
+  const { data } = listener.received.items[0]!;
+  assert.equal(data.length, 65_507);
+  assert.deepEqual(data, payload);
+});
+
+Deno.test("listenForDatagrams() delivers an empty datagram", async () => {
+  await using listener = await listen();
+  using sender = udp();
+  await sendTo(sender, new Uint8Array(), listener.addr.port);
+  assert.equal(await deadline(listener.finished, "finished"), 1);
+  assert.equal(listener.received.items[0]!.data.length, 0);
+});
+
+Deno.test("listenForDatagrams() gives each datagram as a copy the next one does not overwrite", async () => {
+  await using listener = await listen({ count: 2 });
+  using sender = udp();
+  await sendTo(sender, bytes("first"), listener.addr.port);
+  await sendTo(sender, bytes("XXXXXXXX"), listener.addr.port);
+  assert.equal(await deadline(listener.finished, "finished"), 2);
+  assert.deepEqual(listener.received.items[0]!.data, bytes("first"));
+  assert.deepEqual(listener.received.items[1]!.data, bytes("XXXXXXXX"));
+});
+
+Deno.test("listenForDatagrams() resolves finished to the number delivered when aborted before count", async () => {
+  await using listener = await listen({ count: 5 });
+  using sender = udp();
+  await sendTo(sender, bytes("1"), listener.addr.port);
+  await sendTo(sender, bytes("2"), listener.addr.port);
+  await listener.received.wait(2, "two datagrams");
+  listener.controller.abort();
+  assert.equal(await deadline(listener.finished, "finished"), 2);
+});
+
+Deno.test("listenForDatagrams() with count Infinity goes on until aborted", async () => {
+  await using listener = await listen({ count: Infinity });
+  using sender = udp();
+  for (let i = 0; i < 10; i++) {
+    await sendTo(sender, bytes(String(i)), listener.addr.port);
+  }
+  await listener.received.wait(10, "ten datagrams");
+  listener.controller.abort();
+  assert.equal(await deadline(listener.finished, "finished"), 10);
+});
+
+Deno.test("listenForDatagrams() releases the port when finished", async () => {
+  const listener = await listen();
+  const { port } = listener.addr;
+  using sender = udp();
+  await sendTo(sender, bytes("x"), port);
+  await deadline(listener.finished, "finished");
+  const again = Deno.listenDatagram({
+    hostname: "127.0.0.1",
+    port,
+    transport: "udp",
+  });
+  again.close();
+  assert.equal((again.addr as Deno.NetAddr).port, port);
+});
+
+Deno.test("listenForDatagrams() drops a datagram that accept refuses and gives onRefused its size", async () => {
+  const refused = new Calls<[Deno.NetAddr, number]>();
+  using good = udp();
+  using bad = udp();
+  const goodPort = (good.addr as Deno.NetAddr).port;
+  await using listener = await listen({
+    accept: (peer) => peer.port === goodPort,
+    onRefused: (peer, size) => refused.push([peer, size]),
+  });
+  await sendTo(bad, bytes("12345"), listener.addr.port);
+  const [[peer, size]] = await refused.wait(1, "onRefused") as [
+    [Deno.NetAddr, number],
+  ];
+  assert.equal(peer.port, (bad.addr as Deno.NetAddr).port);
+  assert.equal(size, 5);
+  await sendTo(good, bytes("ok"), listener.addr.port);
+  assert.equal(await deadline(listener.finished, "finished"), 1);
+  assert.equal(listener.received.items.length, 1);
+  assert.deepEqual(listener.received.items[0]!.data, bytes("ok"));
+  assert.equal(listener.received.items[0]!.peer.port, goodPort);
+});
+
+Deno.test("listenForDatagrams() with no hostname receives IPv4 datagrams on a dual-stack socket", async () => {
+  await using listener = await listen({ hostname: undefined });
+  assert.equal(listener.addr.hostname, HAS_IPV6 ? "::" : "0.0.0.0");
+  using sender = udp();
+  await sendTo(sender, bytes("v4"), listener.addr.port);
+  assert.equal(await deadline(listener.finished, "finished"), 1);
+  const { peer } = listener.received.items[0]!;
+  assert.ok(
+    ["::ffff:127.0.0.1", "127.0.0.1"].includes(peer.hostname),
+    peer.hostname,
+  );
+});
+
+Deno.test({
+  name:
+    "listenForDatagrams() with no hostname receives IPv6 datagrams on the same port",
+  ignore: NEEDS_IPV6(),
+  async fn(): Promise<void> {
+    await using listener = await listen({ hostname: undefined });
+    using sender = udp("::1");
+    await sendTo(sender, bytes("v6"), listener.addr.port, "::1");
+    assert.equal(await deadline(listener.finished, "finished"), 1);
+    assert.equal(listener.received.items[0]!.peer.hostname, "::1");
+  },
+});
+
+Deno.test({
+  name:
+    "listenForDatagrams() with family 6 drops IPv4 datagrams and keeps IPv6 ones",
+  ignore: NEEDS_IPV6(),
+  async fn(): Promise<void> {
+    const refused = new Calls<[Deno.NetAddr, number]>();
+    await using listener = await listen({
+      hostname: undefined,
+      family: 6,
+      onRefused: (peer, size) => refused.push([peer, size]),
+    });
+    assert.equal(listener.addr.hostname, "::");
+    using v4 = udp();
+    using v6 = udp("::1");
+    await sendTo(v4, bytes("four"), listener.addr.port);
+    const [[peer, size]] = await refused.wait(1, "onRefused") as [
+      [Deno.NetAddr, number],
+    ];
+    assert.equal(peer.hostname, "::ffff:127.0.0.1");
+    assert.equal(size, 4);
+    await sendTo(v6, bytes("six"), listener.addr.port, "::1");
+    assert.equal(await deadline(listener.finished, "finished"), 1);
+    assert.deepEqual(listener.received.items[0]!.data, bytes("six"));
+  },
+});
+
+Deno.test("listenForDatagrams() with family 4 binds 0.0.0.0", async () => {
+  await using listener = await listen({ hostname: undefined, family: 4 });
+  assert.equal(listener.addr.hostname, "0.0.0.0");
+  using sender = udp();
+  await sendTo(sender, bytes("x"), listener.addr.port);
+  assert.equal(await deadline(listener.finished, "finished"), 1);
+  assert.equal(listener.received.items[0]!.peer.hostname, "127.0.0.1");
+});
+
+Deno.test("listenForDatagrams() throws BindError naming the address when the port is taken", async () => {
+  using taken = udp();
+  const port = (taken.addr as Deno.NetAddr).port;
+  const error = await listenForDatagrams({
+    hostname: "127.0.0.1",
+    port,
+    onDatagram: () => {},
+  }).then(
+    () => assert.fail("bound a port in use"),
+    (error: unknown) => error,
+  );
+  assert.ok(error instanceof BindError, String(error));
+  assert.equal(error.failures.length, 1);
+  assert.equal(error.failures[0]!.address, "127.0.0.1");
+  assert.ok(error.failures[0]!.error instanceof Deno.errors.AddrInUse);
+  assert.equal(
+    describeError(error.failures[0]!.error),
+    "Address already in use",
+  );
+});
+
+Deno.test("listenForDatagrams() with an already aborted signal rejects without binding", async () => {
+  await assert.rejects(
+    listenForDatagrams({
+      hostname: "127.0.0.1",
+      port: 0,
+      signal: AbortSignal.abort(),
+      onDatagram: () => {},
+    }),
+    { name: "AbortError" },
+  );
+});
