@@ -145,6 +145,20 @@ Deno.test("listenForDatagrams() receives a 65,507-byte datagram whole", async ()
   assert.deepEqual(data, payload);
 });
 
+Deno.test({
+  name: "listenForDatagrams() receives a 65,527-byte IPv6 datagram whole",
+  ignore: NEEDS_IPV6(),
+  async fn(): Promise<void> {
+    await using listener = await listen({ hostname: "::1" });
+    using sender = udp("::1");
+    const payload = new Uint8Array(65_527);
+    for (let i = 0; i < payload.length; i++) payload[i] = i % 251;
+    await sendTo(sender, payload, listener.addr.port, "::1");
+    assert.equal(await deadline(listener.finished, "finished"), 1);
+    assert.deepEqual(listener.received.items[0]!.data, payload);
+  },
+});
+
 Deno.test("listenForDatagrams() delivers an empty datagram", async () => {
   await using listener = await listen();
   using sender = udp();

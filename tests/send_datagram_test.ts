@@ -1,0 +1,340 @@
+import assert from "node:assert/strict";
+import {
+  MAX_UDP_PAYLOAD_IPV4,
+  MAX_UDP_PAYLOAD_IPV6,
+} from "../lib/constants.ts";
+import { TimeoutError } from "../lib/errors.ts";
+import type { ResolvedAddress } from "../lib/resolve.ts";
+import { maxPayload, sendDatagram, SendError } from "../lib/send_datagram.ts";
+import { bytes, deadline, NEEDS_IPV6, udpSocket } from "./_util.ts";
+
+const LOOPBACK4: ResolvedAddress = { address: "127.0.0.1", family: 4 };
+const LOOPBACK6: ResolvedAddress = { address: "::1", family: 6 };
+
+/** A UDP socket on 127.0.0.1 (or `hostname`) that `using` closes. */
+function udp(hostname?: string): Deno.DatagramConn & Disposable {
+  const socket = udpSocket(hostname);
+  return Object.assign(socket, { [Symbol.dispose]: () => socket.close() });
+}
+
+/** The port a socket is bound to. */
+const portOf = (socket: Deno.DatagramConn): number =>
+  (socket.addr as Deno.NetAddr).port;
+
+/**
+ * Receive one datagram, with a deadline, into a buffer larger than any
+ * datagram (`receive()`'s own buffer holds only 65,507 bytes).
+ */
+async function receiveOne(
+  socket: Deno.DatagramConn,
+): Promise<[Uint8Array, Deno.NetAddr]> {
+  const [data, addr] = await deadline(
+    socket.receive(new Uint8Array(65_536)),
+    "a datagram",
+  );
+  return [data, addr as Deno.NetAddr];
+}
+
+/** A port on 127.0.0.1 that nothing listens on (bound, then closed). */
+function closedPort(): number {
+  const socket = udpSocket();
+  const port = portOf(socket);
+  socket.close();
+  return port;
+}
+
+// maxPayload
+
+Deno.test("maxPayload() is 65,507 bytes for IPv4", () => {
+  assert.equal(maxPayload(4), 65_507);
+  assert.equal(MAX_UDP_PAYLOAD_IPV4, 65_507);
+});
+
+Deno.test("maxPayload() is 65,527 bytes for IPv6", () => {
+  assert.equal(maxPayload(6), 65_527);
+  assert.equal(MAX_UDP_PAYLOAD_IPV6, 65_527);
+});
+
+// sendDatagram
+
+Deno.test("sendDatagram() sends to 127.0.0.1 and returns the address and bytes sent", async () => {
+  using receiver = udp();
+  const sent = await deadline(
+    sendDatagram([LOOPBACK4], bytes("hello"), { port: portOf(receiver) }),
+    "sendDatagram",
+  );
+  assert.deepEqual(sent, { address: LOOPBACK4, bytes: 5, reply: undefined });
+  const [data] = await receiveOne(receiver);
+  assert.deepEqual(data, bytes("hello"));
+});
+
+Deno.test("sendDatagram() sends binary data unchanged", async () => {
+  using receiver = udp();
+  const message = new Uint8Array([0, 0xff, 0x1b, 0, 0x80]);
+  await deadline(
+    sendDatagram([LOOPBACK4], message, { port: portOf(receiver) }),
+    "sendDatagram",
+  );
+  const [data] = await receiveOne(receiver);
+  assert.deepEqual(data, message);
+});
+
+Deno.test("sendDatagram() sends an empty datagram", async () => {
+  using receiver = udp();
+  const sent = await deadline(
+    sendDatagram([LOOPBACK4], new Uint8Array(), { port: portOf(receiver) }),
+    "sendDatagram",
+  );
+  assert.equal(sent.bytes, 0);
+  const [data] = await receiveOne(receiver);
+  assert.equal(data.length, 0);
+});
+
+Deno.test("sendDatagram() sends 65,507 bytes to IPv4 in one datagram", async () => {
+  using receiver = udp();
+  const message = new Uint8Array(65_507).fill(0x41);
+  const sent = await deadline(
+    sendDatagram([LOOPBACK4], message, { port: portOf(receiver) }),
+    "sendDatagram",
+  );
+  assert.equal(sent.bytes, 65_507);
+  const [data] = await receiveOne(receiver);
+  assert.equal(data.length, 65_507);
+});
+
+Deno.test("sendDatagram() refuses 65,508 bytes for IPv4 with a RangeError naming 65507", async () => {
+  await assert.rejects(
+    sendDatagram([LOOPBACK4], new Uint8Array(65_508), { port: 9 }),
+    {
+      name: "RangeError",
+      message: "Message is 65508 bytes: at most 65507 fit in one IPv4 datagram",
+    },
+  );
+});
+
+Deno.test({
+  name: "sendDatagram() sends 65,527 bytes to ::1 in one datagram",
+  ignore: NEEDS_IPV6(),
+  async fn(): Promise<void> {
+    using receiver = udp("::1");
+    const message = new Uint8Array(65_527).fill(0x42);
+    const sent = await deadline(
+      sendDatagram([LOOPBACK6], message, { port: portOf(receiver) }),
+      "sendDatagram",
+    );
+    assert.equal(sent.bytes, 65_527);
+    const [data] = await receiveOne(receiver);
+    assert.equal(data.length, 65_527);
+  },
+});
+
+Deno.test("sendDatagram() refuses 65,528 bytes for IPv6 with a RangeError naming 65527", async () => {
+  await assert.rejects(
+    sendDatagram([LOOPBACK6], new Uint8Array(65_528), { port: 9 }),
+    {
+      name: "RangeError",
+      message: "Message is 65528 bytes: at most 65527 fit in one IPv6 datagram",
+    },
+  );
+});
+
+Deno.test({
+  name:
+    "sendDatagram() skips IPv4 addresses a message is too large for and sends over IPv6",
+  ignore: NEEDS_IPV6(),
+  async fn(): Promise<void> {
+    using receiver = udp("::1");
+    const message = new Uint8Array(65_510);
+    const sent = await deadline(
+      sendDatagram([LOOPBACK4, LOOPBACK6], message, {
+        port: portOf(receiver),
+      }),
+      "sendDatagram",
+    );
+    assert.deepEqual(sent.address, LOOPBACK6);
+    const [data] = await receiveOne(receiver);
+    assert.equal(data.length, 65_510);
+  },
+});
+
+Deno.test("sendDatagram() to a closed port on loopback does not throw", async () => {
+  // UDP has no connection to refuse; the ICMP port unreachable that comes
+  // back is not reported to an unconnected socket.
+  const sent = await deadline(
+    sendDatagram([LOOPBACK4], bytes("anyone?"), { port: closedPort() }),
+    "sendDatagram",
+  );
+  assert.equal(sent.bytes, 7);
+});
+
+Deno.test("sendDatagram() waiting for a reply from a closed port times out rather than reporting a refusal", async () => {
+  await assert.rejects(
+    deadline(
+      sendDatagram([LOOPBACK4], bytes("anyone?"), {
+        port: closedPort(),
+        replyTimeout: 100,
+      }),
+      "sendDatagram",
+    ),
+    { name: "TimeoutError", message: "No reply within 0.1 seconds" },
+  );
+});
+
+Deno.test("sendDatagram() throws SendError listing each address when every send fails", async () => {
+  // Sending to port 0 fails with EINVAL.
+  const failed: string[] = [];
+  const error = await deadline(
+    sendDatagram(
+      [LOOPBACK4, { address: "127.0.0.2", family: 4 }],
+      bytes("x"),
+      {
+        port: 0,
+        onSendError: (address) => failed.push(address.address),
+      },
+    ).then(
+      () => assert.fail("sent to port 0"),
+      (error: unknown) => error,
+    ),
+    "sendDatagram",
+  );
+  assert.ok(error instanceof SendError, String(error));
+  assert.deepEqual(error.failures.map((f) => f.address), [
+    "127.0.0.1",
+    "127.0.0.2",
+  ]);
+  assert.ok(error.failures.every((f) => f.error instanceof Error));
+  assert.deepEqual(failed, ["127.0.0.1", "127.0.0.2"]);
+});
+
+Deno.test("sendDatagram() of no addresses does not blame the message size", async () => {
+  const error = await sendDatagram([], bytes("hi"), { port: 9 }).then(
+    () => assert.fail("sent to no address"),
+    (error: unknown) => error,
+  );
+  assert.ok(error instanceof Error);
+  assert.ok(!(error instanceof RangeError), String(error));
+});
+
+Deno.test("sendDatagram() with replyTimeout returns the peer's reply", async () => {
+  using responder = udp();
+  const echoing = (async () => {
+    const [data, peer] = await receiveOne(responder);
+    const reply = new Uint8Array([...bytes("re: "), ...data]);
+    await responder.send(reply, peer);
+  })();
+  const sent = await deadline(
+    sendDatagram([LOOPBACK4], bytes("ping"), {
+      port: portOf(responder),
+      replyTimeout: 5000,
+    }),
+    "sendDatagram",
+  );
+  await echoing;
+  assert.ok(sent.reply);
+  assert.deepEqual(sent.reply.data, bytes("re: ping"));
+  assert.equal(sent.reply.peer.hostname, "127.0.0.1");
+  assert.equal(sent.reply.peer.port, portOf(responder));
+});
+
+Deno.test("sendDatagram() ignores a reply from another port and returns the peer's", async () => {
+  using responder = udp();
+  using stranger = udp();
+  const answering = (async () => {
+    const [, peer] = await receiveOne(responder);
+    await stranger.send(bytes("spoof"), peer);
+    await responder.send(bytes("real"), peer);
+  })();
+  const sent = await deadline(
+    sendDatagram([LOOPBACK4], bytes("ping"), {
+      port: portOf(responder),
+      replyTimeout: 5000,
+    }),
+    "sendDatagram",
+  );
+  await answering;
+  assert.deepEqual(sent.reply?.data, bytes("real"));
+  assert.equal(sent.reply?.peer.port, portOf(responder));
+});
+
+Deno.test("sendDatagram() with only a reply from another port throws TimeoutError", async () => {
+  using responder = udp();
+  using stranger = udp();
+  const spoofing = (async () => {
+    const [, peer] = await receiveOne(responder);
+    await stranger.send(bytes("spoof"), peer);
+  })();
+  const error = await deadline(
+    sendDatagram([LOOPBACK4], bytes("ping"), {
+      port: portOf(responder),
+      replyTimeout: 200,
+    }).then(
+      () => assert.fail("took a reply from another port"),
+      (error: unknown) => error,
+    ),
+    "sendDatagram",
+  );
+  await spoofing;
+  assert.ok(error instanceof TimeoutError, String(error));
+  assert.equal(error.message, "No reply within 0.2 seconds");
+});
+
+Deno.test({
+  name:
+    "sendDatagram() ignores a reply from the peer's port on another address",
+  // Linux routes all of 127.0.0.0/8 to lo; elsewhere 127.0.0.2 may not exist.
+  ignore: Deno.build.os !== "linux",
+  async fn(): Promise<void> {
+    using responder = udp();
+    using stranger = Object.assign(
+      Deno.listenDatagram({
+        hostname: "127.0.0.2",
+        port: portOf(responder),
+        transport: "udp",
+      }),
+      {
+        [Symbol.dispose](this: Deno.DatagramConn): void {
+          this.close();
+        },
+      },
+    );
+    const spoofing = (async () => {
+      const [, peer] = await receiveOne(responder);
+      await stranger.send(bytes("spoof"), peer);
+    })();
+    await assert.rejects(
+      deadline(
+        sendDatagram([LOOPBACK4], bytes("ping"), {
+          port: portOf(responder),
+          replyTimeout: 200,
+        }),
+        "sendDatagram",
+      ),
+      TimeoutError,
+    );
+    await spoofing;
+  },
+});
+
+Deno.test({
+  name:
+    "sendDatagram() takes a reply to an IPv6 address written in a non-canonical form",
+  ignore: NEEDS_IPV6(),
+  async fn(): Promise<void> {
+    // resolve() returns a literal as typed, so talker 0:0:0:0:0:0:0:1 sends
+    // here; the reply comes from "::1", the same address.
+    using responder = udp("::1");
+    const echoing = (async () => {
+      const [data, peer] = await receiveOne(responder);
+      await responder.send(data, peer);
+    })();
+    const sent = await deadline(
+      sendDatagram([{ address: "0:0:0:0:0:0:0:1", family: 6 }], bytes("hi"), {
+        port: portOf(responder),
+        replyTimeout: 1000,
+      }),
+      "sendDatagram",
+    );
+    await echoing;
+    assert.deepEqual(sent.reply?.data, bytes("hi"));
+  },
+});
