@@ -1,0 +1,591 @@
+/**
+ * End-to-end tests of `talker` (cmd/talker.ts): Beej's datagram "client"
+ * line for line by default, and each option beyond it. Most tests run
+ * `main()` in process against sockets made here; those that need a real
+ * process (stdin from a pipe, the `import.meta.main` path) spawn it and are
+ * ignored without `--allow-run --allow-read --allow-env`.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { main } from "../cmd/talker.ts";
+import {
+  bytes,
+  deadline,
+  type InProcess,
+  NEEDS_IPV6,
+  NEEDS_SPAWN,
+  runInProcess,
+  runTool,
+  udpSocket,
+} from "./_util.ts";
+
+/** A datagram socket that `using` closes. */
+function closing(socket: Deno.DatagramConn): Deno.DatagramConn & Disposable {
+  return Object.assign(socket, { [Symbol.dispose]: () => socket.close() });
+}
+
+/** A receiving socket on `hostname:0`. */
+function receiver(hostname = "127.0.0.1"): Deno.DatagramConn & Disposable {
+  return closing(udpSocket(hostname));
+}
+
+function portOf(socket: Deno.DatagramConn): number {
+  return (socket.addr as Deno.NetAddr).port;
+}
+
+/** Receive one datagram (of any size) within the deadline. */
+async function receive(
+  socket: Deno.DatagramConn,
+): Promise<[Uint8Array, Deno.NetAddr]> {
+  const [data, addr] = await deadline(
+    socket.receive(new Uint8Array(65_536)),
+    "a datagram",
+  );
+  return [data, addr as Deno.NetAddr];
+}
+
+/** Run the talker to its end; its exit code and output. */
+async function talker(
+  args: string[],
+  stdin?: Uint8Array[],
+): Promise<{ code: number; run: InProcess }> {
+  const run = runInProcess(
+    main,
+    args,
+    stdin ? { stdin: ReadableStream.from(stdin) } : {},
+  );
+  const code = await deadline(run.code, `talker ${args.join(" ")}`);
+  return { code, run };
+}
+
+/** Assert a spawned tool's stderr holds no uncaught error or stack trace. */
+function assertNoStack(stderr: string): void {
+  assert.doesNotMatch(stderr, /Uncaught/);
+  assert.doesNotMatch(stderr, /^ {4}at /m);
+}
+
+/** Every byte value, and again: binary data for stdin tests. */
+const BINARY = new Uint8Array(512).map((_, i) => i & 0xff);
+
+// ---------------------------------------------------------------------------
+// Default behaviour
+
+Deno.test("talker sends the message and names the host as typed, exit 0", async () => {
+  for (const host of ["localhost", "127.0.0.1"]) {
+    using socket = receiver();
+    const { code, run } = await talker([
+      "-p",
+      `${portOf(socket)}`,
+      host,
+      "hello, listener",
+    ]);
+    assert.equal(code, 0, host);
+    assert.deepEqual(run.stdout.lines, [`talker: sent 15 bytes to ${host}`]);
+    assert.equal(run.stderr.text, "");
+    const [data] = await receive(socket);
+    assert.deepEqual(data, bytes("hello, listener"));
+  }
+});
+
+Deno.test("talker sends UTF-8 text byte for byte", async () => {
+  using socket = receiver();
+  const text = "h\u00e9llo \u{1f600}\n";
+  const { code, run } = await talker([
+    "-p",
+    `${portOf(socket)}`,
+    "127.0.0.1",
+    text,
+  ]);
+  assert.equal(code, 0);
+  assert.deepEqual(run.stdout.lines, [
+    `talker: sent ${bytes(text).length} bytes to 127.0.0.1`,
+  ]);
+  assert.deepEqual((await receive(socket))[0], bytes(text));
+});
+
+Deno.test({
+  name: "talker sends to UDP port 4950 by default",
+  // The net permission is narrowed so that the port shows in the permission
+  // error: nothing is ever sent to 4950.
+  permissions: { net: ["0.0.0.0"] },
+  async fn(): Promise<void> {
+    const { code, run } = await talker(["127.0.0.1", "hi"]);
+    assert.equal(code, 1);
+    assert.equal(run.stdout.text, "");
+    assert.equal(run.stderr.lines.length, 1);
+    assert.match(
+      run.stderr.lines[0]!,
+      /^talker: permission denied: .*"127\.0\.0\.1:4950".*--allow-net/,
+    );
+  },
+});
+
+Deno.test("talker with a wrong argument count prints the usage line, exit 1", async () => {
+  for (const args of [[], ["127.0.0.1"], ["127.0.0.1", "a", "b"]]) {
+    const { code, run } = await talker(args);
+    assert.equal(code, 1, JSON.stringify(args));
+    assert.equal(run.stdout.text, "");
+    assert.equal(run.stderr.text, "usage: talker hostname message\n");
+  }
+});
+
+Deno.test("talker with a name that does not resolve: getaddrinfo line, exit 1", async () => {
+  const { code, run } = await talker(["nonexistent.invalid", "hi"]);
+  assert.equal(code, 1);
+  assert.equal(run.stdout.text, "");
+  assert.equal(run.stderr.text, "getaddrinfo: Name or service not known\n");
+});
+
+Deno.test("talker send failure: sendto line, exit 1", async () => {
+  // Port 0 is no destination: sendto() fails with EINVAL.
+  const { code, run } = await talker(["-p", "0", "127.0.0.1", "hi"]);
+  assert.equal(code, 1);
+  assert.equal(run.stdout.text, "");
+  assert.deepEqual(run.stderr.lines, ["talker: sendto: Invalid argument"]);
+});
+
+// ---------------------------------------------------------------------------
+// Beyond the C original
+
+Deno.test("talker - sends stdin as the datagram, binary-safe", async () => {
+  using socket = receiver();
+  const { code, run } = await talker(
+    ["-p", `${portOf(socket)}`, "127.0.0.1", "-"],
+    [BINARY.subarray(0, 100), BINARY.subarray(100, 300), BINARY.subarray(300)],
+  );
+  assert.equal(code, 0);
+  assert.deepEqual(run.stdout.lines, ["talker: sent 512 bytes to 127.0.0.1"]);
+  assert.deepEqual((await receive(socket))[0], BINARY);
+});
+
+Deno.test("talker - with empty stdin sends an empty datagram", async () => {
+  using socket = receiver();
+  const { code, run } = await talker(
+    ["-p", `${portOf(socket)}`, "127.0.0.1", "-"],
+    [],
+  );
+  assert.equal(code, 0);
+  assert.deepEqual(run.stdout.lines, ["talker: sent 0 bytes to 127.0.0.1"]);
+  assert.equal((await receive(socket))[0].length, 0);
+});
+
+Deno.test("talker sends 65,507 bytes, the most one IPv4 datagram holds", async () => {
+  using socket = receiver();
+  const message = "m".repeat(65_507);
+  const { code, run } = await talker([
+    "-p",
+    `${portOf(socket)}`,
+    "127.0.0.1",
+    message,
+  ]);
+  assert.equal(code, 0);
+  assert.deepEqual(run.stdout.lines, ["talker: sent 65507 bytes to 127.0.0.1"]);
+  const [data] = await receive(socket);
+  assert.equal(data.length, 65_507);
+});
+
+Deno.test("talker refuses 65,508 bytes to IPv4 with one line, exit 1", async () => {
+  using socket = receiver();
+  const { code, run } = await talker([
+    "-p",
+    `${portOf(socket)}`,
+    "127.0.0.1",
+    "m".repeat(65_508),
+  ]);
+  assert.equal(code, 1);
+  assert.equal(run.stdout.text, "");
+  assert.deepEqual(run.stderr.lines, [
+    "talker: message is 65508 bytes: at most 65507 fit in one IPv4 datagram",
+  ]);
+});
+
+Deno.test("talker - refuses stdin too large for one datagram, exit 1", async () => {
+  const { code, run } = await talker(
+    ["-p", "9", "127.0.0.1", "-"],
+    [new Uint8Array(40_000), new Uint8Array(40_000)],
+  );
+  assert.equal(code, 1);
+  assert.equal(run.stdout.text, "");
+  assert.equal(run.stderr.lines.length, 1);
+  assert.match(
+    run.stderr.lines[0]!,
+    /^talker: message is \d+ bytes: at most 65507 fit in one IPv4 datagram$/,
+  );
+});
+
+Deno.test({
+  name: "talker sends 65,527 bytes over IPv6 and refuses 65,528",
+  ignore: NEEDS_IPV6(),
+  async fn(): Promise<void> {
+    using socket = receiver("::1");
+    const port = `${portOf(socket)}`;
+    const ok = await talker(["-p", port, "::1", "m".repeat(65_527)]);
+    assert.equal(ok.code, 0);
+    assert.deepEqual(ok.run.stdout.lines, ["talker: sent 65527 bytes to ::1"]);
+    assert.equal((await receive(socket))[0].length, 65_527);
+    const tooBig = await talker(["-p", port, "::1", "m".repeat(65_528)]);
+    assert.equal(tooBig.code, 1);
+    assert.deepEqual(tooBig.run.stderr.lines, [
+      "talker: message is 65528 bytes: at most 65527 fit in one IPv6 datagram",
+    ]);
+  },
+});
+
+/** A socket that answers the first datagram it receives with `reply`. */
+function responder(
+  reply: Uint8Array,
+): { port: number; done: Promise<Deno.NetAddr> } & Disposable {
+  const socket = receiver();
+  const done = (async (): Promise<Deno.NetAddr> => {
+    const [, from] = await receive(socket);
+    await socket.send(reply, from);
+    return from;
+  })();
+  return {
+    port: portOf(socket),
+    done,
+    [Symbol.dispose]: () => socket.close(),
+  };
+}
+
+Deno.test("talker -w shows one reply from the peer in the listener's format", async () => {
+  using peer = responder(bytes("pong \x1b[1m\n"));
+  const { code, run } = await talker([
+    "-w",
+    "5",
+    "-p",
+    `${peer.port}`,
+    "127.0.0.1",
+    "ping",
+  ]);
+  await peer.done;
+  assert.equal(code, 0);
+  assert.deepEqual(run.stdout.lines, [
+    "talker: sent 4 bytes to 127.0.0.1",
+    "talker: got packet from 127.0.0.1",
+    "talker: packet is 10 bytes long",
+    'talker: packet contains "pong \\x1b[1m\\n"',
+  ]);
+  assert.equal(run.stderr.text, "");
+});
+
+Deno.test("talker -w ignores a datagram from another port and times out, exit 1", async () => {
+  using peer = receiver();
+  using intruder = receiver();
+  const running = talker([
+    "--wait",
+    "0.5",
+    "-p",
+    `${portOf(peer)}`,
+    "127.0.0.1",
+    "ping",
+  ]);
+  const [, from] = await receive(peer);
+  await intruder.send(bytes("not the peer"), from);
+  const started = performance.now();
+  const { code, run } = await running;
+  assert.ok(performance.now() - started < 3000);
+  assert.equal(code, 1);
+  assert.deepEqual(run.stderr.lines, ["talker: no reply within 0.5 seconds"]);
+  // The datagram was sent: Beej's line says so, reply or not.
+  assert.deepEqual(run.stdout.lines, ["talker: sent 4 bytes to 127.0.0.1"]);
+});
+
+Deno.test("talker -w prints the sent line when it sends, before any reply", async () => {
+  using peer = receiver();
+  const run = runInProcess(main, [
+    "-w",
+    "1",
+    "-p",
+    `${portOf(peer)}`,
+    "127.0.0.1",
+    "ping",
+  ]);
+  const [, from] = await receive(peer);
+  // Beej's talker prints this line as soon as sendto() returns.
+  let exited = false;
+  run.code.finally(() => exited = true);
+  while (
+    !exited && !run.stdout.lines.some((l) => l.startsWith("talker: sent"))
+  ) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const printedFirst = !exited;
+  await peer.send(bytes("pong"), from);
+  const code = await deadline(run.code, "the talker to exit");
+  assert.ok(printedFirst, "the sent line was not printed before the reply");
+  assert.equal(code, 0);
+  assert.deepEqual(run.stdout.lines, [
+    "talker: sent 4 bytes to 127.0.0.1",
+    "talker: got packet from 127.0.0.1",
+    "talker: packet is 4 bytes long",
+    'talker: packet contains "pong"',
+  ]);
+});
+
+Deno.test("talker -w skips a datagram from another port and shows the peer's", async () => {
+  using peer = receiver();
+  using intruder = receiver();
+  const running = talker([
+    "-w",
+    "5",
+    "-p",
+    `${portOf(peer)}`,
+    "127.0.0.1",
+    "ping",
+  ]);
+  const [, from] = await receive(peer);
+  await intruder.send(bytes("intruder"), from);
+  await peer.send(bytes("peer"), from);
+  const { code, run } = await running;
+  assert.equal(code, 0);
+  assert.deepEqual(run.stdout.lines, [
+    "talker: sent 4 bytes to 127.0.0.1",
+    "talker: got packet from 127.0.0.1",
+    "talker: packet is 4 bytes long",
+    'talker: packet contains "peer"',
+  ]);
+});
+
+Deno.test("talker --json emits a sent event, and a datagram event for a reply", async () => {
+  using peer = responder(new Uint8Array([0xff, 0x00]));
+  const { code, run } = await talker([
+    "--json",
+    "-w",
+    "5",
+    "-p",
+    `${peer.port}`,
+    "127.0.0.1",
+    "ping",
+  ]);
+  await peer.done;
+  assert.equal(code, 0);
+  assert.equal(run.stderr.text, "");
+  assert.deepEqual(run.stdout.lines.map((line) => JSON.parse(line)), [
+    { event: "sent", address: "127.0.0.1", port: peer.port, bytes: 4 },
+    {
+      event: "datagram",
+      address: "127.0.0.1",
+      port: peer.port,
+      bytes: 2,
+      base64: "/wA=",
+    },
+  ]);
+});
+
+Deno.test("talker -4 localhost sends over IPv4", async () => {
+  using socket = receiver();
+  const { code, run } = await talker([
+    "-4",
+    "-p",
+    `${portOf(socket)}`,
+    "localhost",
+    "four",
+  ]);
+  assert.equal(code, 0);
+  assert.deepEqual(run.stdout.lines, ["talker: sent 4 bytes to localhost"]);
+  const [data, from] = await receive(socket);
+  assert.deepEqual(data, bytes("four"));
+  assert.equal(from.hostname, "127.0.0.1");
+});
+
+Deno.test({
+  name: "talker -6 ::1 sends over IPv6",
+  ignore: NEEDS_IPV6(),
+  async fn(): Promise<void> {
+    using socket = receiver("::1");
+    const { code, run } = await talker([
+      "-6",
+      "-p",
+      `${portOf(socket)}`,
+      "::1",
+      "six",
+    ]);
+    assert.equal(code, 0);
+    assert.deepEqual(run.stdout.lines, ["talker: sent 3 bytes to ::1"]);
+    const [data, from] = await receive(socket);
+    assert.deepEqual(data, bytes("six"));
+    assert.equal(from.hostname, "::1");
+  },
+});
+
+Deno.test("talker -6 with an IPv4 literal (and -4 with IPv6): getaddrinfo line, exit 1", async () => {
+  for (const args of [["-6", "127.0.0.1", "hi"], ["-4", "::1", "hi"]]) {
+    const { code, run } = await talker(args);
+    assert.equal(code, 1, JSON.stringify(args));
+    assert.equal(run.stdout.text, "");
+    assert.deepEqual(run.stderr.lines, [
+      "getaddrinfo: Address family for hostname not supported",
+    ]);
+  }
+});
+
+Deno.test("talker -v says where the datagram went", async () => {
+  using socket = receiver();
+  const port = portOf(socket);
+  const { code, run } = await talker(["-v", "-p", `${port}`, "127.0.0.1", "x"]);
+  assert.equal(code, 0);
+  assert.deepEqual(run.stderr.lines, [
+    `talker: sent to 127.0.0.1 port ${port}`,
+  ]);
+  await receive(socket);
+});
+
+Deno.test("talker -h prints usage on stdout, exit 0", async () => {
+  for (const flag of ["-h", "--help"]) {
+    const { code, run } = await talker([flag]);
+    assert.equal(code, 0);
+    assert.match(run.stdout.lines[0]!, /^usage: talker hostname message/);
+    assert.match(run.stdout.text, /--wait/);
+    assert.equal(run.stderr.text, "");
+  }
+});
+
+Deno.test("talker -V prints one version line, exit 0", async () => {
+  for (const flag of ["-V", "--version"]) {
+    const { code, run } = await talker([flag]);
+    assert.equal(code, 0);
+    assert.deepEqual(run.stdout.lines, [
+      `talker (beejnet) 0.1.0 (deno ${Deno.version.deno})`,
+    ]);
+    assert.equal(run.stderr.text, "");
+  }
+});
+
+/** Bad command lines, each with the one line it must print. */
+const BAD_INPUT: [string[], RegExp][] = [
+  [["--bogus", "h", "m"], /^talker: unknown option "--bogus"$/],
+  [["-z", "h", "m"], /^talker: unknown option "-z"$/],
+  [["h", "m", "-p"], /^talker: option "-p" needs a value$/],
+  [
+    ["-p", "65536", "h", "m"],
+    /^talker: invalid port "65536": must be 0-65535$/,
+  ],
+  [["-p", "-1", "h", "m"], /^talker: invalid port "-1"/],
+  [["-p", "4950x", "h", "m"], /^talker: invalid port "4950x"/],
+  [["", "m"], /^talker: invalid host: the host is empty$/],
+  [["localhost:4950", "m"], /^talker: invalid host "localhost:4950"/],
+  [
+    ["a".repeat(300), "m"],
+    /^talker: invalid host "a{20}\.\.\.": longer than 253/,
+  ],
+  [
+    ["-4", "-6", "h", "m"],
+    /^talker: options "-4" and "-6" cannot be used together$/,
+  ],
+  [["-w", "0", "h", "m"], /^talker: invalid wait "0"/],
+  [["-w", "soon", "h", "m"], /^talker: invalid wait "soon"/],
+];
+
+Deno.test("talker rejects bad input with one line, exit 1", async () => {
+  for (const [args, expected] of BAD_INPUT) {
+    const { code, run } = await talker(args);
+    const what = `talker ${JSON.stringify(args)}`;
+    assert.equal(code, 1, what);
+    assert.equal(run.stdout.text, "", what);
+    assert.equal(run.stderr.lines.length, 1, `${what}: ${run.stderr.text}`);
+    assert.match(run.stderr.lines[0]!, expected, what);
+  }
+});
+
+// ---------------------------------------------------------------------------
+// As a process
+
+Deno.test({
+  name: "talker (process) sends and exits 0",
+  ignore: NEEDS_SPAWN(),
+  async fn(): Promise<void> {
+    using socket = receiver();
+    const result = await runTool("talker", [
+      "-p",
+      `${portOf(socket)}`,
+      "localhost",
+      "from a process",
+    ]);
+    assert.equal(result.code, 0);
+    assert.equal(result.stdout, "talker: sent 14 bytes to localhost\n");
+    assert.equal(result.stderr, "");
+    assert.deepEqual((await receive(socket))[0], bytes("from a process"));
+  },
+});
+
+Deno.test({
+  name: "talker (process) - reads a binary datagram from a pipe",
+  ignore: NEEDS_SPAWN(),
+  async fn(): Promise<void> {
+    using socket = receiver();
+    const result = await runTool(
+      "talker",
+      ["-p", `${portOf(socket)}`, "127.0.0.1", "-"],
+      { stdin: BINARY },
+    );
+    assert.equal(result.code, 0);
+    assert.equal(result.stdout, "talker: sent 512 bytes to 127.0.0.1\n");
+    assert.deepEqual((await receive(socket))[0], BINARY);
+  },
+});
+
+Deno.test({
+  name: "talker (process) - refuses a piped message too large, exit 1",
+  ignore: NEEDS_SPAWN(),
+  async fn(): Promise<void> {
+    const result = await runTool("talker", ["-p", "9", "127.0.0.1", "-"], {
+      stdin: new Uint8Array(70_000),
+    });
+    assert.equal(result.code, 1);
+    assert.equal(result.stdout, "");
+    assertNoStack(result.stderr);
+    assert.match(
+      result.stderr,
+      /^talker: message is \d+ bytes: at most 65507 fit in one IPv4 datagram\n$/,
+    );
+  },
+});
+
+Deno.test({
+  name:
+    "talker (process) usage and bad input: one line, exit 1, no stack trace",
+  ignore: NEEDS_SPAWN(),
+  async fn(): Promise<void> {
+    const cases: [string[], RegExp][] = [
+      [[], /^usage: talker hostname message$/],
+      [["h"], /^usage: talker hostname message$/],
+      [
+        ["nonexistent.invalid", "m"],
+        /^getaddrinfo: Name or service not known$/,
+      ],
+      [["-p", "0", "127.0.0.1", "m"], /^talker: sendto: Invalid argument$/],
+      ...BAD_INPUT,
+    ];
+    for (const [args, expected] of cases) {
+      const result = await runTool("talker", args);
+      const what = `talker ${JSON.stringify(args)}`;
+      assert.equal(result.code, 1, what);
+      assert.equal(result.stdout, "", what);
+      assertNoStack(result.stderr);
+      const lines = result.stderr.split("\n").slice(0, -1);
+      assert.equal(lines.length, 1, `${what}: ${result.stderr}`);
+      assert.match(lines[0]!, expected, what);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "talker (process) without net permission: one line naming --allow-net, exit 1",
+  ignore: NEEDS_SPAWN(),
+  async fn(): Promise<void> {
+    const result = await runTool("talker", ["-p", "9", "127.0.0.1", "hi"], {
+      permissions: ["--allow-net=10.9.9.9"],
+    });
+    assert.equal(result.code, 1);
+    assert.equal(result.stdout, "");
+    assertNoStack(result.stderr);
+    assert.match(
+      result.stderr,
+      /^talker: permission denied: .*--allow-net.*\n$/,
+    );
+  },
+});
