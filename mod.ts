@@ -49,7 +49,13 @@ export {
   TimeoutError,
 } from "./lib/errors.ts";
 export type { AddressFailure } from "./lib/errors.ts";
-export { ipFamily, mappedIPv4, parseIPv4, parseIPv6 } from "./lib/ip.ts";
+export {
+  ipFamily,
+  mappedIPv4,
+  parseIPv4,
+  parseIPv6,
+  sameAddress,
+} from "./lib/ip.ts";
 export type { IpFamily } from "./lib/ip.ts";
 export { formatAddress, formatHostPort } from "./lib/format_address.ts";
 export { checkHost, resolve } from "./lib/resolve.ts";

@@ -160,3 +160,33 @@ export function mappedIPv4(text: string): string | undefined {
   if (bytes[10] !== 0xff || bytes[11] !== 0xff) return undefined;
   return `${bytes[12]}.${bytes[13]}.${bytes[14]}.${bytes[15]}`;
 }
+
+/**
+ * Tell whether two address literals name the same address, whatever their
+ * spelling (`::1` and `0:0:0:0:0:0:0:1`), an IPv4-mapped IPv6 address being
+ * the same as its IPv4 address.
+ *
+ * @param a An address.
+ * @param b Another address.
+ * @returns Whether both parse and are equal.
+ *
+ * @example Different spellings
+ * ```ts
+ * import { sameAddress } from "./ip.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(sameAddress("::1", "0:0:0:0:0:0:0:1"));
+ * assert.ok(sameAddress("::ffff:127.0.0.1", "127.0.0.1"));
+ * assert.ok(!sameAddress("::1", "127.0.0.1"));
+ * ```
+ */
+export function sameAddress(a: string, b: string): boolean {
+  const x = addressKey(a);
+  return x !== undefined && x === addressKey(b);
+}
+
+function addressKey(text: string): string | undefined {
+  const v4 = parseIPv4(mappedIPv4(text) ?? text);
+  if (v4) return v4.join(".");
+  return parseIPv6(text)?.join(",");
+}

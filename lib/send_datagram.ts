@@ -14,7 +14,7 @@ import {
   isPermissionError,
   TimeoutError,
 } from "./errors.ts";
-import { formatAddress } from "./format_address.ts";
+import { sameAddress } from "./ip.ts";
 import type { ResolvedAddress } from "./resolve.ts";
 import { DATAGRAM_BUFFER_SIZE, DEFAULT_UDP_PORT } from "./constants.ts";
 
@@ -60,7 +60,11 @@ export class SendError extends Error {
    * @param failures Each address tried, with its error.
    */
   constructor(failures: readonly AddressFailure[]) {
-    super(`Cannot send: ${failures.length} address(es) tried`);
+    super(
+      `Cannot send: ${failures.length} address${
+        failures.length === 1 ? "" : "es"
+      } tried`,
+    );
     this.name = "SendError";
     this.failures = failures;
   }
@@ -125,6 +129,7 @@ export async function sendDatagram(
   options: SendDatagramOptions = {},
 ): Promise<SentDatagram> {
   const port = options.port ?? DEFAULT_UDP_PORT;
+  if (addresses.length === 0) throw new SendError([]);
   const fitting = addresses.filter((a) =>
     message.length <= maxPayload(a.family)
   );
@@ -186,7 +191,6 @@ async function receiveReply(
   timeout: number,
 ): Promise<{ data: Uint8Array; peer: Deno.NetAddr }> {
   const buffer = new Uint8Array(DATAGRAM_BUFFER_SIZE);
-  const want = formatAddress(address.address);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<never>((_, fail) => {
     timer = setTimeout(
@@ -200,7 +204,7 @@ async function receiveReply(
       receiving.catch(() => {});
       const [data, addr] = await Promise.race([receiving, expired]);
       const peer = addr as Deno.NetAddr;
-      if (formatAddress(peer.hostname) === want && peer.port === port) {
+      if (sameAddress(peer.hostname, address.address) && peer.port === port) {
         return { data: data.slice(), peer };
       }
     }
