@@ -88,17 +88,16 @@ export async function main(
         replyTimeout,
         onSocketError: (_, error) => out.error("socket", error),
         onSendError: (_, error) => out.error("sendto", error),
+        onSent: (address, bytes) => {
+          out.line(`talker: sent ${bytes} bytes to ${host}`);
+          out.event("sent", { address: address.address, port, bytes });
+          if (values.verbose) {
+            out.status(`sent to ${address.address} port ${port}`);
+          }
+          out.flush();
+        },
       })
     );
-    out.line(`talker: sent ${sent.bytes} bytes to ${host}`);
-    out.event("sent", {
-      address: sent.address.address,
-      port,
-      bytes: sent.bytes,
-    });
-    if (values.verbose) {
-      out.status(`sent to ${sent.address.address} port ${port}`);
-    }
     if (sent.reply) {
       printDatagram(out, "talker", sent.reply.data, sent.reply.peer);
     }

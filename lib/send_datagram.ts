@@ -26,6 +26,8 @@ export interface SendDatagramOptions {
   replyTimeout?: number;
   /** Called when no socket could be made for an address (the next is tried). */
   onSocketError?: (address: ResolvedAddress, error: unknown) => void;
+  /** Called once the datagram is sent, before any wait for a reply. */
+  onSent?: (address: ResolvedAddress, bytes: number) => void;
   /** Called when sending to an address fails (the next is tried). */
   onSendError?: (address: ResolvedAddress, error: unknown) => void;
 }
@@ -166,6 +168,7 @@ export async function sendDatagram(
         hostname: address.address,
         port,
       });
+      options.onSent?.(address, bytes);
       const reply = options.replyTimeout === undefined
         ? undefined
         : await receiveReply(socket, address, port, options.replyTimeout);
