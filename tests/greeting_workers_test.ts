@@ -1,0 +1,100 @@
+import assert from "node:assert/strict";
+import { serveGreetingWorkers } from "../lib/greeting_workers.ts";
+import { deadline, ignoreUnless } from "./_util.ts";
+
+const CAN_READ_LIB = Deno.permissions.querySync({
+  name: "read",
+  path: new URL("../lib/", import.meta.url),
+}).state === "granted";
+const NEEDS_READ = (): boolean =>
+  ignoreUnless(
+    CAN_READ_LIB,
+    "worker threads load their module with --allow-read (deno task test grants it)",
+  );
+
+async function greeting(port: number, hostname = "127.0.0.1"): Promise<string> {
+  const conn = await deadline(Deno.connect({ hostname, port }), "a connection");
+  return await deadline(new Response(conn.readable).text(), "the greeting");
+}
+
+Deno.test("serveGreetingWorkers() with one worker serves like serveGreeting()", async () => {
+  const controller = new AbortController();
+  const peers: string[] = [];
+  const server = await serveGreetingWorkers({
+    hostname: "127.0.0.1",
+    port: 0,
+    signal: controller.signal,
+    onConnection: (peer) => peers.push(peer.hostname),
+  });
+  assert.equal(await greeting(server.addr.port), "Hello, world!");
+  controller.abort();
+  await deadline(server.finished, "the server to stop");
+  assert.deepEqual(peers, ["127.0.0.1"]);
+});
+
+Deno.test({
+  name:
+    "serveGreetingWorkers() greets on every loop and reports each connection once",
+  ignore: NEEDS_READ(),
+  async fn(): Promise<void> {
+    const controller = new AbortController();
+    const peers: string[] = [];
+    const server = await serveGreetingWorkers({
+      hostname: "127.0.0.1",
+      port: 0,
+      workers: 3,
+      message: "hi",
+      signal: controller.signal,
+      onConnection: (peer) => peers.push(peer.hostname),
+    });
+    const replies = await Promise.all(
+      Array.from({ length: 60 }, () => greeting(server.addr.port)),
+    );
+    assert.deepEqual(new Set(replies), new Set(["hi"]));
+    controller.abort();
+    await deadline(server.finished, "every worker to stop");
+    assert.equal(peers.length, 60);
+  },
+});
+
+Deno.test({
+  name: "serveGreetingWorkers() applies the access lists in every worker",
+  ignore: NEEDS_READ(),
+  async fn(): Promise<void> {
+    const controller = new AbortController();
+    let refused = 0;
+    const server = await serveGreetingWorkers({
+      hostname: "127.0.0.1",
+      port: 0,
+      workers: 2,
+      access: { deny: ["127.0.0.0/8"] },
+      signal: controller.signal,
+      onRefused: () => refused++,
+    });
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, () => greeting(server.addr.port)),
+    );
+    assert.deepEqual(new Set(replies), new Set([""]));
+    controller.abort();
+    await deadline(server.finished, "every worker to stop");
+    assert.equal(refused, 20);
+  },
+});
+
+Deno.test(
+  "serveGreetingWorkers() refuses to start workers without read access, in one line",
+  {
+    permissions: { net: true, read: false },
+  },
+  async () => {
+    await assert.rejects(
+      () =>
+        serveGreetingWorkers({ hostname: "127.0.0.1", port: 0, workers: 2 }),
+      (error: Error) => {
+        assert.ok(error instanceof Deno.errors.NotCapable);
+        assert.match(error.message, /--allow-read=/);
+        return true;
+      },
+    );
+  },
+);
