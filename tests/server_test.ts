@@ -571,6 +571,8 @@ const BAD_INPUT: [string[], RegExp][] = [
   [["-b", ""], /^server: invalid bind address: empty$/],
   [["--json=yes"], /^server: option "--json" takes no value$/],
   [["--deny", "10.0.0.0/99"], /^server: /],
+  [["--workers", "0"], /^server: invalid workers "0": must be 1-64$/],
+  [["--workers", "65"], /^server: invalid workers "65": must be 1-64$/],
 ];
 
 Deno.test("server rejects bad input with one line, exit 1", async () => {
@@ -765,5 +767,51 @@ Deno.test({
       count(server.stdout, "server: got connection from 127.0.0.1"),
       3,
     );
+  },
+});
+
+// ---------------------------------------------------------------------------
+// --workers
+
+Deno.test({
+  name: "server --workers 2 serves every connection on its one port",
+  ignore: NEEDS_SPAWN(),
+  async fn(): Promise<void> {
+    await using server = new ToolProcess("server", [
+      "-p",
+      "0",
+      "--workers",
+      "2",
+    ], { permissions: ["--allow-net", "--allow-read"] });
+    await server.stdout.waitFor(new RegExp(`^${WAITING}$`));
+    const port = await listeningPort(server.stderr);
+    for (let i = 0; i < 20; i++) {
+      assert.equal(decoder.decode(await fetchGreeting(port)), GREETING);
+    }
+    server.kill("SIGINT");
+    assert.equal(await server.exit(), 0);
+    assert.equal(
+      count(server.stdout, "server: got connection from 127.0.0.1"),
+      20,
+    );
+    assertNoStack(server.stderr.text);
+  },
+});
+
+Deno.test({
+  name: "server --workers without read access to its module: one line, exit 1",
+  ignore: NEEDS_SPAWN(),
+  async fn(): Promise<void> {
+    const { code, stdout, stderr } = await runTool("server", [
+      "-p",
+      "0",
+      "--workers",
+      "2",
+    ]);
+    assert.equal(code, 1);
+    assert.equal(stdout, "");
+    const lines = stderr.trimEnd().split("\n");
+    assert.equal(lines.length, 1, stderr);
+    assert.match(lines[0]!, /^server: permission denied: .*--allow-read=/);
   },
 });
