@@ -246,16 +246,22 @@ export function printDatagram(
   hex = false,
 ): void {
   const address = formatAddress(peer.hostname);
-  if (!out.json) {
+  if (out.json) {
+    out.event("datagram", {
+      address,
+      port: peer.port,
+      bytes: data.length,
+      ...dataFields(data),
+    });
+  } else if (hex) {
     out.line(`${tool}: got packet from ${address}`);
     out.line(`${tool}: packet is ${data.length} bytes long`);
-    if (hex) { for (const row of hexDump(data)) out.line(row); }
-    else out.line(`${tool}: packet contains "${escapeBytes(data)}"`);
+    for (const row of hexDump(data)) out.line(row);
+  } else {
+    out.line(
+      `${tool}: got packet from ${address}\n` +
+        `${tool}: packet is ${data.length} bytes long\n` +
+        `${tool}: packet contains "${escapeBytes(data)}"`,
+    );
   }
-  out.event("datagram", {
-    address,
-    port: peer.port,
-    bytes: data.length,
-    ...dataFields(data),
-  });
 }

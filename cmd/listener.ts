@@ -107,9 +107,10 @@ export async function main(
       count,
       signal: stop.signal,
       accept: allowed && ((peer) => allowed(peer.hostname)),
-      onDatagram: (data, peer) => {
-        if (!quiet) printDatagram(out, "listener", data, peer, values.hex);
-      },
+      onDatagram: quiet
+        ? () => {}
+        : (data, peer) =>
+          printDatagram(out, "listener", data, peer, values.hex),
       onRefused: (peer, bytes) => {
         if (values.verbose) {
           out.status(

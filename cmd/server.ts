@@ -112,13 +112,10 @@ export async function main(
       message: values.message,
       maxConnections,
       signal: stop.signal,
-      onConnection: (peer) => {
-        if (quiet) return;
-        out.line(`server: got connection from ${formatAddress(peer.hostname)}`);
-        out.event("connection", {
-          address: formatAddress(peer.hostname),
-          port: peer.port,
-        });
+      onConnection: quiet ? undefined : (peer) => {
+        const address = formatAddress(peer.hostname);
+        if (out.json) out.event("connection", { address, port: peer.port });
+        else out.line(`server: got connection from ${address}`);
       },
       onRefused: (peer) => {
         if (values.verbose) {
