@@ -1,0 +1,546 @@
+// Helpers for the interop, fault, abuse and access-control tests: programs
+// nobody here wrote (nc, ncat, socat, node, bash), found once and spawned with
+// their output captured; our tools started on port 0; and the checks those
+// tests share (whole reads, terminal safety, reading escapes back).
+
+import assert from "node:assert/strict";
+import {
+  CAN_SPAWN,
+  Capture,
+  deadline,
+  DEADLINE_MS,
+  entry,
+  ignoreUnless,
+  listeningPort,
+  NEEDS_SPAWN,
+  ToolProcess,
+} from "./_util.ts";
+
+/** The greeting of `server`. */
+export const GREETING = "Hello, world!";
+
+/** The peer programs these tests drive, how to recognise each, and its package. */
+const PROGRAMS = {
+  nc: {
+    args: ["-h"],
+    expect: /OpenBSD netcat/,
+    what: "OpenBSD nc (Debian package netcat-openbsd)",
+  },
+  ncat: {
+    args: ["--version"],
+    expect: /Ncat: Version/,
+    what: "ncat (Debian package ncat)",
+  },
+  socat: {
+    args: ["-V"],
+    expect: /socat version/,
+    what: "socat (Debian package socat)",
+  },
+  node: {
+    args: [
+      "-e",
+      "process.stdout.write(String(!!require('net').Socket.prototype.resetAndDestroy))",
+    ],
+    expect: /^true$/,
+    what: "Node.js 16.17 or later (for socket.resetAndDestroy(), to send RSTs)",
+  },
+  bash: {
+    args: ["-c", "ulimit -n 64 && echo ok"],
+    expect: /^ok$/,
+    what: "bash with ulimit (to lower the server's file limit)",
+  },
+} as const;
+
+/** A peer program. */
+export type Program = keyof typeof PROGRAMS;
+
+const found = new Map<Program, boolean>();
+
+/**
+ * Whether `program` is installed and is the flavour the tests expect, asked
+ * once by running it. False when processes may not be spawned.
+ */
+export function has(program: Program): boolean {
+  if (!CAN_SPAWN) return false;
+  let yes = found.get(program);
+  if (yes === undefined) {
+    const { args, expect } = PROGRAMS[program];
+    try {
+      const output = new Deno.Command(program, {
+        args: [...args],
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).outputSync();
+      const decoder = new TextDecoder();
+      yes = expect.test(decoder.decode(output.stdout).trim()) ||
+        expect.test(decoder.decode(output.stderr).trim());
+    } catch {
+      yes = false;
+    }
+    found.set(program, yes);
+  }
+  return yes;
+}
+
+/**
+ * `ignore:` for a test that spawns processes and drives `programs`: ignored,
+ * with the reason printed once, when any is missing.
+ */
+export function needs(...programs: Program[]): boolean {
+  if (NEEDS_SPAWN()) return true;
+  let ignore = false;
+  for (const program of programs) {
+    if (
+      ignoreUnless(
+        has(program),
+        `tests that drive ${program} need ${
+          PROGRAMS[program].what
+        }, which is not installed here`,
+      )
+    ) ignore = true;
+  }
+  return ignore;
+}
+
+/** Whether this run may write files (some peers read their payload from one). */
+export const CAN_WRITE: boolean =
+  Deno.permissions.querySync({ name: "write" }).state === "granted";
+
+/** `ignore:` for a test that needs a temporary file. */
+export const NEEDS_WRITE = (): boolean =>
+  ignoreUnless(
+    CAN_WRITE,
+    "tests that hand a peer its payload in a file need --allow-write (deno task test grants it)",
+  );
+
+/** Any program run as a process, its output captured as it comes. */
+export class PeerProcess implements AsyncDisposable {
+  readonly child: Deno.ChildProcess;
+  readonly stdout: Capture = new Capture();
+  readonly stderr: Capture = new Capture();
+  readonly #pumps: Promise<void>[];
+  readonly #feeding: Promise<void>;
+  readonly #name: string;
+
+  /**
+   * Start `program` with `args`. `stdin` bytes are written in the background
+   * (a peer may read them only once a client connects) and then closed.
+   */
+  constructor(
+    program: string,
+    args: string[],
+    options: { stdin?: Uint8Array; env?: Record<string, string> } = {},
+  ) {
+    this.#name = `${program} ${args.join(" ")}`.slice(0, 200);
+    const child = new Deno.Command(program, {
+      args,
+      stdin: options.stdin ? "piped" : "null",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1", ...options.env },
+    }).spawn();
+    this.child = child;
+    this.#pumps = [
+      pump(child.stdout, this.stdout),
+      pump(child.stderr, this.stderr),
+    ];
+    const data = options.stdin;
+    this.#feeding = data
+      ? (async () => {
+        const writer = child.stdin.getWriter();
+        try {
+          await writer.write(data);
+          await writer.close();
+        } catch { /* the peer exited or was killed before reading it all */ }
+      })()
+      : Promise.resolve();
+  }
+
+  /** Everything written to stdout, as bytes. */
+  get output(): Uint8Array {
+    return concat(this.stdout.bytes);
+  }
+
+  /** Wait for the process to exit and its output to be read; its exit code. */
+  async exit(
+    what = `${this.#name} to exit`,
+    ms = DEADLINE_MS,
+  ): Promise<number> {
+    const status = await deadline(this.child.status, what, ms);
+    await Promise.all([...this.#pumps, this.#feeding]);
+    return status.code;
+  }
+
+  /** Send a signal, if the process is still there. */
+  kill(signal: Deno.Signal = "SIGTERM"): void {
+    try {
+      this.child.kill(signal);
+    } catch { /* already gone */ }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.kill("SIGKILL");
+    await this.child.status;
+    await Promise.all([...this.#pumps, this.#feeding]);
+  }
+}
+
+async function pump(
+  stream: ReadableStream<Uint8Array>,
+  sink: Capture,
+): Promise<void> {
+  for await (const chunk of stream) sink.writeSync(chunk);
+}
+
+/** A tool process that is listening, and its real port. */
+export interface Started {
+  proc: ToolProcess;
+  port: number;
+}
+
+/**
+ * Start `server` or `listener` with `args` (which should hold `-p 0`) and
+ * wait until it listens and says it waits. Fails fast if it exits instead.
+ */
+export async function startTool(
+  tool: "server" | "listener",
+  args: string[],
+  options: { permissions?: string[] } = {},
+): Promise<Started> {
+  const proc = new ToolProcess(tool, args, options);
+  try {
+    const waiting = tool === "server"
+      ? /^server: waiting for connections\.\.\.$/
+      : /^listener: waiting to recvfrom\.\.\.$/;
+    const exited = proc.child.status.then((status) => {
+      throw new Error(
+        `${tool} exited ${status.code} before listening: ${proc.stderr.text}`,
+      );
+    });
+    exited.catch(() => {});
+    const port = await Promise.race([listeningPort(proc.stderr), exited]);
+    if (!args.includes("--json")) {
+      await Promise.race([proc.stdout.waitFor(waiting), exited]);
+    }
+    return { proc, port };
+  } catch (error) {
+    await proc[Symbol.asyncDispose]();
+    throw error;
+  }
+}
+
+/** The argument vector that runs a tool as `ToolProcess` does, for wrappers like bash. */
+export function toolCommand(
+  tool: string,
+  permissions = ["--allow-net"],
+): string[] {
+  return [
+    Deno.execPath(),
+    "run",
+    "--quiet",
+    "--unstable-net",
+    ...permissions,
+    entry(tool),
+  ];
+}
+
+/** A port that was free on `hostname` a moment ago (for peers that cannot take port 0). */
+export function freePort(
+  transport: "tcp" | "udp",
+  hostname = "127.0.0.1",
+): number {
+  if (transport === "tcp") {
+    using listener = Deno.listen({ hostname, port: 0 });
+    return (listener.addr as Deno.NetAddr).port;
+  }
+  const socket = Deno.listenDatagram({ hostname, port: 0, transport: "udp" });
+  const { port } = socket.addr as Deno.NetAddr;
+  socket.close();
+  return port;
+}
+
+/** Join chunks into one array. */
+export function concat(chunks: readonly Uint8Array[]): Uint8Array {
+  const all = new Uint8Array(chunks.reduce((sum, c) => sum + c.length, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return all;
+}
+
+/** What a client read before the end of the stream or an error. */
+export interface ReadResult {
+  data: Uint8Array;
+  /** Why the read stopped early (a reset), if it did. */
+  error?: unknown;
+}
+
+/** Read `conn` until end of stream (or a reset), then close it. */
+export async function readToEnd(
+  conn: Deno.Conn,
+  ms = DEADLINE_MS,
+): Promise<ReadResult> {
+  const chunks: Uint8Array[] = [];
+  const buffer = new Uint8Array(65_536);
+  try {
+    while (true) {
+      const n = await deadline(conn.read(buffer), "data or end of stream", ms);
+      if (n === null) break;
+      chunks.push(buffer.slice(0, n));
+    }
+    return { data: concat(chunks) };
+  } catch (error) {
+    if (
+      error instanceof Deno.errors.ConnectionReset ||
+      error instanceof Deno.errors.BrokenPipe
+    ) return { data: concat(chunks), error };
+    throw error;
+  } finally {
+    try {
+      conn.close();
+    } catch { /* already closed */ }
+  }
+}
+
+/** Connect to `hostname:port` and read everything the server sends. */
+export async function fetchAll(
+  port: number,
+  hostname = "127.0.0.1",
+): Promise<ReadResult> {
+  const conn = await deadline(
+    Deno.connect({ hostname, port }),
+    `a connection to ${hostname} port ${port}`,
+  );
+  return await readToEnd(conn);
+}
+
+/** Write all of `data`. */
+export async function writeAll(
+  conn: Deno.Conn,
+  data: Uint8Array,
+): Promise<void> {
+  for (let sent = 0; sent < data.length;) {
+    sent += await conn.write(data.subarray(sent));
+  }
+}
+
+/** A one-connection TCP peer written here. */
+export interface TestPeer {
+  port: number;
+  /** Resolves once the peer has served and closed everything. */
+  done: Promise<void>;
+}
+
+/**
+ * Listen on `hostname:0`, accept one connection, let `serve` drive it, then
+ * close it and the listener.
+ */
+export function onePeer(
+  serve: (conn: Deno.Conn) => Promise<void>,
+  hostname = "127.0.0.1",
+): TestPeer {
+  const listener = Deno.listen({ hostname, port: 0 });
+  const done = (async (): Promise<void> => {
+    try {
+      const conn = await deadline(listener.accept(), "the client to connect");
+      try {
+        await serve(conn);
+      } finally {
+        try {
+          conn.close();
+        } catch { /* serve closed it */ }
+      }
+    } finally {
+      listener.close();
+    }
+  })();
+  return { port: (listener.addr as Deno.NetAddr).port, done };
+}
+
+/** Poll `condition` until it holds; a bounded poll, for counts in output. */
+export async function waitUntil(
+  condition: () => boolean,
+  what: string,
+  ms = DEADLINE_MS,
+): Promise<void> {
+  const end = performance.now() + ms;
+  while (!condition()) {
+    if (performance.now() > end) {
+      throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** How many lines of `capture` equal `line`. */
+export function countLines(capture: Capture, line: string): number {
+  return capture.lines.filter((l) => l === line).length;
+}
+
+/** Assert that output holds no uncaught error and no stack frame. */
+export function assertNoStack(text: string, what = "output"): void {
+  assert.doesNotMatch(text, /Uncaught/, `${what} has "Uncaught": ${text}`);
+  assert.doesNotMatch(text, /^\s+at \S/m, `${what} has a stack frame: ${text}`);
+  assert.doesNotMatch(text, /^error: /m, `${what} has a Deno error: ${text}`);
+}
+
+/** The C1 controls, bidi controls and line separators as UTF-8 byte prefixes. */
+const UNSAFE_SEQUENCES: [string, (b: Uint8Array, i: number) => boolean][] = [
+  [
+    "a C1 control (U+0080-U+009F)",
+    (b, i) => b[i] === 0xc2 && b[i + 1]! >= 0x80 && b[i + 1]! <= 0x9f,
+  ],
+  [
+    "U+200E/U+200F (LRM/RLM)",
+    (b, i) =>
+      b[i] === 0xe2 && b[i + 1] === 0x80 &&
+      (b[i + 2] === 0x8e || b[i + 2] === 0x8f),
+  ],
+  [
+    "a bidi embedding or override (U+202A-U+202E) or a separator (U+2028/9)",
+    (b, i) =>
+      b[i] === 0xe2 && b[i + 1] === 0x80 && b[i + 2]! >= 0xa8 &&
+      b[i + 2]! <= 0xae,
+  ],
+  [
+    "a bidi isolate (U+2066-U+2069)",
+    (b, i) =>
+      b[i] === 0xe2 && b[i + 1] === 0x81 && b[i + 2]! >= 0xa6 &&
+      b[i + 2]! <= 0xa9,
+  ],
+];
+
+/**
+ * Assert that bytes written to a terminal cannot drive it: valid UTF-8, no
+ * control byte but `\n`, no DEL, no UTF-8 C1 control, no bidi control.
+ */
+export function assertTerminalSafe(output: Uint8Array, what: string): void {
+  try {
+    new TextDecoder("utf-8", { fatal: true }).decode(output);
+  } catch {
+    assert.fail(`${what}: not valid UTF-8`);
+  }
+  for (let i = 0; i < output.length; i++) {
+    const byte = output[i]!;
+    if ((byte < 0x20 && byte !== 0x0a) || byte === 0x7f) {
+      assert.fail(
+        `${what}: byte 0x${byte.toString(16).padStart(2, "0")} at ${i}`,
+      );
+    }
+    for (const [name, matches] of UNSAFE_SEQUENCES) {
+      if (matches(output, i)) assert.fail(`${what}: ${name} at ${i}`);
+    }
+  }
+}
+
+/**
+ * Read the tools' escaped form back into bytes: `\\`, `\n`, `\r`, `\t`,
+ * `\xNN` (one byte), `\u{N}` (a code point, as UTF-8), anything else as its
+ * UTF-8. Throws on any other backslash, so a round trip proves the escaped
+ * form is unambiguous.
+ */
+export function unescape(text: string): Uint8Array {
+  const out: number[] = [];
+  const encoder = new TextEncoder();
+  for (let i = 0; i < text.length;) {
+    const char = text[i]!;
+    if (char !== "\\") {
+      const codePoint = text.codePointAt(i)!;
+      const literal = String.fromCodePoint(codePoint);
+      out.push(...encoder.encode(literal));
+      i += literal.length;
+      continue;
+    }
+    const next = text[i + 1];
+    const simple: Record<string, number> = {
+      "\\": 0x5c,
+      n: 0x0a,
+      r: 0x0d,
+      t: 0x09,
+    };
+    if (next !== undefined && Object.hasOwn(simple, next)) {
+      out.push(simple[next]!);
+      i += 2;
+      continue;
+    }
+    const hex = /^\\x([0-9a-f]{2})/.exec(text.slice(i, i + 4));
+    if (hex) {
+      out.push(parseInt(hex[1]!, 16));
+      i += 4;
+      continue;
+    }
+    const unicode = /^\\u\{([0-9a-f]{1,6})\}/.exec(text.slice(i, i + 11));
+    if (unicode) {
+      out.push(
+        ...encoder.encode(String.fromCodePoint(parseInt(unicode[1]!, 16))),
+      );
+      i += unicode[0].length;
+      continue;
+    }
+    throw new SyntaxError(`Unknown escape at ${i}: ${text.slice(i, i + 12)}`);
+  }
+  return Uint8Array.from(out);
+}
+
+/** Read a `hexdump -C` style dump back into bytes, checking its layout. */
+export function unhex(rows: readonly string[]): Uint8Array {
+  const out: number[] = [];
+  for (const [n, row] of rows.entries()) {
+    const match = /^([0-9a-f]{8}) {2}(.{49}) \|([\x20-\x7e]{1,16})\|$/.exec(
+      row,
+    );
+    assert.ok(match, `not a hex dump row: ${JSON.stringify(row)}`);
+    assert.equal(parseInt(match[1]!, 16), n * 16, `offset of row ${n}`);
+    const values = match[2]!.trim().split(/ +/).map((h) => parseInt(h, 16));
+    assert.equal(values.length, match[3]!.length, `row ${n}: hex and text`);
+    values.forEach((value, k) => {
+      const shown = match[3]![k]!;
+      const expected = value >= 0x20 && value <= 0x7e
+        ? String.fromCharCode(value)
+        : ".";
+      assert.equal(shown, expected, `row ${n}, byte ${k}`);
+    });
+    out.push(...values);
+  }
+  return Uint8Array.from(out);
+}
+
+/** The bytes 0x00-0xff, in order, `times` times over. */
+export function everyByte(times = 1): Uint8Array {
+  return Uint8Array.from({ length: 256 * times }, (_, i) => i & 0xff);
+}
+
+/** Pseudo-random bytes, the same for the same seed (so a failure repeats). */
+export function noise(length: number, seed = 1): Uint8Array {
+  const out = new Uint8Array(length);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+/** A UDP socket on `hostname:0` that `using` closes. */
+export function udpPeer(
+  hostname = "127.0.0.1",
+): Deno.DatagramConn & Disposable {
+  const socket = Deno.listenDatagram({ hostname, port: 0, transport: "udp" });
+  return Object.assign(socket, {
+    [Symbol.dispose](): void {
+      try {
+        socket.close();
+      } catch { /* already closed */ }
+    },
+  });
+}
+
+/** An address as socat and nc write it after the port's colon or space. */
+export function bracketed(host: string): string {
+  return host.includes(":") ? `[${host}]` : host;
+}
