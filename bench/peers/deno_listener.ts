@@ -17,6 +17,7 @@ for (let i = 0; i < Deno.args.length; i++) {
 }
 
 const decoder = new TextDecoder();
+const buffer = new Uint8Array(65_536); // reused: receive() without one allocates 64 KiB each time
 const socket = Deno.listenDatagram({ transport: "udp", hostname: "::", port });
 const stop = (): void => socket.close();
 Deno.addSignalListener("SIGINT", stop);
@@ -27,13 +28,19 @@ console.error(
 console.log("listener: waiting to recvfrom...");
 try {
   for (;;) {
-    const [data, from] = await socket.receive();
+    const [data, from] = await socket.receive(buffer);
     if (quiet) continue;
     console.log(`listener: got packet from ${(from as Deno.NetAddr).hostname}`);
     console.log(`listener: packet is ${data.length} bytes long`);
     console.log(`listener: packet contains "${decoder.decode(data)}"`);
   }
 } catch (err) {
-  if (!(err instanceof Deno.errors.BadResource)) throw err;
+  // Closing the socket ends a pending receive with one of these.
+  if (
+    !(err instanceof Deno.errors.BadResource ||
+      err instanceof Deno.errors.Interrupted)
+  ) {
+    throw err;
+  }
 }
 Deno.exit(0);

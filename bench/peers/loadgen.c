@@ -4,7 +4,8 @@
  * Keeps C connections in flight with epoll. Each one: connect -> read to EOF
  * -> check the exact greeting -> close, then a new one takes its slot.
  * Runs for a fixed count (-n) or a fixed time (-d), after an optional warmup
- * (-w) whose connections are not counted. Prints one JSON line on stdout.
+ * (-w) whose connections are not counted (all_conns counts every greeting,
+ * warmup included). Prints one JSON line on stdout.
  *
  * usage: loadgen -p PORT [-a 127.0.0.1] [-c 64] [-n COUNT | -d SECONDS]
  *                [-w WARMUP_S] [-t TIMEOUT_S] [-g GREETING]
@@ -65,7 +66,7 @@ static double parse_num(const char *s, double lo, double hi, const char *what) {
 }
 
 /* Counters and latency samples of the measured window. */
-static uint64_t ok_count, err_connect, err_read, err_greeting;
+static uint64_t ok_count, err_connect, err_read, err_greeting, all_count;
 static uint64_t *lat;
 static size_t lat_len, lat_cap;
 static int first_errno;
@@ -181,6 +182,7 @@ int main(int argc, char **argv) {
 			if (!done) continue;
 			if (!bad && (s->len != glen || memcmp(s->buf, greeting, glen) != 0)) bad = 2;
 			uint64_t t = now_ns();
+			if (!bad) all_count++;
 			if (t >= t_measure && t < t_end) {
 				if (bad == 0) { ok_count++; record_latency(t - s->start); }
 				else if (bad == 1) err_read++;
@@ -209,10 +211,10 @@ int main(int argc, char **argv) {
 	uint64_t errors = err_connect + err_read + err_greeting;
 	printf("{\"in_flight\":%d,\"conns\":%llu,\"errors\":%llu,\"err_connect\":%llu,\"err_read\":%llu,"
 	       "\"err_greeting\":%llu,\"first_error\":\"%s\",\"seconds\":%.6f,\"conns_per_s\":%.1f,"
-	       "\"p50_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f,\"cpu_util\":%.3f,\"timed_out\":%s}\n",
+	       "\"p50_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f,\"cpu_util\":%.3f,\"cpu_total\":%.3f,\"all_conns\":%llu,\"timed_out\":%s}\n",
 	       in_flight, (unsigned long long)ok_count, (unsigned long long)errors,
 	       (unsigned long long)err_connect, (unsigned long long)err_read,
 	       (unsigned long long)err_greeting, first_errno ? strerror(first_errno) : "", secs,
-	       (double)ok_count / secs, p50, p99, pmax, cpu_util, timed_out ? "true" : "false");
+	       (double)ok_count / secs, p50, p99, pmax, cpu_util, cpu_seconds(), (unsigned long long)all_count, timed_out ? "true" : "false");
 	return 0;
 }

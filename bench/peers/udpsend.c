@@ -2,7 +2,7 @@
  * udpsend: sends COUNT datagrams of SIZE bytes to ADDR:PORT, paced at RATE
  * datagrams/s (0: flat out). Pacing keeps a schedule (datagram i is due at
  * i/RATE s), sending whatever is due and sleeping or spinning until the next.
- * Prints {"sent":N,"errors":E,"seconds":S,"rate":R} on stdout.
+ * Prints {"sent":N,"errors":E,"seconds":S,"rate":R,"cpu_total":C} on stdout.
  *
  * usage: udpsend -p PORT -n COUNT [-r RATE] [-s SIZE] [-a 127.0.0.1]
  */
@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -86,7 +87,10 @@ int main(int argc, char **argv) {
 		else sent++;
 	}
 	double secs = (double)(now_ns() - t0) / 1e9;
-	printf("{\"sent\":%llu,\"errors\":%llu,\"seconds\":%.6f,\"rate\":%.1f}\n",
-	       (unsigned long long)sent, (unsigned long long)errors, secs, (double)sent / secs);
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	double cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+	printf("{\"sent\":%llu,\"errors\":%llu,\"seconds\":%.6f,\"rate\":%.1f,\"cpu_total\":%.3f}\n",
+	       (unsigned long long)sent, (unsigned long long)errors, secs, (double)sent / secs, cpu);
 	return 0;
 }

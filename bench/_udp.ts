@@ -1,0 +1,362 @@
+/**
+ * The UDP part of the bench: a receiver pinned to one core, the C sender
+ * pinned to the other. Loss is what the kernel dropped on the way to the
+ * receiver's socket: the socket's own drop counter (/proc/net/udp6, which
+ * counts datagrams refused by a full receive buffer) plus the per-CPU input
+ * backlog drops, read before and after each trial, once the receive queue has
+ * drained.
+ *
+ * @module
+ */
+
+import { FOREIGN_LIMIT, LOAD_CPU, RETRIES, SERVER_CPU } from "./_tcp.ts";
+import {
+  cpuSnapshot,
+  foreignCores,
+  type Host,
+  type Peer,
+  runJson,
+  softnetDrops,
+  startPeer,
+  treeCpuSeconds,
+  udpSocketStats,
+  writeCalls,
+} from "./_proc.ts";
+
+/** A receiver to measure. */
+export interface ReceiverSpec {
+  key: string;
+  label: string;
+  cmd: string[];
+  portArgs: string[];
+  stdoutToFile: boolean;
+  ours: boolean;
+  /** The signal that ends it (the listener: SIGINT). */
+  stopSignal: Deno.Signal;
+  /** Output lines per datagram, to count what it received from its output file. */
+  linesPerDatagram?: number;
+}
+
+/** The JSON line of bench/peers/udpsend.c. */
+interface SendResult {
+  sent: number;
+  errors: number;
+  seconds: number;
+  rate: number;
+}
+
+/** One trial: datagrams sent at a rate, and how many were lost. */
+export interface Trial {
+  /** The rate asked for (0: flat out). */
+  asked: number;
+  /** The rate the sender reached. */
+  rate: number;
+  sent: number;
+  lost: number;
+  /** CPU (cores) used by other work on the machine meanwhile. */
+  foreign: number;
+  /** write(2) calls the receiver made meanwhile. */
+  writes?: number;
+}
+
+/** One run of one receiver. */
+export interface ReceiverRun {
+  /** write(2) calls of the receiver per datagram at the fixed rate. */
+  writesPerDatagram?: number;
+  /** Loss at the fixed rate, in percent. */
+  lossPct?: number;
+  /** The highest rate of a trial with no loss. */
+  maxLossFree?: number;
+  /** True when even the flat-out sender lost nothing: the rate is a lower bound. */
+  maxIsLowerBound?: boolean;
+  trials: Trial[];
+  /** Sent − lost − counted from the output, where the output can be counted. */
+  unaccounted?: number;
+  exitCode?: number;
+  error?: string;
+}
+
+/** Rates, durations and bounds of the UDP part. */
+export interface UdpSettings {
+  runs: number;
+  /** The fixed rate of the loss figure (the issue: 50k datagrams/s). */
+  rate: number;
+  lossSeconds: number;
+  /** Length of one search trial, seconds. */
+  trialSeconds: number;
+  /** Halvings of the search interval after the flat-out trial. */
+  searchSteps: number;
+  /** Datagrams of the flat-out trial. */
+  flatOutCount: number;
+  /** Datagram size, bytes. */
+  size: number;
+  scratch: string;
+}
+
+async function drained(port: number, timeoutMs: number): Promise<boolean> {
+  const end = performance.now() + timeoutMs;
+  while (performance.now() < end) {
+    if (udpSocketStats(port).rxQueue === 0) return true;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return false;
+}
+
+async function trial(
+  host: Host,
+  udpsend: string,
+  peer: Peer,
+  rate: number,
+  count: number,
+  size: number,
+): Promise<Trial> {
+  const before = udpSocketStats(peer.port).drops + softnetDrops();
+  const own0 = treeCpuSeconds(Deno.pid);
+  const snap0 = cpuSnapshot();
+  const writes0 = writeCalls(peer.pid);
+  const r = await runJson<SendResult>(host, [
+    udpsend,
+    "-p",
+    String(peer.port),
+    "-n",
+    String(Math.max(1, Math.round(count))),
+    "-r",
+    String(Math.round(rate)),
+    "-s",
+    String(size),
+  ], { cpu: LOAD_CPU, timeoutMs: 120_000 });
+  if (!(await drained(peer.port, 20_000))) {
+    throw new Error(
+      `the receive queue of port ${peer.port} did not drain in 20 s`,
+    );
+  }
+  const lost = udpSocketStats(peer.port).drops + softnetDrops() - before;
+  const foreign = foreignCores(
+    snap0,
+    cpuSnapshot(),
+    treeCpuSeconds(Deno.pid) - own0,
+  );
+  return {
+    asked: rate,
+    rate: r.rate,
+    sent: r.sent,
+    lost: Math.min(lost, r.sent),
+    foreign,
+    writes: writes0 === undefined
+      ? undefined
+      : (writeCalls(peer.pid) ?? writes0) - writes0,
+  };
+}
+
+/** A trial, redone (at most {@linkcode RETRIES} times) while it lost datagrams under other work. */
+async function fairTrial(
+  host: Host,
+  udpsend: string,
+  peer: Peer,
+  rate: number,
+  count: number,
+  size: number,
+): Promise<Trial> {
+  let t = await trial(host, udpsend, peer, rate, count, size);
+  for (let i = 0; i < RETRIES && t.lost > 0 && t.foreign > FOREIGN_LIMIT; i++) {
+    const again = await trial(host, udpsend, peer, rate, count, size);
+    if (again.foreign < t.foreign) t = again;
+  }
+  return t;
+}
+
+async function countMatches(path: string, needle: string): Promise<number> {
+  const text = new TextEncoder().encode(needle);
+  let n = 0, matched = 0;
+  const file = await Deno.open(path);
+  for await (const chunk of file.readable) {
+    for (const b of chunk) {
+      matched = b === text[matched] ? matched + 1 : (b === text[0] ? 1 : 0);
+      if (matched === text.length) {
+        n++;
+        matched = 0;
+      }
+    }
+  }
+  return n;
+}
+
+async function measureOnce(
+  host: Host,
+  udpsend: string,
+  spec: ReceiverSpec,
+  s: UdpSettings,
+): Promise<ReceiverRun> {
+  const outFile = `${s.scratch}/${spec.key}.out`;
+  let peer: Peer;
+  try {
+    peer = await startPeer(host, [...spec.cmd, ...spec.portArgs], {
+      cpu: SERVER_CPU,
+      stdoutFile: spec.stdoutToFile ? outFile : undefined,
+    });
+  } catch (err) {
+    return {
+      error: err instanceof Error ? err.message : String(err),
+      trials: [],
+    };
+  }
+  const run: ReceiverRun = { trials: [] };
+  try {
+    if (!udpSocketStats(peer.port).found) {
+      throw new Error(
+        `no UDP socket on port ${peer.port} in /proc/net/udp{,6}`,
+      );
+    }
+    const fixed = await fairTrial(
+      host,
+      udpsend,
+      peer,
+      s.rate,
+      s.rate * s.lossSeconds,
+      s.size,
+    );
+    run.trials.push(fixed);
+    run.lossPct = (100 * fixed.lost) / fixed.sent;
+    if (fixed.writes !== undefined && fixed.sent > fixed.lost) {
+      run.writesPerDatagram = fixed.writes / (fixed.sent - fixed.lost);
+    }
+    const flat = await fairTrial(
+      host,
+      udpsend,
+      peer,
+      0,
+      s.flatOutCount,
+      s.size,
+    );
+    run.trials.push(flat);
+    if (flat.lost === 0) {
+      run.maxLossFree = flat.rate;
+      run.maxIsLowerBound = true;
+    } else {
+      // Bisect between a rate known good and one known bad, a fixed number of steps.
+      let lo = fixed.lost === 0 ? s.rate : 0;
+      let hi = fixed.lost === 0 ? flat.rate : Math.min(s.rate, flat.rate);
+      for (let i = 0; i < s.searchSteps && hi - lo > 500; i++) {
+        const mid = (lo + hi) / 2;
+        const t = await fairTrial(
+          host,
+          udpsend,
+          peer,
+          mid,
+          mid * s.trialSeconds,
+          s.size,
+        );
+        run.trials.push(t);
+        if (t.lost === 0) lo = Math.min(mid, t.rate);
+        else hi = mid;
+      }
+      run.maxLossFree = lo;
+    }
+  } catch (err) {
+    run.error = err instanceof Error ? err.message : String(err);
+  } finally {
+    run.exitCode = await peer.stop(spec.stopSignal);
+  }
+  if (spec.stdoutToFile) {
+    try {
+      const sent = run.trials.reduce((a, t) => a + t.sent, 0);
+      const lost = run.trials.reduce((a, t) => a + t.lost, 0);
+      const received = spec.linesPerDatagram
+        ? await countMatches(outFile, "got packet from")
+        : undefined;
+      if (received !== undefined) run.unaccounted = sent - lost - received;
+    } catch {
+      // No output to count.
+    }
+    await Deno.remove(outFile).catch(() => {});
+  }
+  return run;
+}
+
+/** Measures every receiver `runs` times, round-robin; one that cannot start is not retried. */
+export async function measureReceivers(
+  host: Host,
+  udpsend: string,
+  specs: ReceiverSpec[],
+  s: UdpSettings,
+  progress: (message: string) => void,
+): Promise<Map<string, ReceiverRun[]>> {
+  const results = new Map<string, ReceiverRun[]>(
+    specs.map((spec) => [spec.key, []]),
+  );
+  for (let r = 0; r < s.runs; r++) {
+    for (const spec of specs) {
+      const runs = results.get(spec.key) ?? [];
+      if (
+        r > 0 && runs[0]?.lossPct === undefined && runs[0]?.error !== undefined
+      ) {
+        runs.push({ error: runs[0].error, trials: [] });
+        continue;
+      }
+      const run = await measureOnce(host, udpsend, spec, s);
+      runs.push(run);
+      progress(
+        `udp ${spec.label} run ${r + 1}/${s.runs}: ` +
+          (run.error
+            ? `error: ${run.error}`
+            : `${
+              run.lossPct?.toFixed(3)
+            } % lost at ${s.rate}/s, loss-free up to ` +
+              `${run.maxIsLowerBound ? "≥ " : ""}${
+                Math.round(run.maxLossFree ?? 0)
+              }/s ` +
+              `(${run.trials.length} trials), unaccounted ${
+                run.unaccounted ?? "-"
+              }, exit ${run.exitCode}`),
+      );
+    }
+  }
+  return results;
+}
+
+/** How many datagrams a receiver's socket holds while the receiver is stopped. */
+export interface BufferCapacity {
+  datagrams: number;
+  /** The receive buffer (/proc/sys/net/core/rmem_default), bytes. */
+  rmemDefault?: number;
+}
+
+/**
+ * Measures the slack a default receive buffer gives: stops the C receiver
+ * (SIGSTOP), sends `count` datagrams flat out, counts what the socket kept.
+ */
+export async function bufferCapacity(
+  host: Host,
+  udpsend: string,
+  recv: string,
+  size: number,
+  count = 5000,
+): Promise<BufferCapacity> {
+  const peer = await startPeer(host, [recv, "0"], { cpu: SERVER_CPU });
+  try {
+    Deno.kill(peer.pid, "SIGSTOP");
+    const before = udpSocketStats(peer.port).drops;
+    const r = await runJson<SendResult>(host, [
+      udpsend,
+      "-p",
+      String(peer.port),
+      "-n",
+      String(count),
+      "-s",
+      String(size),
+    ], { cpu: LOAD_CPU, timeoutMs: 30_000 });
+    const dropped = udpSocketStats(peer.port).drops - before;
+    let rmemDefault: number | undefined;
+    try {
+      rmemDefault = Number(
+        Deno.readTextFileSync("/proc/sys/net/core/rmem_default").trim(),
+      );
+    } catch {
+      // Not Linux.
+    }
+    return { datagrams: r.sent - dropped, rmemDefault };
+  } finally {
+    Deno.kill(peer.pid, "SIGCONT");
+    await peer.stop();
+  }
+}
