@@ -36,6 +36,8 @@ const PROGRAMS = {
     expect: /socat version/,
     what: "socat (Debian package socat)",
   },
+  // Where no `node` is on PATH, Deno 2 runs its own Node-compatible runtime
+  // for `Deno.Command("node")`; its sockets send real RSTs as well.
   node: {
     args: [
       "-e",
