@@ -100,7 +100,17 @@ export function tcpRows(m: Measured): Row[] {
       });
     }
   }
-  for (const k of ["quiet", "floor-log", "floor", "node", "fork"]) {
+  for (
+    const k of [
+      "quiet",
+      "floor-log",
+      "floor",
+      "log-cap",
+      "floor-cap",
+      "node",
+      "fork",
+    ]
+  ) {
     if (has(k)) {
       add({
         figure: label(k),
@@ -244,7 +254,7 @@ export function tcpRows(m: Measured): Row[] {
       "MiB",
     );
   }
-  for (const k of ["quiet", "floor"]) {
+  for (const k of ["quiet", "floor", "log-cap", "floor-cap"]) {
     if (has(k)) {
       add(
         {
@@ -493,6 +503,20 @@ export function findings(m: Measured): string[] {
             ? ` and the server ${hl.toFixed(1)} MiB, ${
               (hl - hf).toFixed(1)
             } MiB over that floor.`
+            : "."),
+      );
+    }
+    const hc = hwm("log-cap"), hfc = hwm("floor-cap");
+    if (empty !== undefined && hc !== undefined) {
+      out.push(
+        "Young generation: with `--v8-flags=--max-semi-space-size=1` the server peaks at " +
+          `${hc.toFixed(1)} MiB (${(hc / empty).toFixed(2)}×) at ${
+            f0(cps("log-cap") ?? 0)
+          } conns/s` +
+          (hfc !== undefined
+            ? `, the bare loop at ${hfc.toFixed(1)} MiB (${
+              (hfc / empty).toFixed(2)
+            }×).`
             : "."),
       );
     }

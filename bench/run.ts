@@ -260,6 +260,7 @@ async function machine(host: Host): Promise<Record<string, string>> {
     node: await first(["node", "--version"]),
     cc: await first(["cc", "--version"]),
     hyperfine: await first(["hyperfine", "--version"]),
+    commit: await first(["git", "describe", "--always", "--dirty"]),
     taskset: host.taskset
       ? "servers and receivers on core 1, load generator and sender on core 0"
       : "not found: nothing pinned",
@@ -400,6 +401,28 @@ async function main(args: string[]): Promise<number> {
         });
       }
     };
+    if (!s.quick) {
+      // What a cap on V8's young generation does to memory and speed (full runs only).
+      const cap = "--v8-flags=--max-semi-space-size=1";
+      specs.push({
+        ...tool("log-cap", "server, log → file, semi-space 1 MiB", []),
+        cmd: [deno, "run", "--allow-net", cap, s.tools.server],
+      }, {
+        key: "floor-cap",
+        label: "Deno floor, semi-space 1 MiB",
+        cmd: [
+          deno,
+          "run",
+          "--allow-net",
+          cap,
+          "bench/peers/deno_server.ts",
+          "--quiet",
+        ],
+        portArgs: ["--port", "0"],
+        stdoutToFile: false,
+        ours: false,
+      });
+    }
     cPeer("epoll", "C epoll", built.get("epoll_server"));
     if (node) {
       specs.push({
