@@ -101,7 +101,13 @@ export async function serveGreeting(
   const candidates = await bindCandidates(options);
   const listener = bindFirst(
     candidates,
-    (hostname) => Deno.listen({ hostname, port, reusePort: options.reusePort }),
+    (hostname) =>
+      // Only ask for SO_REUSEPORT when wanted: it needs `--unstable-net`.
+      Deno.listen(
+        options.reusePort
+          ? { hostname, port, reusePort: true }
+          : { hostname, port },
+      ),
   );
   const refuseMapped = family === 6;
   const inFlight = new Map<Deno.Conn, Promise<void>>();
@@ -174,6 +180,13 @@ export async function serveGreeting(
         conn = await listener.accept();
       } catch (error) {
         if (stopping) break;
+        // A peer that reset before its accept completed is its own loss,
+        // not a failure of the server: no report, no back-off.
+        if (
+          error instanceof Deno.errors.NotConnected ||
+          error instanceof Deno.errors.ConnectionAborted ||
+          error instanceof Deno.errors.ConnectionReset
+        ) continue;
         const now = performance.now();
         if (now - lastFailure > QUIET_PERIOD) options.onAcceptError?.(error);
         lastFailure = now;

@@ -71,8 +71,7 @@ export type WorkerReport =
 
 /**
  * Start a greeting server with `workers` accept loops sharing one port.
- * With one worker (the default) this is {@linkcode serveGreeting} with
- * `reusePort` set.
+ * With one worker (the default) this is {@linkcode serveGreeting} itself.
  *
  * @param options As for {@linkcode serveGreeting}, plus the number of
  *   workers and the access lists.
@@ -115,7 +114,7 @@ export async function serveGreetingWorkers(
   const first = await serveGreeting({
     ...options,
     signal: controller.signal,
-    reusePort: true,
+    reusePort: count > 1,
     accept: allowed && ((peer) => allowed(peer.hostname)),
   });
   if (count <= 1) {
