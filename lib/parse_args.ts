@@ -112,6 +112,9 @@ export function parseArgs<T extends Record<string, OptionSpec>>(
           throw new TypeError(`Unknown option "-${letter}"`);
         }
         if (spec[name]!.type === "boolean") {
+          if (arg[j + 1] === "=") {
+            throw new TypeError(`Option "-${letter}" takes no value`);
+          }
           set(name, true);
         } else if (j + 1 < arg.length) {
           set(name, arg.slice(j + 1));

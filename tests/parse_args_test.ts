@@ -188,3 +188,10 @@ Deno.test("parseArgs() does not modify the arguments it is given", () => {
     positionals: ["host"],
   });
 });
+
+Deno.test('parseArgs() says a short flag takes no value ("-q=1")', () => {
+  assert.throws(
+    () => parseArgs(["-q=1"], { quiet: { type: "boolean", short: "q" } }),
+    { name: "TypeError", message: 'Option "-q" takes no value' },
+  );
+});
