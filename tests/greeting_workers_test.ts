@@ -98,3 +98,31 @@ Deno.test(
     );
   },
 );
+
+Deno.test({
+  name:
+    "serveGreetingWorkers() with one worker needs no --unstable-net (no SO_REUSEPORT)",
+  ignore: ignoreUnless(
+    CAN_READ_LIB &&
+      Deno.permissions.querySync({ name: "run" }).state === "granted",
+    "running the library outside this project's deno.json needs --allow-run",
+  ),
+  async fn(): Promise<void> {
+    const mod = new URL("../mod.ts", import.meta.url).href;
+    const script = `import { serveGreetingWorkers } from ${JSON.stringify(mod)};
+      const c = new AbortController();
+      const s = await serveGreetingWorkers({ hostname: "127.0.0.1", port: 0, signal: c.signal });
+      c.abort(); await s.finished; console.log("ok");`;
+    const { code, stdout, stderr } = await deadline(
+      new Deno.Command(Deno.execPath(), {
+        args: ["eval", "--no-config", "--quiet", script],
+        stdin: "null",
+        env: { NO_COLOR: "1" },
+      }).output(),
+      "the library outside this project",
+    );
+    assert.equal(new TextDecoder().decode(stderr), "");
+    assert.equal(new TextDecoder().decode(stdout), "ok\n");
+    assert.equal(code, 0);
+  },
+});
