@@ -422,16 +422,18 @@ export function findings(m: Measured): string[] {
     const log = cps("log"), node = cps("node"), fork = cps("fork");
     const lgs = ["epoll", "floor", "log"]
       .filter((k) => lg(k) !== undefined)
-      .map((k) => `${lg(k)?.toFixed(2)} against ${label(k)}`);
+      .map((k) => `${lg(k)?.toFixed(2)} cores against ${label(k)}`);
     if (lgs.length > 0 && all.length > 0) {
       out.push(
-        `TCP ceiling: the load generator used ${
+        `TCP ceiling: the load generator (one core) used ${
           lgs.join(", ")
-        } cores of its one core, and no server went past ${
+        }, and no server went past ${
           f0(ceiling)
-        } conns/s: at 64 in flight the fast servers are bounded by the load ` +
-          "generator's core (the kernel's loopback TCP work on the connecting " +
-          "side is charged to it), so their conns/s ratios are ratios of near-equals.",
+        } conns/s: at 64 in flight a fast server is bounded by the load ` +
+          "generator's core (the kernel's loopback TCP work of the connecting " +
+          "side is charged to it), so ratios between fast servers are ratios of near-equals; " +
+          "a server whose own CPU is near 1 core while the load generator's is below it is " +
+          "bounded by itself.",
       );
     }
     for (const [k, bound] of [["node", 1.5], ["fork", 10]] as const) {

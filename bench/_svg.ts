@@ -73,7 +73,7 @@ export function barChart(bars: Bar[], options: BarChartOptions): string {
       `<rect x="${left + labelW}" y="${y}" width="${
         w.toFixed(1)
       }" height="${barH}" fill="${colour}"/>`,
-      `<text x="${left + labelW + w + 6}" y="${y + barH * 0.7}">${
+      `<text x="${(left + labelW + w + 6).toFixed(1)}" y="${y + barH * 0.7}">${
         escapeXml(text)
       }</text>`,
     );
