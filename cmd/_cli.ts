@@ -87,6 +87,9 @@ export function familyOf(
 
 const encoder = new TextEncoder();
 
+/** How long a batching {@linkcode Output} gathers lines, in ms. */
+const BATCH_MS = 5;
+
 /** A tool's output: status lines, JSON events, raw bytes and error lines. */
 export class Output {
   readonly #tool: string;
@@ -94,11 +97,28 @@ export class Output {
   readonly #stderr: Sink;
   #pending = "";
   #scheduled = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
   #broken = false;
+  readonly #batch: boolean;
   /** Whether `--json` asked for JSON events instead of status lines. */
   readonly json: boolean;
 
-  constructor(tool: string, options: MainOptions, json = false) {
+  /**
+   * @param tool The tool's name, which starts its error lines.
+   * @param options Where output goes.
+   * @param json Whether `--json` was given.
+   * @param batch Gather lines for up to 5 ms before writing them, for tools
+   *   that print a line per event under load (server, listener). Without it
+   *   lines are written at the end of the current task, which is what a
+   *   one-shot tool wants: no timer (the first costs milliseconds).
+   */
+  constructor(
+    tool: string,
+    options: MainOptions,
+    json = false,
+    batch = false,
+  ) {
+    this.#batch = batch;
     this.#tool = tool;
     this.#stdout = options.stdout ?? Deno.stdout;
     this.#stderr = options.stderr ?? Deno.stderr;
@@ -153,6 +173,10 @@ export class Output {
 
   /** Write what is queued. */
   flush(): void {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
     if (this.#pending === "") return;
     const text = this.#pending;
     this.#pending = "";
@@ -163,6 +187,8 @@ export class Output {
     this.#pending += text;
     if (this.#pending.length > 65_536) {
       this.flush();
+    } else if (this.#batch) {
+      this.#timer ??= setTimeout(() => this.flush(), BATCH_MS);
     } else if (!this.#scheduled) {
       this.#scheduled = true;
       queueMicrotask(() => {

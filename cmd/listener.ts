@@ -79,6 +79,7 @@ export async function main(
     out = new Output("listener", io, values.json);
     if (values.help) return out.always(HELP), 0;
     if (values.version) return out.always(versionLine("listener")), 0;
+    out = new Output("listener", io, values.json, true);
     if (positionals.length > 0) {
       throw new UsageError(`Unexpected argument "${positionals[0]}"`);
     }
@@ -156,6 +157,8 @@ export async function main(
       return 1;
     }
     return reportFailure(out, error);
+  } finally {
+    out.flush();
   }
 }
 

@@ -80,6 +80,7 @@ export async function main(
     out = new Output("server", io, values.json);
     if (values.help) return out.always(HELP), 0;
     if (values.version) return out.always(versionLine("server")), 0;
+    out = new Output("server", io, values.json, true);
     if (positionals.length > 0) {
       throw new UsageError(`Unexpected argument "${positionals[0]}"`);
     }
@@ -149,6 +150,8 @@ export async function main(
       return 1;
     }
     return reportFailure(out, error);
+  } finally {
+    out.flush();
   }
 }
 
