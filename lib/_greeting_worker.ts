@@ -18,6 +18,22 @@ const plain = (addr: Deno.NetAddr): { hostname: string; port: number } => ({
   port: addr.port,
 });
 
+// Connections are reported in batches, at most every 5 ms: one message per
+// connection costs the worker more than the connection itself.
+let connections: { hostname: string; port: number }[] = [];
+let timer: ReturnType<typeof setTimeout> | undefined;
+const flushConnections = (): void => {
+  if (timer !== undefined) clearTimeout(timer);
+  timer = undefined;
+  if (connections.length === 0) return;
+  post({ type: "connections", peers: connections });
+  connections = [];
+};
+const reportConnection = (peer: Deno.NetAddr): void => {
+  connections.push(plain(peer));
+  timer ??= setTimeout(flushConnections, 5);
+};
+
 scope.onmessage = async (event) => {
   const request = event.data;
   if (request.type === "stop") {
@@ -31,9 +47,7 @@ scope.onmessage = async (event) => {
       reusePort: true,
       signal: controller.signal,
       accept: allowed && ((peer) => allowed(peer.hostname)),
-      onConnection: request.report.connection
-        ? (peer) => post({ type: "connection", peer: plain(peer) })
-        : undefined,
+      onConnection: request.report.connection ? reportConnection : undefined,
       onRefused: request.report.refused
         ? (peer) => post({ type: "refused", peer: plain(peer) })
         : undefined,
@@ -48,6 +62,7 @@ scope.onmessage = async (event) => {
     });
     post({ type: "listening" });
     await server.finished;
+    flushConnections();
     post({ type: "finished" });
   } catch (error) {
     post({ type: "failed", message: describeError(error) });

@@ -62,7 +62,8 @@ export type WorkerRequest =
 export type WorkerReport =
   | { type: "listening" | "finished" }
   | { type: "failed" | "accept-error"; message: string }
-  | { type: "connection" | "refused"; peer: { hostname: string; port: number } }
+  | { type: "connections"; peers: { hostname: string; port: number }[] }
+  | { type: "refused"; peer: { hostname: string; port: number } }
   | {
     type: "send-error";
     peer: { hostname: string; port: number };
@@ -159,8 +160,9 @@ export async function serveGreetingWorkers(
         case "failed":
           onFail(new Error(report.message));
           return onDone();
-        case "connection":
-          return options.onConnection?.(peer(report.peer));
+        case "connections":
+          for (const one of report.peers) options.onConnection?.(peer(one));
+          return;
         case "refused":
           return options.onRefused?.(peer(report.peer));
         case "send-error":
