@@ -154,6 +154,12 @@ export function ipFamily(text: string): IpFamily | 0 {
  */
 export function mappedIPv4(text: string): string | undefined {
   if (!text.includes(":")) return undefined;
+  // The spelling Deno reports for every IPv4 peer of a dual-stack socket:
+  // answered without a full parse, as it comes once per datagram.
+  if (/^::ffff:/i.test(text)) {
+    const tail = text.slice(7);
+    if (parseIPv4(tail)) return tail;
+  }
   const bytes = parseIPv6(text);
   if (!bytes) return undefined;
   for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return undefined;
