@@ -1,14 +1,19 @@
 // Private to cmd/: what the four tools share at their edge — where output
 // goes, how an error becomes one line and an exit code, and signals.
 
-import { describeError, isPermissionError } from "../lib/errors.ts";
+import {
+  BindError,
+  describeError,
+  isPermissionError,
+  ResolveError,
+} from "../lib/errors.ts";
 import { escapeBytes, escapeText } from "../lib/escape.ts";
 import { formatAddress } from "../lib/format_address.ts";
 import { hexDump } from "../lib/hex_dump.ts";
-import { dataFields } from "../lib/json_line.ts";
-import { jsonLine } from "../lib/json_line.ts";
+import { dataFields, jsonLine } from "../lib/json_line.ts";
 import {
   type OptionSpec,
+  type OptionValues,
   parseArgs,
   type ParsedArgs,
 } from "../lib/parse_args.ts";
@@ -162,6 +167,16 @@ export class Output {
   }
 
   /**
+   * Report a failed system call as `perror` does — `context: reason` on
+   * stderr, no tool name — and as an `error` event under `--json`.
+   */
+  perror(context: string, error: unknown): void {
+    const reason = describeError(error);
+    this.event("error", { context, message: reason });
+    this.bare(`${context}: ${reason}`);
+  }
+
+  /**
    * Report an error: `TOOL: context: reason` on stderr (or `TOOL: reason`),
    * and an `error` event under `--json`.
    */
@@ -217,12 +232,33 @@ export function lowerFirst(text: string): string {
   return text.charAt(0).toLowerCase() + text.slice(1);
 }
 
+/** How a tool reports that no socket could be bound (the reference's words). */
+export interface BindFailure {
+  /** The last line, for example `failed to bind`. */
+  message: string;
+  /** The exit code. */
+  code: number;
+}
+
 /**
- * Turn what a tool threw into its line and exit code: usage and permission
- * errors exit 1; anything else unexpected is reported in one line, exit 1.
+ * Turn what a tool threw into its lines and exit code, as the reference
+ * programs do: a name that does not resolve is `getaddrinfo: REASON`, exit 1;
+ * a failed bind lists each address (`TOOL: bind: REASON`) and ends with the
+ * tool's own line and code; usage and permission errors, and anything
+ * unexpected, are one line, exit 1.
  */
-export function reportFailure(out: Output, error: unknown): number {
-  if (error instanceof UsageError) {
+export function reportFailure(
+  out: Output,
+  error: unknown,
+  bindFailure?: BindFailure,
+): number {
+  if (error instanceof ResolveError) {
+    out.perror("getaddrinfo", error);
+  } else if (error instanceof BindError && bindFailure) {
+    for (const failure of error.failures) out.error("bind", failure.error);
+    out.status(bindFailure.message);
+    return bindFailure.code;
+  } else if (error instanceof UsageError) {
     out.error(undefined, error.message);
   } else if (isPermissionError(error)) {
     out.error("permission denied", describeError(error));
@@ -231,6 +267,53 @@ export function reportFailure(out: Output, error: unknown): number {
   }
   out.flush();
   return 1;
+}
+
+/** What {@linkcode beginCommand} found: an exit code, or options to run with. */
+export type Begun<T extends Record<string, OptionSpec>> =
+  | { exit: number; out: Output }
+  | {
+    exit?: undefined;
+    out: Output;
+    values: OptionValues<T>;
+    positionals: string[];
+  };
+
+/**
+ * Parse a tool's command line and deal with what ends it at once: a mistake
+ * (one line, exit 1), `--help` and `--version` (stdout, exit 0). Otherwise
+ * return the options and the tool's output, batching when `batch` is set.
+ */
+export function beginCommand<
+  T extends Record<string, OptionSpec> & typeof COMMON_OPTIONS,
+>(
+  tool: string,
+  args: readonly string[],
+  spec: T,
+  io: MainOptions,
+  help: string,
+  batch = false,
+): Begun<T> {
+  let parsed: ParsedArgs<T>;
+  try {
+    parsed = parseCommandLine(args, spec);
+  } catch (error) {
+    const out = new Output(tool, io);
+    return { exit: reportFailure(out, error), out };
+  }
+  const { values, positionals } = parsed;
+  const json = values.json === true;
+  if (values.help || values.version) {
+    const out = new Output(tool, io, json);
+    out.always(values.help ? help : versionLine(tool));
+    out.flush();
+    return { exit: 0, out };
+  }
+  return {
+    out: new Output(tool, io, json, batch),
+    values,
+    positionals,
+  };
 }
 
 /** `TOOL VERSION (deno X)`. */

@@ -12,7 +12,7 @@
  */
 
 import { DEFAULT_MAX_BYTES, DEFAULT_TCP_PORT } from "../lib/constants.ts";
-import { ConnectError, describeError, ResolveError } from "../lib/errors.ts";
+import { ConnectError } from "../lib/errors.ts";
 import { escapeBytes } from "../lib/escape.ts";
 import { formatAddress } from "../lib/format_address.ts";
 import { connectFirst } from "../lib/happy_eyeballs.ts";
@@ -21,15 +21,13 @@ import { parseInteger, parsePort, parseSeconds } from "../lib/parse_number.ts";
 import { readAll } from "../lib/read_all.ts";
 import { resolve } from "../lib/resolve.ts";
 import {
+  beginCommand,
   COMMON_OPTIONS,
   familyOf,
   type MainOptions,
   option,
-  Output,
-  parseCommandLine,
   reportFailure,
   UsageError,
-  versionLine,
 } from "./_cli.ts";
 
 const HELP = `usage: client hostname [options]
@@ -67,12 +65,10 @@ export async function main(
   args: string[],
   io: MainOptions = {},
 ): Promise<number> {
-  let out = new Output("client", io);
+  const begun = beginCommand("client", args, SPEC, io, HELP);
+  if (begun.exit !== undefined) return begun.exit;
+  const { out, values, positionals } = begun;
   try {
-    const { values, positionals } = parseCommandLine(args, SPEC);
-    out = new Output("client", io, values.json);
-    if (values.help) return out.always(HELP), 0;
-    if (values.version) return out.always(versionLine("client")), 0;
     if (positionals.length !== 1) {
       out.bare("usage: client hostname");
       return 1;
@@ -142,18 +138,12 @@ export async function main(
       out.flush();
       return 0;
     } catch (error) {
-      out.event("error", { context: "recv", message: describeError(error) });
-      out.bare(`recv: ${describeError(error)}`);
+      out.perror("recv", error);
       return 1;
     } finally {
       conn.close();
     }
   } catch (error) {
-    if (error instanceof ResolveError) {
-      out.event("error", { context: "getaddrinfo", message: error.message });
-      out.bare(`getaddrinfo: ${error.message}`);
-      return 1;
-    }
     if (error instanceof ConnectError) {
       out.status("failed to connect");
       return 2;

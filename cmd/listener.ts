@@ -12,22 +12,19 @@
 
 import { accessList } from "../lib/access_list.ts";
 import { DEFAULT_UDP_PORT } from "../lib/constants.ts";
-import { BindError, describeError, ResolveError } from "../lib/errors.ts";
 import { formatAddress, formatHostPort } from "../lib/format_address.ts";
 import { listenForDatagrams } from "../lib/datagram_listener.ts";
 import { parseInteger, parsePort } from "../lib/parse_number.ts";
 import {
+  beginCommand,
   COMMON_OPTIONS,
   familyOf,
   type MainOptions,
   option,
-  Output,
-  parseCommandLine,
   printDatagram,
   reportFailure,
   stopSignal,
   UsageError,
-  versionLine,
 } from "./_cli.ts";
 
 const HELP = `usage: listener [options]
@@ -73,13 +70,10 @@ export async function main(
   args: string[],
   io: MainOptions = {},
 ): Promise<number> {
-  let out = new Output("listener", io);
+  const begun = beginCommand("listener", args, SPEC, io, HELP, true);
+  if (begun.exit !== undefined) return begun.exit;
+  const { out, values, positionals } = begun;
   try {
-    const { values, positionals } = parseCommandLine(args, SPEC);
-    out = new Output("listener", io, values.json);
-    if (values.help) return out.always(HELP), 0;
-    if (values.version) return out.always(versionLine("listener")), 0;
-    out = new Output("listener", io, values.json, true);
     if (positionals.length > 0) {
       throw new UsageError(`Unexpected argument "${positionals[0]}"`);
     }
@@ -136,27 +130,15 @@ export async function main(
     try {
       delivered = await listener.finished;
     } catch (error) {
-      out.event("error", {
-        context: "recvfrom",
-        message: describeError(error),
-      });
-      out.bare(`recvfrom: ${describeError(error)}`);
+      out.perror("recvfrom", error);
       return 1;
     }
-    out.flush();
     return delivered < count && count !== Infinity ? 130 : 0;
   } catch (error) {
-    if (error instanceof BindError) {
-      for (const failure of error.failures) out.error("bind", failure.error);
-      out.status("failed to bind socket");
-      return 2;
-    }
-    if (error instanceof ResolveError) {
-      out.event("error", { context: "getaddrinfo", message: error.message });
-      out.bare(`getaddrinfo: ${error.message}`);
-      return 1;
-    }
-    return reportFailure(out, error);
+    return reportFailure(out, error, {
+      message: "failed to bind socket",
+      code: 2,
+    });
   } finally {
     out.flush();
   }

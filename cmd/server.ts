@@ -12,21 +12,19 @@
 
 import { accessList } from "../lib/access_list.ts";
 import { DEFAULT_TCP_PORT } from "../lib/constants.ts";
-import { BindError, describeError, ResolveError } from "../lib/errors.ts";
+import { describeError } from "../lib/errors.ts";
 import { formatAddress, formatHostPort } from "../lib/format_address.ts";
 import { serveGreetingWorkers } from "../lib/greeting_workers.ts";
 import { parseInteger, parsePort } from "../lib/parse_number.ts";
 import {
+  beginCommand,
   COMMON_OPTIONS,
   familyOf,
   type MainOptions,
   option,
-  Output,
-  parseCommandLine,
   reportFailure,
   stopSignal,
   UsageError,
-  versionLine,
 } from "./_cli.ts";
 
 const HELP = `usage: server [options]
@@ -74,13 +72,10 @@ export async function main(
   args: string[],
   io: MainOptions = {},
 ): Promise<number> {
-  let out = new Output("server", io);
+  const begun = beginCommand("server", args, SPEC, io, HELP, true);
+  if (begun.exit !== undefined) return begun.exit;
+  const { out, values, positionals } = begun;
   try {
-    const { values, positionals } = parseCommandLine(args, SPEC);
-    out = new Output("server", io, values.json);
-    if (values.help) return out.always(HELP), 0;
-    if (values.version) return out.always(versionLine("server")), 0;
-    out = new Output("server", io, values.json, true);
     if (positionals.length > 0) {
       throw new UsageError(`Unexpected argument "${positionals[0]}"`);
     }
@@ -139,17 +134,7 @@ export async function main(
     out.flush();
     return 0;
   } catch (error) {
-    if (error instanceof BindError) {
-      for (const failure of error.failures) out.error("bind", failure.error);
-      out.status("failed to bind");
-      return 1;
-    }
-    if (error instanceof ResolveError) {
-      out.event("error", { context: "getaddrinfo", message: error.message });
-      out.bare(`getaddrinfo: ${error.message}`);
-      return 1;
-    }
-    return reportFailure(out, error);
+    return reportFailure(out, error, { message: "failed to bind", code: 1 });
   } finally {
     out.flush();
   }

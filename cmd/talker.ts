@@ -11,20 +11,18 @@
  */
 
 import { DEFAULT_UDP_PORT, MAX_UDP_PAYLOAD_IPV6 } from "../lib/constants.ts";
-import { BindError, ResolveError, TimeoutError } from "../lib/errors.ts";
+import { BindError } from "../lib/errors.ts";
 import { parsePort, parseSeconds } from "../lib/parse_number.ts";
 import { resolve } from "../lib/resolve.ts";
 import { sendDatagram, SendError } from "../lib/send_datagram.ts";
 import {
+  beginCommand,
   COMMON_OPTIONS,
   familyOf,
   type MainOptions,
   option,
-  Output,
-  parseCommandLine,
   printDatagram,
   reportFailure,
-  versionLine,
 } from "./_cli.ts";
 
 const HELP = `usage: talker hostname message [options]
@@ -59,12 +57,10 @@ export async function main(
   args: string[],
   io: MainOptions = {},
 ): Promise<number> {
-  let out = new Output("talker", io);
+  const begun = beginCommand("talker", args, SPEC, io, HELP);
+  if (begun.exit !== undefined) return begun.exit;
+  const { out, values, positionals } = begun;
   try {
-    const { values, positionals } = parseCommandLine(args, SPEC);
-    out = new Output("talker", io, values.json);
-    if (values.help) return out.always(HELP), 0;
-    if (values.version) return out.always(versionLine("talker")), 0;
     if (positionals.length !== 2) {
       out.bare("usage: talker hostname message");
       return 1;
@@ -104,20 +100,11 @@ export async function main(
     out.flush();
     return 0;
   } catch (error) {
-    if (error instanceof ResolveError) {
-      out.event("error", { context: "getaddrinfo", message: error.message });
-      out.bare(`getaddrinfo: ${error.message}`);
-      return 1;
-    }
     if (error instanceof BindError) {
       out.status("failed to create socket");
       return 2;
     }
     if (error instanceof SendError) return 1;
-    if (error instanceof TimeoutError) {
-      out.error(undefined, error);
-      return 1;
-    }
     return reportFailure(out, error);
   }
 }
