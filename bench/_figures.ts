@@ -511,14 +511,14 @@ export function findings(m: Measured): string[] {
     const hc = hwm("log-cap"), hfc = hwm("floor-cap");
     if (empty !== undefined && hc !== undefined) {
       out.push(
-        "Young generation: with `--v8-flags=--max-semi-space-size=1` the server peaks at " +
+        `Young generation: as "${label("log-cap")}" the server peaks at ` +
           `${hc.toFixed(1)} MiB (${(hc / empty).toFixed(2)}×) at ${
             f0(cps("log-cap") ?? 0)
           } conns/s` +
           (hfc !== undefined
-            ? `, the bare loop at ${hfc.toFixed(1)} MiB (${
-              (hfc / empty).toFixed(2)
-            }×).`
+            ? `; the bare loop with a 1 MiB semi-space at ${
+              hfc.toFixed(1)
+            } MiB (${(hfc / empty).toFixed(2)}×).`
             : "."),
       );
     }

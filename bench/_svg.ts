@@ -32,8 +32,8 @@ function escapeXml(text: string): string {
 
 /** Renders `bars` as an SVG document. */
 export function barChart(bars: Bar[], options: BarChartOptions): string {
-  const width = 760,
-    labelW = 230,
+  const width = 800,
+    labelW = 270,
     valueW = 140,
     barH = 24,
     gap = 10,
