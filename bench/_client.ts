@@ -11,6 +11,7 @@ import {
   foreignCores,
   type Host,
   runCommand,
+  stripAnsi,
   treeCpuSeconds,
 } from "./_proc.ts";
 import { FOREIGN_LIMIT, RETRIES } from "./_tcp.ts";
@@ -62,8 +63,11 @@ export async function timeCommands(
         out.set(c.key, {
           runs: 0,
           error: `exit ${r.code}: ${
-            (r.stdout + r.stderr).trim().slice(0, 300)
-          }`,
+            // deno-lint-ignore no-control-regex
+            (r.stdout + r.stderr).replace(/\x1b\[[0-9;]*m/g, "").trim().slice(
+              0,
+              300,
+            )}`,
         });
       } else ok.push(c);
     } catch (err) {

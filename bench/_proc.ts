@@ -9,6 +9,13 @@
 /** Matches the ready line every peer and tool prints: `…listening on ADDR:PORT`. */
 export const READY_LINE: RegExp = /listening on .*:(\d+)\s*$/;
 
+const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
+
+/** Removes terminal colour codes (deno colours its errors) from text kept for a report. */
+export function stripAnsi(text: string): string {
+  return text.replace(ANSI_COLOUR, "");
+}
+
 /** How the bench runs commands on this machine. */
 export interface Host {
   /** The repository root: the working directory of every command. */
@@ -87,7 +94,7 @@ export async function startPeer(
       const lines = (rest + chunk).split("\n");
       rest = lines.pop() ?? "";
       for (const line of lines) {
-        if (stderr.length < 200) stderr.push(line);
+        if (stderr.length < 200) stderr.push(stripAnsi(line));
         onLine?.(line);
       }
     }
@@ -222,7 +229,7 @@ export async function runJson<T>(
   const last = r.stdout.trim().split("\n").pop() ?? "";
   if (r.code !== 0 || !last.startsWith("{")) {
     throw new Error(
-      `"${cmd.join(" ")}" failed (${r.code}): ${r.stderr.trim()}`,
+      `"${cmd.join(" ")}" failed (${r.code}): ${stripAnsi(r.stderr).trim()}`,
     );
   }
   return JSON.parse(last) as T;
