@@ -101,6 +101,7 @@ export async function main(
       family,
       count,
       signal: stop.signal,
+      reuseBuffer: true,
       accept: allowed && ((peer) => allowed(peer.hostname)),
       onDatagram: quiet
         ? () => {}

@@ -24,7 +24,13 @@ export interface ListenForDatagramsOptions {
   signal?: AbortSignal;
   /** Decides whether a peer's datagram is kept; refused ones are dropped. */
   accept?: (peer: Deno.NetAddr) => boolean;
-  /** Called for each datagram kept, with its bytes (a copy) and sender. */
+  /**
+   * Hand `onDatagram` a view of the receive buffer instead of a copy: no
+   * allocation per datagram, but the bytes are valid only until the callback
+   * returns. @default {false}
+   */
+  reuseBuffer?: boolean;
+  /** Called for each datagram kept, with its bytes and sender. */
   onDatagram: (data: Uint8Array, peer: Deno.NetAddr) => void;
   /** Called for each datagram dropped by `accept` or `family: 6`. */
   onRefused?: (peer: Deno.NetAddr, bytes: number) => void;
@@ -84,6 +90,7 @@ export async function listenForDatagrams(
     (hostname) => Deno.listenDatagram({ hostname, port, transport: "udp" }),
   );
   const refuseMapped = options.family === 6;
+  const copy = !options.reuseBuffer;
   let stopping = false;
   const stop = (): void => {
     stopping = true;
@@ -113,7 +120,7 @@ export async function listenForDatagrams(
           continue;
         }
         delivered++;
-        options.onDatagram(data.slice(), peer);
+        options.onDatagram(copy ? data.slice() : data, peer);
       }
     } finally {
       signal?.removeEventListener("abort", stop);
