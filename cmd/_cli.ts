@@ -7,10 +7,7 @@ import {
   isPermissionError,
   ResolveError,
 } from "../lib/errors.ts";
-import { escapeBytes, escapeText } from "../lib/escape.ts";
-import { formatAddress } from "../lib/format_address.ts";
-import { hexDump } from "../lib/hex_dump.ts";
-import { dataFields, jsonLine } from "../lib/json_line.ts";
+import { escapeText } from "../lib/escape.ts";
 import {
   type OptionSpec,
   type OptionValues,
@@ -105,13 +102,15 @@ export class Output {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #broken = false;
   readonly #batch: boolean;
+  readonly #format: ((value: unknown) => string) | undefined;
   /** Whether `--json` asked for JSON events instead of status lines. */
   readonly json: boolean;
 
   /**
    * @param tool The tool's name, which starts its error lines.
    * @param options Where output goes.
-   * @param json Whether `--json` was given.
+   * @param json The JSON line formatter when `--json` was given (loaded
+   *   only then: a one-shot tool's start-up pays for every module).
    * @param batch Gather lines for up to 5 ms before writing them, for tools
    *   that print a line per event under load (server, listener). Without it
    *   lines are written at the end of the current task, which is what a
@@ -120,14 +119,15 @@ export class Output {
   constructor(
     tool: string,
     options: MainOptions,
-    json = false,
+    json?: (value: unknown) => string,
     batch = false,
   ) {
     this.#batch = batch;
     this.#tool = tool;
     this.#stdout = options.stdout ?? Deno.stdout;
     this.#stderr = options.stderr ?? Deno.stderr;
-    this.json = json;
+    this.#format = json;
+    this.json = json !== undefined;
   }
 
   /** A status line on stdout (skipped under `--json`); `text` must be safe. */
@@ -142,7 +142,7 @@ export class Output {
 
   /** A JSON event on stdout (only under `--json`). */
   event(event: string, fields: Record<string, unknown>): void {
-    if (this.json) this.#queue(jsonLine({ event, ...fields }) + "\n");
+    if (this.#format) this.#queue(this.#format({ event, ...fields }) + "\n");
   }
 
   /** Bytes to stdout exactly as they are (`--raw`). */
@@ -284,7 +284,7 @@ export type Begun<T extends Record<string, OptionSpec>> =
  * (one line, exit 1), `--help` and `--version` (stdout, exit 0). Otherwise
  * return the options and the tool's output, batching when `batch` is set.
  */
-export function beginCommand<
+export async function beginCommand<
   T extends Record<string, OptionSpec> & typeof COMMON_OPTIONS,
 >(
   tool: string,
@@ -293,7 +293,7 @@ export function beginCommand<
   io: MainOptions,
   help: string,
   batch = false,
-): Begun<T> {
+): Promise<Begun<T>> {
   let parsed: ParsedArgs<T>;
   try {
     parsed = parseCommandLine(args, spec);
@@ -302,7 +302,9 @@ export function beginCommand<
     return { exit: reportFailure(out, error), out };
   }
   const { values, positionals } = parsed;
-  const json = values.json === true;
+  const json = values.json
+    ? (await import("../lib/json_line.ts")).jsonLine
+    : undefined;
   if (values.help || values.version) {
     const out = new Output(tool, io, json);
     out.always(values.help ? help : versionLine(tool));
@@ -341,36 +343,4 @@ export function stopSignal(
       for (const name of signals) Deno.removeSignalListener(name, stop);
     },
   };
-}
-
-/**
- * Show a datagram as Beej's listener does — sender, length, contents
- * (escaped, or as a hex dump) — and as a `datagram` JSON event.
- */
-export function printDatagram(
-  out: Output,
-  tool: string,
-  data: Uint8Array,
-  peer: Deno.NetAddr,
-  hex = false,
-): void {
-  const address = formatAddress(peer.hostname);
-  if (out.json) {
-    out.event("datagram", {
-      address,
-      port: peer.port,
-      bytes: data.length,
-      ...dataFields(data),
-    });
-  } else if (hex) {
-    out.line(`${tool}: got packet from ${address}`);
-    out.line(`${tool}: packet is ${data.length} bytes long`);
-    for (const row of hexDump(data)) out.line(row);
-  } else {
-    out.line(
-      `${tool}: got packet from ${address}\n` +
-        `${tool}: packet is ${data.length} bytes long\n` +
-        `${tool}: packet contains "${escapeBytes(data)}"`,
-    );
-  }
 }

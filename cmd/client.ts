@@ -16,7 +16,6 @@ import { ConnectError } from "../lib/errors.ts";
 import { escapeBytes } from "../lib/escape.ts";
 import { formatAddress } from "../lib/format_address.ts";
 import { connectFirst } from "../lib/happy_eyeballs.ts";
-import { dataFields } from "../lib/json_line.ts";
 import { parseInteger, parsePort, parseSeconds } from "../lib/parse_number.ts";
 import { readAll } from "../lib/read_all.ts";
 import { resolve } from "../lib/resolve.ts";
@@ -65,7 +64,7 @@ export async function main(
   args: string[],
   io: MainOptions = {},
 ): Promise<number> {
-  const begun = beginCommand("client", args, SPEC, io, HELP);
+  const begun = await beginCommand("client", args, SPEC, io, HELP);
   if (begun.exit !== undefined) return begun.exit;
   const { out, values, positionals } = begun;
   try {
@@ -116,7 +115,9 @@ export async function main(
       else out.line(`client: received '${escapeBytes(result.data)}'`);
       out.event("received", {
         bytes: result.bytes,
-        ...(raw ? {} : dataFields(result.data)),
+        ...(raw || !out.json
+          ? {}
+          : (await import("../lib/json_line.ts")).dataFields(result.data)),
         truncated: result.truncated,
       });
       if (result.truncated) {

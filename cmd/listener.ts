@@ -21,11 +21,11 @@ import {
   familyOf,
   type MainOptions,
   option,
-  printDatagram,
   reportFailure,
   stopSignal,
   UsageError,
 } from "./_cli.ts";
+import { printDatagram } from "./_datagram.ts";
 
 const HELP = `usage: listener [options]
 
@@ -70,7 +70,7 @@ export async function main(
   args: string[],
   io: MainOptions = {},
 ): Promise<number> {
-  const begun = beginCommand("listener", args, SPEC, io, HELP, true);
+  const begun = await beginCommand("listener", args, SPEC, io, HELP, true);
   if (begun.exit !== undefined) return begun.exit;
   const { out, values, positionals } = begun;
   try {

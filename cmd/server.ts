@@ -72,7 +72,7 @@ export async function main(
   args: string[],
   io: MainOptions = {},
 ): Promise<number> {
-  const begun = beginCommand("server", args, SPEC, io, HELP, true);
+  const begun = await beginCommand("server", args, SPEC, io, HELP, true);
   if (begun.exit !== undefined) return begun.exit;
   const { out, values, positionals } = begun;
   try {

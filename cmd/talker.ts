@@ -21,9 +21,9 @@ import {
   familyOf,
   type MainOptions,
   option,
-  printDatagram,
   reportFailure,
 } from "./_cli.ts";
+import { printDatagram } from "./_datagram.ts";
 
 const HELP = `usage: talker hostname message [options]
 
@@ -57,7 +57,7 @@ export async function main(
   args: string[],
   io: MainOptions = {},
 ): Promise<number> {
-  const begun = beginCommand("talker", args, SPEC, io, HELP);
+  const begun = await beginCommand("talker", args, SPEC, io, HELP);
   if (begun.exit !== undefined) return begun.exit;
   const { out, values, positionals } = begun;
   try {
