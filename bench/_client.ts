@@ -11,7 +11,6 @@ import {
   foreignCores,
   type Host,
   runCommand,
-  stripAnsi,
   treeCpuSeconds,
 } from "./_proc.ts";
 import { FOREIGN_LIMIT, RETRIES } from "./_tcp.ts";
