@@ -208,7 +208,12 @@ export function escapeBytes(bytes: Uint8Array): string {
     if (byte < 0x20 || byte > 0x7e || byte === 0x5c) break;
     i++;
   }
-  if (i === length) return utf8.decode(bytes);
+  if (i === length) {
+    // Short printable ASCII, the common case, needs no decoder at all.
+    return length <= 256
+      ? String.fromCharCode.apply(null, bytes as unknown as number[])
+      : utf8.decode(bytes);
+  }
 
   // The output is built as UTF-16 code units and decoded once at the end: on
   // input that needs many escapes this is several times faster than joining

@@ -91,6 +91,35 @@ function defaultConnect(
   return Deno.connect({ hostname: address.address, port, signal });
 }
 
+// One address and no deadline, the common case of a one-shot client given an
+// IP address: nothing to race or cancel but through the caller's signal.
+async function connectOne(
+  address: ResolvedAddress,
+  options: ConnectFirstOptions,
+): Promise<Connected> {
+  const signal = options.signal;
+  signal?.throwIfAborted();
+  options.onAttempt?.(address);
+  try {
+    const conn = options.connect
+      ? await options.connect(
+        address,
+        options.port,
+        signal ?? new AbortController().signal,
+      )
+      : await Deno.connect({
+        hostname: address.address,
+        port: options.port,
+        signal,
+      });
+    return { conn, address };
+  } catch (error) {
+    if (isPermissionError(error) || options.signal?.aborted) throw error;
+    options.onFailure?.(address, error);
+    throw new ConnectError([{ address: address.address, error }]);
+  }
+}
+
 /**
  * Connect to the first address that accepts. Every address is tried until
  * one succeeds; each failure is reported through `onFailure`.
@@ -121,6 +150,9 @@ export function connectFirst(
   addresses: readonly ResolvedAddress[],
   options: ConnectFirstOptions,
 ): Promise<Connected> {
+  if (addresses.length === 1 && options.timeout === undefined) {
+    return connectOne(addresses[0]!, options);
+  }
   const race = new Set(addresses.map((a) => a.family)).size > 1;
   const ordered = race ? interleaveFamilies(addresses) : [...addresses];
   const delay = options.attemptDelay ?? CONNECTION_ATTEMPT_DELAY;
