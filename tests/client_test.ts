@@ -23,45 +23,13 @@ import {
   runInProcess,
   runTool,
 } from "./_util.ts";
+import { onePeer as peer, type TestPeer as Peer } from "./_peers.ts";
 
 /** The addresses `localhost` resolves to here, in resolver order. */
 const LOCALHOST: string[] = (await lookup("localhost", {
   all: true,
   verbatim: true,
 })).map((a) => a.address);
-
-/** A peer that accepts one connection and lets `serve` drive it. */
-interface Peer {
-  port: number;
-  /** Resolves once `serve` is done and everything is closed. */
-  done: Promise<void>;
-}
-
-/**
- * Listen on `hostname:0`, accept one connection, run `serve` on it, then
- * close the connection (unless `serve` did) and the listener.
- */
-function peer(
-  serve: (conn: Deno.Conn) => Promise<void>,
-  hostname = "127.0.0.1",
-): Peer {
-  const listener = Deno.listen({ hostname, port: 0 });
-  const done = (async (): Promise<void> => {
-    try {
-      const conn = await deadline(listener.accept(), "the client to connect");
-      try {
-        await serve(conn);
-      } finally {
-        try {
-          conn.close();
-        } catch { /* serve closed it */ }
-      }
-    } finally {
-      listener.close();
-    }
-  })();
-  return { port: (listener.addr as Deno.NetAddr).port, done };
-}
 
 /** A peer that sends each chunk in turn, a little apart, then closes. */
 function sender(chunks: Uint8Array[], hostname = "127.0.0.1"): Peer {
