@@ -382,12 +382,7 @@ export function countLines(capture: Capture, line: string): number {
   return capture.lines.filter((l) => l === line).length;
 }
 
-/** Assert that output holds no uncaught error and no stack frame. */
-export function assertNoStack(text: string, what = "output"): void {
-  assert.doesNotMatch(text, /Uncaught/, `${what} has "Uncaught": ${text}`);
-  assert.doesNotMatch(text, /^\s+at \S/m, `${what} has a stack frame: ${text}`);
-  assert.doesNotMatch(text, /^error: /m, `${what} has a Deno error: ${text}`);
-}
+export { assertNoStack } from "./_util.ts";
 
 /** The C1 controls, bidi controls and line separators as UTF-8 byte prefixes. */
 const UNSAFE_SEQUENCES: [string, (b: Uint8Array, i: number) => boolean][] = [

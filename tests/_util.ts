@@ -2,6 +2,7 @@
 // tool as a process, wait for a line with a deadline, and say why a test
 // that needs more permissions than it has is ignored.
 
+import assert from "node:assert/strict";
 import type { MainOptions, Sink } from "../cmd/_cli.ts";
 
 /** How long any one wait for the network or a process may take. */
@@ -268,3 +269,51 @@ export function udpSocket(hostname = "127.0.0.1"): Deno.DatagramConn {
 /** Encode text. */
 export const bytes = (text: string): Uint8Array =>
   new TextEncoder().encode(text);
+
+/** Fail when a tool's output shows an uncaught error or a stack trace. */
+export function assertNoStack(text: string, what = "output"): void {
+  assert.doesNotMatch(text, /Uncaught/, `${what} has "Uncaught": ${text}`);
+  assert.doesNotMatch(text, /^\s+at \S/m, `${what} has a stack frame: ${text}`);
+  assert.doesNotMatch(text, /^error: /m, `${what} has a Deno error: ${text}`);
+}
+
+/**
+ * A tool run refused its input as the reference would: exit 1, nothing on
+ * stdout, exactly one line on stderr matching `expected`, no stack trace.
+ */
+export function assertOneLineFailure(
+  result: { code: number; stdout: string; stderr: string },
+  expected: RegExp,
+  what: string,
+): void {
+  assert.equal(result.code, 1, what);
+  assert.equal(result.stdout, "", what);
+  assertNoStack(result.stderr, what);
+  const lines = result.stderr.split("\n").slice(0, -1);
+  assert.equal(lines.length, 1, `${what}: ${result.stderr}`);
+  assert.match(lines[0]!, expected, what);
+}
+
+/** Records calls of a callback and lets a test wait for the nth. */
+export class Calls<T> {
+  readonly items: T[] = [];
+  #waiters: (() => void)[] = [];
+
+  readonly push = (item: T): void => {
+    this.items.push(item);
+    for (const wake of this.#waiters.splice(0)) wake();
+  };
+
+  /** Wait until at least `count` calls were made. */
+  async wait(count: number, what: string): Promise<T[]> {
+    await deadline(
+      (async () => {
+        while (this.items.length < count) {
+          await new Promise<void>((wake) => this.#waiters.push(wake));
+        }
+      })(),
+      what,
+    );
+    return this.items;
+  }
+}

@@ -13,6 +13,8 @@ import { lookup } from "node:dns/promises";
 import { main } from "../cmd/client.ts";
 import { main as serverMain } from "../cmd/server.ts";
 import {
+  assertNoStack,
+  assertOneLineFailure,
   bytes,
   deadline,
   ignoreUnless,
@@ -76,11 +78,6 @@ function concat(chunks: Uint8Array[]): Uint8Array {
 }
 
 /** Assert a spawned tool's stderr holds no uncaught error or stack trace. */
-function assertNoStack(stderr: string): void {
-  assert.doesNotMatch(stderr, /Uncaught/);
-  assert.doesNotMatch(stderr, /^ {4}at /m);
-}
-
 // ---------------------------------------------------------------------------
 // Default behaviour
 
@@ -600,13 +597,7 @@ Deno.test({
     ];
     for (const [args, expected] of cases) {
       const result = await runTool("client", args);
-      const what = `client ${JSON.stringify(args)}`;
-      assert.equal(result.code, 1, what);
-      assert.equal(result.stdout, "", what);
-      assertNoStack(result.stderr);
-      const lines = result.stderr.split("\n").slice(0, -1);
-      assert.equal(lines.length, 1, `${what}: ${result.stderr}`);
-      assert.match(lines[0]!, expected, what);
+      assertOneLineFailure(result, expected, `client ${JSON.stringify(args)}`);
     }
   },
 });

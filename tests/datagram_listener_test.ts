@@ -5,36 +5,19 @@ import {
   listenForDatagrams,
   type ListenForDatagramsOptions,
 } from "../lib/datagram_listener.ts";
-import { bytes, deadline, HAS_IPV6, NEEDS_IPV6, udpSocket } from "./_util.ts";
+import {
+  bytes,
+  Calls,
+  deadline,
+  HAS_IPV6,
+  NEEDS_IPV6,
+  udpSocket,
+} from "./_util.ts";
 
 /** One datagram as `onDatagram` received it. */
 interface Received {
   data: Uint8Array;
   peer: Deno.NetAddr;
-}
-
-/** Records calls of a callback and lets a test wait for the nth. */
-class Calls<T> {
-  readonly items: T[] = [];
-  #waiters: (() => void)[] = [];
-
-  readonly push = (item: T): void => {
-    this.items.push(item);
-    for (const wake of this.#waiters.splice(0)) wake();
-  };
-
-  /** Wait until at least `count` calls were made. */
-  async wait(count: number, what: string): Promise<T[]> {
-    await deadline(
-      (async () => {
-        while (this.items.length < count) {
-          await new Promise<void>((wake) => this.#waiters.push(wake));
-        }
-      })(),
-      what,
-    );
-    return this.items;
-  }
 }
 
 /** A listener on port 0 of 127.0.0.1 unless `options` say otherwise. */

@@ -6,7 +6,7 @@ import {
   serveGreeting,
   type ServeGreetingOptions,
 } from "../lib/greeting_server.ts";
-import { bytes, deadline, HAS_IPV6, NEEDS_IPV6 } from "./_util.ts";
+import { bytes, Calls, deadline, HAS_IPV6, NEEDS_IPV6 } from "./_util.ts";
 
 /** A message too large to sit in the socket buffers of a client that does not read. */
 const LARGE = 16 * 1024 * 1024;
@@ -68,30 +68,6 @@ async function fetchGreeting(
     return await deadline(readToEnd(conn), "the greeting");
   } finally {
     conn.close();
-  }
-}
-
-/** Records calls of a callback and lets a test wait for the nth. */
-class Calls<T> {
-  readonly items: T[] = [];
-  #waiters: (() => void)[] = [];
-
-  readonly push = (item: T): void => {
-    this.items.push(item);
-    for (const wake of this.#waiters.splice(0)) wake();
-  };
-
-  /** Wait until at least `count` calls were made. */
-  async wait(count: number, what: string): Promise<T[]> {
-    await deadline(
-      (async () => {
-        while (this.items.length < count) {
-          await new Promise<void>((wake) => this.#waiters.push(wake));
-        }
-      })(),
-      what,
-    );
-    return this.items;
   }
 }
 

@@ -11,6 +11,8 @@
 import assert from "node:assert/strict";
 import { main } from "../cmd/listener.ts";
 import {
+  assertNoStack,
+  assertOneLineFailure,
   bytes,
   deadline,
   type InProcess,
@@ -79,11 +81,6 @@ function freePort(): number {
 }
 
 /** Assert a spawned tool's stderr holds no uncaught error or stack trace. */
-function assertNoStack(stderr: string): void {
-  assert.doesNotMatch(stderr, /Uncaught/);
-  assert.doesNotMatch(stderr, /^ {4}at /m);
-}
-
 // ---------------------------------------------------------------------------
 // Default behaviour
 
@@ -510,13 +507,11 @@ Deno.test({
   async fn(): Promise<void> {
     for (const [args, expected] of BAD_INPUT.slice(0, 9)) {
       const result = await runTool("listener", args);
-      const what = `listener ${JSON.stringify(args)}`;
-      assert.equal(result.code, 1, what);
-      assert.equal(result.stdout, "", what);
-      assertNoStack(result.stderr);
-      const lines = result.stderr.split("\n").slice(0, -1);
-      assert.equal(lines.length, 1, `${what}: ${result.stderr}`);
-      assert.match(lines[0]!, expected, what);
+      assertOneLineFailure(
+        result,
+        expected,
+        `listener ${JSON.stringify(args)}`,
+      );
     }
   },
 });

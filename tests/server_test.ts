@@ -11,6 +11,7 @@
 import assert from "node:assert/strict";
 import { main } from "../cmd/server.ts";
 import {
+  assertNoStack,
   CAN_SPAWN,
   type Capture,
   deadline,
@@ -133,11 +134,6 @@ function freePort(): number {
 }
 
 /** Assert a spawned tool's stderr holds no uncaught error or stack trace. */
-function assertNoStack(stderr: string): void {
-  assert.doesNotMatch(stderr, /Uncaught/);
-  assert.doesNotMatch(stderr, /^ {4}at /m);
-}
-
 // ---------------------------------------------------------------------------
 // Default behaviour
 

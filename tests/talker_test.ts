@@ -11,6 +11,8 @@
 import assert from "node:assert/strict";
 import { main } from "../cmd/talker.ts";
 import {
+  assertNoStack,
+  assertOneLineFailure,
   bytes,
   deadline,
   type InProcess,
@@ -61,11 +63,6 @@ async function talker(
 }
 
 /** Assert a spawned tool's stderr holds no uncaught error or stack trace. */
-function assertNoStack(stderr: string): void {
-  assert.doesNotMatch(stderr, /Uncaught/);
-  assert.doesNotMatch(stderr, /^ {4}at /m);
-}
-
 /** Every byte value, and again: binary data for stdin tests. */
 const BINARY = new Uint8Array(512).map((_, i) => i & 0xff);
 
@@ -561,13 +558,7 @@ Deno.test({
     ];
     for (const [args, expected] of cases) {
       const result = await runTool("talker", args);
-      const what = `talker ${JSON.stringify(args)}`;
-      assert.equal(result.code, 1, what);
-      assert.equal(result.stdout, "", what);
-      assertNoStack(result.stderr);
-      const lines = result.stderr.split("\n").slice(0, -1);
-      assert.equal(lines.length, 1, `${what}: ${result.stderr}`);
-      assert.match(lines[0]!, expected, what);
+      assertOneLineFailure(result, expected, `talker ${JSON.stringify(args)}`);
     }
   },
 });
