@@ -10,6 +10,7 @@ import {
   CAN_SPAWN,
   deadline,
   entry,
+  freeTcpPort,
   HAS_IPV6,
   ignoreUnless,
   listeningPort,
@@ -110,9 +111,7 @@ Deno.test({
   name: "client tries every address of a name, then says it failed, exit 2",
   ignore: NEEDS_UNSHARE(),
   async fn(): Promise<void> {
-    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = listener.addr.port;
-    listener.close();
+    const port = freeTcpPort();
     const { code, stdout, stderr } = await clientOfDualName([
       "-p",
       `${port}`,

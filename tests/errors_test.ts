@@ -7,6 +7,7 @@ import {
   ResolveError,
   TimeoutError,
 } from "../lib/errors.ts";
+import { freeTcpPort } from "./_util.ts";
 
 // describeError
 
@@ -54,9 +55,7 @@ Deno.test("describeError() says 'Unknown error' for an empty non-Error value", (
 });
 
 Deno.test("describeError() gives perror's words for a real refused connection", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
+  const port = freeTcpPort();
   const error = await Deno.connect({ hostname: "127.0.0.1", port }).then(
     (conn) => {
       conn.close();

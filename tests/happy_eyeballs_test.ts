@@ -8,7 +8,7 @@ import {
 import { ConnectError, TimeoutError } from "../lib/errors.ts";
 import { connectFirst, interleaveFamilies } from "../lib/happy_eyeballs.ts";
 import type { ResolvedAddress } from "../lib/resolve.ts";
-import { assertRejectsExactly, deadline } from "./_util.ts";
+import { assertRejectsExactly, deadline, freeTcpPort } from "./_util.ts";
 
 const v4 = (address: string): ResolvedAddress => ({ address, family: 4 });
 const v6 = (address: string): ResolvedAddress => ({ address, family: 6 });
@@ -562,9 +562,7 @@ Deno.test("connectFirst() aborts the attempts in flight when one hits a permissi
 // connectFirst on the real network
 
 Deno.test("connectFirst() reports ConnectionRefused from a closed port in ConnectError", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
+  const port = freeTcpPort();
   const calls = recorder();
   const error = await deadline(
     connectFirst([v4("127.0.0.1")], { port, ...calls }).then(
