@@ -5,6 +5,7 @@ import {
   assertStrictEquals,
   fail,
 } from "@std/assert";
+import { FakeTime } from "@std/testing/time";
 import { ConnectError, TimeoutError } from "../lib/errors.ts";
 import { connectFirst, interleaveFamilies } from "../lib/happy_eyeballs.ts";
 import type { ResolvedAddress } from "../lib/resolve.ts";
@@ -286,6 +287,7 @@ Deno.test("connectFirst() reports every failure through onFailure, in order", as
 });
 
 Deno.test("connectFirst() with both families starts the next attempt after attemptDelay while the first is pending", async () => {
+  using time = new FakeTime();
   await using net = new FakeNetwork({
     "2001:db8::1": { hang: true },
     "192.0.2.1": { succeed: true },
@@ -297,22 +299,18 @@ Deno.test("connectFirst() with both families starts the next attempt after attem
     connect: net.connect,
     ...calls,
   });
-  // Set in the same turn as connectFirst's 50 ms timer, so it fires first:
-  // the second attempt must not start at once.
-  const marker = new Promise<void>((done) =>
-    setTimeout(() => {
-      net.events.push("10 ms");
-      done();
-    }, 10)
-  );
+  // Fake time: nothing more may start 1 ms before the delay, the next
+  // attempt must start exactly when it ends.
+  await time.tickAsync(49);
+  assertEquals(net.events, ["start 2001:db8::1"]);
+  await time.tickAsync(1);
+  assertEquals(net.events, ["start 2001:db8::1", "start 192.0.2.1"]);
   const { conn, address } = await deadline(connecting, "connectFirst");
-  await marker;
   conn.close();
   assertStrictEquals(address.address, "192.0.2.1");
   assertEquals(calls.attempted, ["2001:db8::1", "192.0.2.1"]);
   assertEquals(net.events, [
     "start 2001:db8::1",
-    "10 ms",
     "start 192.0.2.1",
     "win 192.0.2.1",
     "abort 2001:db8::1",
@@ -434,20 +432,23 @@ Deno.test("connectFirst() of no addresses throws ConnectError with no failures",
 });
 
 Deno.test("connectFirst() fails an attempt that takes longer than timeout with TimeoutError and tries the next", async () => {
+  using time = new FakeTime();
   await using net = new FakeNetwork({
     "10.0.0.1": { hang: true },
     "10.0.0.2": { succeed: true },
   });
   const calls = recorder();
-  const { conn, address } = await deadline(
-    connectFirst([v4("10.0.0.1"), v4("10.0.0.2")], {
-      port: 3490,
-      timeout: 50,
-      connect: net.connect,
-      ...calls,
-    }),
-    "connectFirst",
-  );
+  const connecting = connectFirst([v4("10.0.0.1"), v4("10.0.0.2")], {
+    port: 3490,
+    timeout: 50,
+    connect: net.connect,
+    ...calls,
+  });
+  await time.tickAsync(49);
+  assertEquals(net.events, ["start 10.0.0.1"]);
+  assertStrictEquals(net.attempts[0]!.signal.aborted, false);
+  await time.tickAsync(1);
+  const { conn, address } = await deadline(connecting, "connectFirst");
   conn.close();
   assertStrictEquals(address.address, "10.0.0.2");
   assertStrictEquals(net.attempts[0]!.signal.aborted, true);

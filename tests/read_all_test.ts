@@ -4,6 +4,7 @@ import {
   assertRejects,
   assertStrictEquals,
 } from "@std/assert";
+import { FakeTime } from "@std/testing/time";
 import { DEFAULT_MAX_BYTES } from "../lib/constants.ts";
 import { type Readable, readAll } from "../lib/read_all.ts";
 import { bytes, deadline } from "./_util.ts";
@@ -189,9 +190,9 @@ Deno.test("readAll() stops when the peer is silent for idleTimeout and keeps wha
 });
 
 Deno.test("readAll() times idleTimeout per read, not for the whole stream", async () => {
-  // Five reads of 20 ms each take longer than the 50 ms limit in all, but
-  // no single read does. Each read's timer and readAll's timer start in the
-  // same turn, so the shorter always fires first.
+  // Fake time: five reads of 49 ms each take far longer than the 50 ms
+  // limit in all, but no single read does.
+  using time = new FakeTime();
   let left = 5;
   const reader: Readable = {
     read(buffer): Promise<number | null> {
@@ -201,13 +202,37 @@ Deno.test("readAll() times idleTimeout per read, not for the whole stream", asyn
           left--;
           buffer[0] = 0x61;
           resolve(1);
-        }, 20);
+        }, 49);
       });
     },
   };
-  const result = await readAll(reader, { idleTimeout: 50 });
+  const reading = readAll(reader, { idleTimeout: 50 });
+  for (let read = 0; read < 6; read++) await time.tickAsync(49);
+  const result = await reading;
   assertStrictEquals(result.timedOut, false);
   assertStrictEquals(new TextDecoder().decode(result.data), "aaaaa");
+});
+
+Deno.test("readAll() gives up on a silent reader exactly idleTimeout ms after the last data", async () => {
+  using time = new FakeTime();
+  let reads = 0;
+  const reader: Readable = {
+    read(buffer): Promise<number | null> {
+      if (reads++ > 0) return new Promise(() => {}); // silent from now on
+      buffer[0] = 0x62;
+      return Promise.resolve(1);
+    },
+  };
+  let done = false;
+  const reading = readAll(reader, { idleTimeout: 100 }).finally(() => {
+    done = true;
+  });
+  await time.tickAsync(99);
+  assertStrictEquals(done, false);
+  await time.tickAsync(1);
+  const result = await reading;
+  assertStrictEquals(result.timedOut, true);
+  assertStrictEquals(new TextDecoder().decode(result.data), "b");
 });
 
 Deno.test("readAll() keeps binary data with NUL bytes intact", async () => {
