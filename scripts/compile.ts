@@ -90,7 +90,7 @@ export interface CompileToolsOptions {
   targets?: Target[];
   /** A directory of runtimes, `denort-TARGET/denort[.exe]`; defaults to `DENORT_DIR`. */
   runtimesDir?: string;
-  /** The runtime for the one target built; defaults to `DENORT_BIN`. */
+  /** The runtime for the one target built; defaults to `DENORT_BIN` ("": none). */
   denortBin?: string;
   /** Where `<tool>.ts` are read from. Defaults to the repo's `cmd/`. */
   entryDir?: string;
@@ -196,10 +196,11 @@ export async function compileTools(
     options.outDir ?? (release ? join(REPO_ROOT, "dist") : REPO_ROOT),
   );
   const entryDir = resolve(options.entryDir ?? join(REPO_ROOT, "cmd"));
-  const denortBin = options.denortBin ??
-    (Deno.env.get("DENORT_BIN") || undefined);
-  const runtimesDir = options.runtimesDir ??
-    (Deno.env.get("DENORT_DIR") || undefined);
+  // An empty option or variable is none (and an empty option hides the variable).
+  const denortBin = (options.denortBin ?? Deno.env.get("DENORT_BIN")) ||
+    undefined;
+  const runtimesDir = (options.runtimesDir ?? Deno.env.get("DENORT_DIR")) ||
+    undefined;
 
   const plans = await planBuilds(targets, denortBin, runtimesDir, error);
   if (plans === undefined) return 1;
