@@ -575,6 +575,9 @@ if (import.meta.main) {
   if (parsed === "help") {
     console.log(USAGE);
     console.log(`targets: ${TARGETS.join(", ")}`);
+    console.log(
+      "runtimes: downloaded by deno compile, or DENORT_BIN=denort (one target), or --runtimes DIR with DIR/denort-TARGET/denort",
+    );
   } else if (typeof parsed === "string") {
     console.error(`compile: ${parsed}`);
     console.error(USAGE);
