@@ -1,30 +1,53 @@
 // deno-lint-ignore-file no-console
 /**
- * Builds the four tools as standalone binaries with `deno compile`:
- * `./server`, `./client`, `./listener` and `./talker` at the repo root.
- *
- * Each binary is granted `--allow-net` and nothing else (and never prompts
- * for more): the permission baked into the binary is its `pledge()`.
+ * Builds the four tools as standalone executables with `deno compile`.
  *
  * ```sh
- * deno task compile                    # writes ./server ./client ./listener ./talker
- * deno task compile --out-dir build/   # writes them to build/
- * DENORT_BIN=/path/to/denort deno task compile
+ * deno task compile                        # ./server ./client ./listener ./talker (this machine)
+ * deno task compile --out-dir build/       # the same four in build/
+ * deno task compile --target aarch64-apple-darwin   # a release build (repeatable)
+ * deno task compile --all                  # release builds for every target
  * ```
  *
- * `deno compile` joins the program to a runtime binary, `denort`, that it
- * downloads once per Deno version. Where that download is impossible, fetch
- * the runtime elsewhere and point `DENORT_BIN` at it; this script says so in
- * one line instead of passing on deno's backtrace.
+ * A release build writes `dist/beejnet-VERSION-TARGET/` with the four
+ * executables, `dist/beejnet-VERSION-TARGET.tar.gz` (`.zip` for Windows)
+ * and `dist/SHA256SUMS`; VERSION is `deno.json`'s.
+ *
+ * Each executable is granted `--allow-net` and nothing else (and never
+ * prompts for more): the permission baked into it is its `pledge()`.
+ *
+ * `deno compile` joins the program to a runtime, `denort`, one per target,
+ * which it downloads once per Deno version. Where it cannot, give it the
+ * runtime: `DENORT_BIN=/path/to/denort` for one target, or `--runtimes DIR`
+ * (or `DENORT_DIR`) with each `denort-TARGET.zip` unzipped into
+ * `DIR/denort-TARGET/`. Every runtime is checked before it is used.
+ *
+ * Nothing is replaced until everything was built: the executables are
+ * written to a temporary directory beside the output and moved into place
+ * only when all of them exist; a failure leaves what was there untouched.
  *
  * @module
  */
 
-import { basename, join, relative, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { entriesOf, sha256Hex, writeTarGz, writeZip } from "./_archive.ts";
+import {
+  releasePage,
+  runtimeFileName,
+  runtimeProblem,
+  runtimeZip,
+  type Target,
+  TARGETS,
+} from "./_runtime.ts";
+
+export { type Target, TARGETS } from "./_runtime.ts";
 
 /** The programs built, each from `cmd/<name>.ts`. */
 export const TOOLS = ["server", "client", "listener", "talker"] as const;
+
+/** One of {@linkcode TOOLS}. */
+export type Tool = (typeof TOOLS)[number];
 
 /** Flags of every `deno compile` run: network only, no prompts, UDP API. */
 export const COMPILE_FLAGS = [
@@ -34,7 +57,7 @@ export const COMPILE_FLAGS = [
 ] as const;
 
 /** Modules a tool loads that `deno compile` cannot find by itself: workers. */
-const INCLUDES: Partial<Record<(typeof TOOLS)[number], string[]>> = {
+const INCLUDES: Partial<Record<Tool, string[]>> = {
   server: ["lib/_greeting_worker.ts"],
 };
 
@@ -44,7 +67,7 @@ const INCLUDES: Partial<Record<(typeof TOOLS)[number], string[]>> = {
  * speed (bench/README.md). The listener is left alone: measured there, the
  * same cap costs it a third of its loss-free rate.
  */
-const TOOL_FLAGS: Partial<Record<(typeof TOOLS)[number], string[]>> = {
+const TOOL_FLAGS: Partial<Record<Tool, string[]>> = {
   server: ["--v8-flags=--max-semi-space-size=1"],
 };
 
@@ -53,123 +76,397 @@ export const COMPILE_TIMEOUT_MS = 120_000;
 
 const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
 
+const USAGE =
+  "usage: deno task compile [--out-dir DIR] [--target TARGET]... [--all] [--runtimes DIR]";
+
 /** Options of {@linkcode compileTools}. */
 export interface CompileToolsOptions {
-  /** Where the binaries go. Defaults to the repo root. */
+  /**
+   * Where the output goes: the executables themselves (for this machine,
+   * the repo root by default) or the release directories (`dist/`).
+   */
   outDir?: string;
+  /** Release builds for these targets; none: the four tools for this machine. */
+  targets?: Target[];
+  /** A directory of runtimes, `denort-TARGET/denort[.exe]`; defaults to `DENORT_DIR`. */
+  runtimesDir?: string;
+  /** The runtime for the one target built; defaults to `DENORT_BIN` ("": none). */
+  denortBin?: string;
   /** Where `<tool>.ts` are read from. Defaults to the repo's `cmd/`. */
   entryDir?: string;
-  /** Path of an offline `denort`. Defaults to the `DENORT_BIN` env var. */
-  denortBin?: string;
+  /** The deno that runs `deno compile`. Defaults to the one running this. */
+  deno?: string;
   /** Deadline of each `deno compile` run, in ms. */
   timeoutMs?: number;
+  /** Where lines of progress go. Defaults to stdout. */
+  log?: (line: string) => void;
+  /** Where errors go, one line each. Defaults to stderr. */
+  error?: (line: string) => void;
+}
+
+/** What {@linkcode compileArgs} needs to know of one build. */
+export interface CompileArgsOptions {
+  /** The executable to write. */
+  output: string;
+  /** The tool's entry module. */
+  entry: string;
+  /** A release target; none: this machine. */
+  target?: Target;
 }
 
 /**
- * Compiles every tool, printing `compile: wrote <path>` for each, or one
- * error explaining the first failure.
+ * The arguments of the `deno compile` run that builds one tool.
  *
- * @param options Output and input directories, runtime and deadline.
- * @returns The exit code: 0 when all four binaries were written, else 1.
+ * @param tool The tool.
+ * @param options The output, entry module and target.
+ * @returns The arguments, `compile` first.
+ */
+export function compileArgs(tool: Tool, options: CompileArgsOptions): string[] {
+  return [
+    "compile",
+    ...COMPILE_FLAGS,
+    ...(TOOL_FLAGS[tool] ?? []),
+    ...(INCLUDES[tool] ?? []).flatMap((file) => [
+      "--include",
+      join(REPO_ROOT, file),
+    ]),
+    ...(options.target === undefined ? [] : ["--target", options.target]),
+    "--output",
+    options.output,
+    options.entry,
+  ];
+}
+
+/** The name of a tool's executable on a target. */
+export function executableName(tool: Tool, target?: Target): string {
+  return target?.includes("windows") ? `${tool}.exe` : tool;
+}
+
+/** The name of a release: `beejnet-VERSION-TARGET`. */
+export function releaseName(version: string, target: Target): string {
+  return `beejnet-${version}-${target}`;
+}
+
+/** The release archive of a target: `.zip` for Windows, else `.tar.gz`. */
+export function archiveName(version: string, target: Target): string {
+  return `${releaseName(version, target)}${
+    target.includes("windows") ? ".zip" : ".tar.gz"
+  }`;
+}
+
+/**
+ * The package's version, from `deno.json` (its only home).
+ *
+ * @returns The `version` field.
+ * @throws {TypeError} When deno.json has none.
+ */
+export async function readVersion(): Promise<string> {
+  const config = JSON.parse(
+    await Deno.readTextFile(join(REPO_ROOT, "deno.json")),
+  );
+  if (typeof config.version !== "string" || config.version === "") {
+    throw new TypeError('deno.json has no "version"');
+  }
+  return config.version;
+}
+
+/** One build: a target (or this machine) and the runtime given for it. */
+interface Plan {
+  target: Target | undefined;
+  /** The runtime's path, or undefined: deno compile downloads it. */
+  runtime: string | undefined;
+}
+
+/**
+ * Compiles every tool, for this machine or for release targets, printing
+ * `compile: wrote <path>` for what it wrote, or one line per problem.
+ *
+ * @param options Output, targets, runtimes and deadline.
+ * @returns The exit code: 0 when everything was written, else 1 (and
+ *   nothing in the output directory changed).
  */
 export async function compileTools(
   options: CompileToolsOptions = {},
 ): Promise<number> {
-  const outDir = resolve(options.outDir ?? REPO_ROOT);
+  const log = options.log ?? ((line: string) => console.log(line));
+  const error = options.error ?? ((line: string) => console.error(line));
+  const targets = options.targets ?? [];
+  const release = targets.length > 0;
+  const outDir = resolve(
+    options.outDir ?? (release ? join(REPO_ROOT, "dist") : REPO_ROOT),
+  );
   const entryDir = resolve(options.entryDir ?? join(REPO_ROOT, "cmd"));
-  const denortBin = options.denortBin ?? Deno.env.get("DENORT_BIN");
-  const env: Record<string, string> = { NO_COLOR: "1" };
-  if (denortBin !== undefined && denortBin !== "") {
-    const problem = denortProblem(denortBin);
-    if (problem !== undefined) {
-      console.error(`compile: DENORT_BIN points to "${denortBin}", ${problem}`);
-      return 1;
-    }
-    env.DENORT_BIN = resolve(denortBin);
-  }
-  await Deno.mkdir(outDir, { recursive: true });
+  // An empty option or variable is none (and an empty option hides the variable).
+  const denortBin = (options.denortBin ?? Deno.env.get("DENORT_BIN")) ||
+    undefined;
+  const runtimesDir = (options.runtimesDir ?? Deno.env.get("DENORT_DIR")) ||
+    undefined;
 
-  for (const tool of TOOLS) {
-    const entry = join(entryDir, `${tool}.ts`);
-    const output = join(outDir, tool);
-    const shown = relative(Deno.cwd(), entry) || entry;
-    const timeout = new AbortController();
-    const timer = setTimeout(
-      () => timeout.abort(),
-      options.timeoutMs ?? COMPILE_TIMEOUT_MS,
-    );
-    let result: Deno.CommandOutput;
-    try {
-      result = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "compile",
-          ...COMPILE_FLAGS,
-          ...(TOOL_FLAGS[tool] ?? []),
-          ...(INCLUDES[tool] ?? []).flatMap((file) => [
-            "--include",
-            join(REPO_ROOT, file),
-          ]),
-          "--output",
-          output,
-          entry,
-        ],
-        cwd: REPO_ROOT, // so that the repo's deno.json applies
-        env,
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-        signal: timeout.signal,
-      }).output();
-    } finally {
-      clearTimeout(timer);
-    }
-    if (timeout.signal.aborted) {
-      await removeLeftovers(outDir, `${tool}.tmp-`);
-      console.error(
-        `compile: deno compile of ${shown} did not finish within ${
-          (options.timeoutMs ?? COMPILE_TIMEOUT_MS) / 1000
-        } s`,
-      );
-      return 1;
-    }
-    if (!result.success) {
-      const stderr = new TextDecoder().decode(result.stderr);
-      if (env.DENORT_BIN === undefined && isRuntimeDownloadFailure(stderr)) {
-        console.error(
-          `compile: deno compile could not download its runtime (denort); ` +
-            `on a connected machine get denort-${Deno.build.target}.zip ` +
-            `for Deno ${Deno.version.deno}, unzip it, and run again with ` +
-            `DENORT_BIN=/path/to/denort`,
-        );
-      } else {
-        if (stderr.trim() !== "") console.error(stderr.trimEnd());
-        console.error(`compile: deno compile failed for ${shown}`);
+  const plans = await planBuilds(targets, denortBin, runtimesDir, error);
+  if (plans === undefined) return 1;
+  const version = release ? await readVersion() : "";
+
+  const created = !(await exists(outDir));
+  await Deno.mkdir(outDir, { recursive: true });
+  let done = false;
+  const staging = await Deno.makeTempDir({ dir: outDir, prefix: ".compile-" });
+  try {
+    const failures: string[] = [];
+    for (const plan of plans) {
+      const dir = plan.target === undefined
+        ? staging
+        : join(staging, releaseName(version, plan.target));
+      await Deno.mkdir(dir, { recursive: true });
+      for (const tool of TOOLS) {
+        const output = join(dir, executableName(tool, plan.target));
+        const failure = await compileOne(tool, output, plan, {
+          deno: options.deno ?? Deno.execPath(),
+          entry: join(entryDir, `${tool}.ts`),
+          timeoutMs: options.timeoutMs ?? COMPILE_TIMEOUT_MS,
+        });
+        if (failure === undefined) continue;
+        failures.push(failure.message);
+        // A runtime that could not be had is one line per target: go on
+        // and name every such target. Anything else stops the build.
+        if (!failure.runtimeMissing) {
+          for (const line of failures) error(line);
+          return 1;
+        }
+        break;
       }
+    }
+    if (failures.length > 0) {
+      for (const line of failures) error(line);
       return 1;
     }
-    console.log(`compile: wrote ${displayPath(output)}`);
+    if (!release) {
+      for (const tool of TOOLS) {
+        await Deno.rename(join(staging, tool), join(outDir, tool));
+      }
+      done = true;
+      for (const tool of TOOLS) {
+        log(`compile: wrote ${shown(join(outDir, tool))}`);
+      }
+      return 0;
+    }
+    for (const { target } of plans) {
+      const name = releaseName(version, target!);
+      const archive = archiveName(version, target!);
+      const entries = await entriesOf(join(staging, name));
+      if (archive.endsWith(".zip")) {
+        await writeZip(join(staging, archive), entries);
+      } else {
+        await writeTarGz(join(staging, archive), entries);
+      }
+    }
+    // Everything is built: replace the old releases of these targets.
+    const written: string[] = [];
+    for (const { target } of plans) {
+      const name = releaseName(version, target!);
+      const old = join(staging, `${name}.old`);
+      if (await exists(join(outDir, name))) {
+        await Deno.rename(join(outDir, name), old);
+      }
+      await Deno.rename(join(staging, name), join(outDir, name));
+      const archive = archiveName(version, target!);
+      await Deno.rename(join(staging, archive), join(outDir, archive));
+      written.push(
+        `${shown(join(outDir, name))}/`,
+        shown(join(outDir, archive)),
+      );
+    }
+    await writeSums(outDir, version, staging);
+    done = true;
+    for (const path of written) log(`compile: wrote ${path}`);
+    log(`compile: wrote ${shown(join(outDir, "SHA256SUMS"))}`);
+    return 0;
+  } finally {
+    await Deno.remove(staging, { recursive: true });
+    // A failed first build leaves no empty output directory behind.
+    if (!done && created) await Deno.remove(outDir).catch(() => {});
   }
-  return 0;
 }
 
-/** Why `path` cannot serve as `DENORT_BIN`, or `undefined` if it can. */
-function denortProblem(path: string): string | undefined {
-  let info: Deno.FileInfo;
-  try {
-    info = Deno.statSync(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return "which does not exist";
-    throw error;
+/**
+ * The builds to make, each with its runtime checked; `undefined` (after one
+ * line per problem) when a runtime given cannot serve.
+ */
+async function planBuilds(
+  targets: Target[],
+  denortBin: string | undefined,
+  runtimesDir: string | undefined,
+  error: (line: string) => void,
+): Promise<Plan[] | undefined> {
+  const host = TARGETS.find((target) => target === Deno.build.target);
+  if (targets.length === 0) {
+    if (denortBin === undefined) {
+      return [{ target: undefined, runtime: undefined }];
+    }
+    const target = host ?? (Deno.build.target as Target);
+    const problem = await runtimeProblem(denortBin, target);
+    if (problem !== undefined) {
+      error(runtimeMessage(`DENORT_BIN "${denortBin}"`, problem, target));
+      return undefined;
+    }
+    return [{ target: undefined, runtime: resolve(denortBin) }];
   }
-  if (!info.isFile) return "which is not a file";
-  const deno = Deno.statSync(Deno.execPath());
-  // The same file, a hard link or copy of it, or any binary named deno.
-  const same = Deno.realPathSync(path) === Deno.realPathSync(Deno.execPath()) ||
-    (info.ino !== null && info.dev === deno.dev && info.ino === deno.ino) ||
-    info.size === deno.size;
-  if (same || /^deno(\.exe)?$/.test(basename(path))) {
-    return `which is the deno CLI; deno compile needs the denort runtime ` +
-      `(denort-${Deno.build.target}.zip for Deno ${Deno.version.deno})`;
+  if (
+    denortBin !== undefined && runtimesDir === undefined && targets.length > 1
+  ) {
+    error(
+      `compile: DENORT_BIN is one runtime for one target; for ${targets.length} targets use --runtimes DIR with denort-TARGET/${
+        runtimeFileName(targets[0]!)
+      } for each`,
+    );
+    return undefined;
+  }
+  const plans: Plan[] = [];
+  let failed = false;
+  for (const target of targets) {
+    let runtime: string | undefined;
+    let what: string;
+    if (runtimesDir !== undefined) {
+      runtime = join(
+        resolve(runtimesDir),
+        `denort-${target}`,
+        runtimeFileName(target),
+      );
+      what = `the runtime for ${target} ("${runtime}")`;
+      const zip = join(resolve(runtimesDir), runtimeZip(target));
+      if (!(await exists(runtime)) && await exists(zip)) {
+        error(
+          `compile: the runtime for ${target} is still zipped: unzip "${zip}" into "${
+            join(resolve(runtimesDir), `denort-${target}`)
+          }/" first`,
+        );
+        failed = true;
+        continue;
+      }
+    } else if (denortBin !== undefined) {
+      runtime = denortBin;
+      what = `DENORT_BIN "${denortBin}"`;
+    } else {
+      plans.push({ target, runtime: undefined });
+      continue;
+    }
+    const problem = await runtimeProblem(runtime, target);
+    if (problem !== undefined) {
+      error(runtimeMessage(what, problem, target, runtimesDir));
+      failed = true;
+      continue;
+    }
+    plans.push({ target, runtime: resolve(runtime) });
+  }
+  return failed ? undefined : plans;
+}
+
+/** One line: what is wrong with a runtime, and what to download instead. */
+function runtimeMessage(
+  what: string,
+  problem: string,
+  target: Target,
+  runtimesDir?: string,
+): string {
+  const where = runtimesDir === undefined
+    ? `point DENORT_BIN at the ${runtimeFileName(target)} inside`
+    : `unzip it into "${join(resolve(runtimesDir), `denort-${target}`)}/"`;
+  if (problem === "is a zip") {
+    return `compile: ${what} is a zip: unzip it first, then ${where}`;
+  }
+  const fix = `download ${
+    runtimeZip(target)
+  } of Deno ${Deno.version.deno} (${releasePage()}), ${
+    runtimesDir === undefined ? `unzip it and ${where}` : where
+  }`;
+  return `compile: ${what} ${problem}; ${fix}`;
+}
+
+/** Why one `deno compile` failed, as one line. */
+interface Failure {
+  message: string;
+  /** Its runtime could not be downloaded (and none was given). */
+  runtimeMissing: boolean;
+}
+
+/** Runs one `deno compile`; `undefined` when it wrote its executable. */
+async function compileOne(
+  tool: Tool,
+  output: string,
+  plan: Plan,
+  run: { deno: string; entry: string; timeoutMs: number },
+): Promise<Failure | undefined> {
+  const env = Deno.env.toObject();
+  delete env.DENORT_BIN;
+  env.NO_COLOR = "1";
+  if (plan.runtime !== undefined) env.DENORT_BIN = plan.runtime;
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(), run.timeoutMs);
+  let result: Deno.CommandOutput;
+  try {
+    result = await new Deno.Command(run.deno, {
+      args: compileArgs(tool, {
+        output,
+        entry: run.entry,
+        target: plan.target,
+      }),
+      cwd: REPO_ROOT, // so that the repo's deno.json applies
+      env,
+      clearEnv: true,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      signal: timeout.signal,
+    }).output();
+  } finally {
+    clearTimeout(timer);
+  }
+  const shownEntry = relative(REPO_ROOT, run.entry) || run.entry;
+  const forTarget = plan.target === undefined ? "" : ` for ${plan.target}`;
+  if (timeout.signal.aborted) {
+    return {
+      message:
+        `compile: deno compile of ${shownEntry}${forTarget} did not finish within ${
+          run.timeoutMs / 1000
+        } s`,
+      runtimeMissing: false,
+    };
+  }
+  const stderr = new TextDecoder().decode(result.stderr);
+  if (!result.success) {
+    const target = plan.target ?? TARGETS.find((t) =>
+      t === Deno.build.target
+    ) ??
+      Deno.build.target;
+    if (plan.runtime === undefined && isRuntimeDownloadFailure(stderr)) {
+      return {
+        message:
+          `compile: no runtime for ${target}: deno compile could not download ${
+            runtimeZip(target as Target)
+          }; on a connected machine get it from Deno ${Deno.version.deno}'s release (${releasePage()}), unzip it, and run again with ${
+            plan.target === undefined
+              ? "DENORT_BIN=/path/to/denort"
+              : `--runtimes DIR (it unzipped into DIR/denort-${target}/)`
+          }`,
+        runtimeMissing: true,
+      };
+    }
+    const last = stderr.split("\n").map((line) => line.trim()).filter((line) =>
+      line !== "" && !/^(Stack backtrace:|\d+: <unknown>)$/.test(line)
+    );
+    return {
+      message: `compile: deno compile failed for ${shownEntry}${forTarget}${
+        last.length > 0 ? `: ${last.slice(-1)[0]}` : ""
+      }`,
+      runtimeMissing: false,
+    };
+  }
+  const info = await Deno.stat(output).catch(() => undefined);
+  if (info === undefined || !info.isFile || info.size === 0) {
+    return {
+      message:
+        `compile: deno compile of ${shownEntry}${forTarget} wrote no executable`,
+      runtimeMissing: false,
+    };
   }
   return undefined;
 }
@@ -184,45 +481,106 @@ function isRuntimeDownloadFailure(stderr: string): boolean {
   );
 }
 
-/** Removes the half-written `<tool>.tmp-*` files of a killed deno compile. */
-async function removeLeftovers(dir: string, prefix: string): Promise<void> {
+/** `dist/SHA256SUMS`: the sum of every archive of this version in `dir`. */
+async function writeSums(
+  dir: string,
+  version: string,
+  staging: string,
+): Promise<void> {
+  const archives: string[] = [];
   for await (const entry of Deno.readDir(dir)) {
-    if (entry.name.startsWith(prefix)) await Deno.remove(join(dir, entry.name));
+    if (
+      entry.isFile &&
+      TARGETS.some((t) => entry.name === archiveName(version, t))
+    ) {
+      archives.push(entry.name);
+    }
+  }
+  archives.sort();
+  let sums = "";
+  for (const name of archives) {
+    sums += `${await sha256Hex(join(dir, name))}  ${name}\n`;
+  }
+  await Deno.writeTextFile(join(staging, "SHA256SUMS"), sums);
+  await Deno.rename(join(staging, "SHA256SUMS"), join(dir, "SHA256SUMS"));
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
   }
 }
 
 /** `./name` for paths under the working directory, else the absolute path. */
-function displayPath(path: string): string {
+function shown(path: string): string {
   const rel = relative(Deno.cwd(), path);
   return rel.startsWith("..") || rel === "" ? path : `./${rel}`;
 }
 
-/** Parses `--out-dir DIR` (or `--out-dir=DIR`) and `--help`. */
-function parseArgs(args: string[]): CompileToolsOptions | string {
+/** What the command line asks for, "help", or a usage error's text. */
+export type ParsedArgs = CompileToolsOptions | "help" | string;
+
+/**
+ * Parses `--out-dir DIR`, `--target TARGET` (repeatable), `--all`,
+ * `--runtimes DIR` and `--help`; `--opt=value` works too.
+ *
+ * @param args The arguments, without the program name.
+ * @returns The options, `"help"`, or a usage error's text.
+ */
+export function parseArgs(args: string[]): ParsedArgs {
   const options: CompileToolsOptions = {};
+  const targets: Target[] = [];
+  let all = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === "-h" || arg === "--help") return "help";
-    if (arg === "--out-dir" || arg.startsWith("--out-dir=")) {
-      const value = arg === "--out-dir" ? args[++i] : arg.slice(10);
-      if (value === undefined || value === "") {
-        return `option "--out-dir" needs a directory`;
+    if (arg === "--all") {
+      all = true;
+      continue;
+    }
+    const match = /^(--out-dir|--target|--runtimes)(?:=(.*))?$/s.exec(arg);
+    if (match === null) return `unknown argument "${arg}"`;
+    const name = match[1]!;
+    const value = match[2] ?? args[++i];
+    if (value === undefined || value === "") {
+      return `option "${name}" needs a ${
+        name === "--target" ? "target" : "directory"
+      }`;
+    }
+    if (name === "--out-dir") options.outDir = value;
+    else if (name === "--runtimes") options.runtimesDir = value;
+    else {
+      const target = TARGETS.find((t) => t === value);
+      if (target === undefined) {
+        return `unknown target "${value}"; one of: ${TARGETS.join(", ")}`;
       }
-      options.outDir = value;
-    } else {
-      return `unknown argument "${arg}"`;
+      if (!targets.includes(target)) targets.push(target);
     }
   }
+  if (all && targets.length > 0) return `give --all or --target, not both`;
+  if (options.runtimesDir !== undefined && !all && targets.length === 0) {
+    return `--runtimes is for release builds (--target or --all)`;
+  }
+  if (all) options.targets = [...TARGETS];
+  else if (targets.length > 0) options.targets = targets;
   return options;
 }
 
 if (import.meta.main) {
   const parsed = parseArgs(Deno.args);
   if (parsed === "help") {
-    console.log("usage: deno task compile [--out-dir DIR]");
+    console.log(USAGE);
+    console.log(`targets: ${TARGETS.join(", ")}`);
+    console.log(
+      "runtimes: downloaded by deno compile, or DENORT_BIN=denort (one target), or --runtimes DIR with DIR/denort-TARGET/denort",
+    );
   } else if (typeof parsed === "string") {
     console.error(`compile: ${parsed}`);
-    console.error("usage: deno task compile [--out-dir DIR]");
+    console.error(USAGE);
     Deno.exitCode = 2;
   } else {
     Deno.exitCode = await compileTools(parsed);
