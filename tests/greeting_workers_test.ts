@@ -1,4 +1,10 @@
-import assert from "node:assert/strict";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertRejects,
+  assertStrictEquals,
+} from "@std/assert";
 import { serveGreetingWorkers } from "../lib/greeting_workers.ts";
 import { deadline, ignoreUnless } from "./_util.ts";
 
@@ -26,10 +32,10 @@ Deno.test("serveGreetingWorkers() with one worker serves like serveGreeting()", 
     signal: controller.signal,
     onConnection: (peer) => peers.push(peer.hostname),
   });
-  assert.equal(await greeting(server.addr.port), "Hello, world!");
+  assertStrictEquals(await greeting(server.addr.port), "Hello, world!");
   controller.abort();
   await deadline(server.finished, "the server to stop");
-  assert.deepEqual(peers, ["127.0.0.1"]);
+  assertEquals(peers, ["127.0.0.1"]);
 });
 
 Deno.test({
@@ -50,10 +56,10 @@ Deno.test({
     const replies = await Promise.all(
       Array.from({ length: 60 }, () => greeting(server.addr.port)),
     );
-    assert.deepEqual(new Set(replies), new Set(["hi"]));
+    assertEquals(new Set(replies), new Set(["hi"]));
     controller.abort();
     await deadline(server.finished, "every worker to stop");
-    assert.equal(peers.length, 60);
+    assertStrictEquals(peers.length, 60);
   },
 });
 
@@ -74,10 +80,10 @@ Deno.test({
     const replies = await Promise.all(
       Array.from({ length: 20 }, () => greeting(server.addr.port)),
     );
-    assert.deepEqual(new Set(replies), new Set([""]));
+    assertEquals(new Set(replies), new Set([""]));
     controller.abort();
     await deadline(server.finished, "every worker to stop");
-    assert.equal(refused, 20);
+    assertStrictEquals(refused, 20);
   },
 });
 
@@ -87,15 +93,11 @@ Deno.test(
     permissions: { net: true, read: false },
   },
   async () => {
-    await assert.rejects(
-      () =>
-        serveGreetingWorkers({ hostname: "127.0.0.1", port: 0, workers: 2 }),
-      (error: Error) => {
-        assert.ok(error instanceof Deno.errors.NotCapable);
-        assert.match(error.message, /--allow-read=/);
-        return true;
-      },
+    const error = await assertRejects(() =>
+      serveGreetingWorkers({ hostname: "127.0.0.1", port: 0, workers: 2 })
     );
+    assert(error instanceof Deno.errors.NotCapable);
+    assertMatch(error.message, /--allow-read=/);
   },
 );
 
@@ -121,8 +123,8 @@ Deno.test({
       }).output(),
       "the library outside this project",
     );
-    assert.equal(new TextDecoder().decode(stderr), "");
-    assert.equal(new TextDecoder().decode(stdout), "ok\n");
-    assert.equal(code, 0);
+    assertStrictEquals(new TextDecoder().decode(stderr), "");
+    assertStrictEquals(new TextDecoder().decode(stdout), "ok\n");
+    assertStrictEquals(code, 0);
   },
 });
