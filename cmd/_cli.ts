@@ -49,9 +49,7 @@ export async function command<C>(
     config = parse(args);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    const out = new Output(tool, io);
-    if (error.bare) out.stderrBare(error.message);
-    else out.stderr(lowerFirst(error.message));
+    new Output(tool, io).stderrBare(usageText(tool, error));
     return 1;
   }
   if (typeof config === "object" && config !== null && "info" in config) {
@@ -61,6 +59,11 @@ export async function command<C>(
     return 0;
   }
   return await run(config as C, io);
+}
+
+/** The line a UsageError prints (before escaping): `TOOL: mistake`. */
+export function usageText(tool: string, error: UsageError): string {
+  return error.bare ? error.message : `${tool}: ${lowerFirst(error.message)}`;
 }
 
 /** `--help` and `--version` as {@linkcode Info}, or nothing when neither. */

@@ -4,7 +4,7 @@ import {
   assertNotMatch,
   assertStrictEquals,
 } from "@std/assert";
-import { dataFields, jsonLine } from "../lib/json_line.ts";
+import { dataFields, jsonLine } from "../lib/text/json_line.ts";
 
 /** Code points that must never reach a terminal or a line reader raw. */
 const RAW_UNSAFE = /[\p{Cc}\p{Cf}\u2028\u2029]/u;
