@@ -111,21 +111,27 @@ export class Output {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #broken = false;
   readonly #batch: boolean;
-  #format: ((value: unknown) => string) | undefined;
+  readonly #format: ((value: unknown) => string) | undefined;
   /** Whether `--json` asked for JSON events instead of text lines. */
   readonly json: boolean;
 
   /**
    * @param tool The tool's name, which starts its stderr lines.
    * @param io Where output goes.
-   * @param options JSON or text, batching or not.
+   * @param options Batching or not, and the JSON line formatter for
+   *   `--json` ({@linkcode Output.open} loads it).
    */
-  constructor(tool: string, io: MainOptions, options: OutputOptions = {}) {
+  constructor(
+    tool: string,
+    io: MainOptions,
+    options: { batch?: boolean; jsonLine?: (value: unknown) => string } = {},
+  ) {
     this.#tool = tool;
     this.#stdout = io.stdout ?? Deno.stdout;
     this.#stderr = io.stderr ?? Deno.stderr;
     this.#batch = options.batch ?? false;
-    this.json = options.json ?? false;
+    this.#format = options.jsonLine;
+    this.json = options.jsonLine !== undefined;
   }
 
   /**
@@ -137,11 +143,10 @@ export class Output {
     io: MainOptions,
     options: OutputOptions = {},
   ): Promise<Output> {
-    const out = new Output(tool, io, options);
-    if (out.json) {
-      out.#format = (await import("../lib/text/json_line.ts")).jsonLine;
-    }
-    return out;
+    const jsonLine = options.json
+      ? (await import("../lib/text/json_line.ts")).jsonLine
+      : undefined;
+    return new Output(tool, io, { batch: options.batch, jsonLine });
   }
 
   /** A line on stdout, whatever the mode; `text` must be terminal-safe. */
