@@ -5,7 +5,6 @@
 // UsageError whose message names the option or value.
 
 import { parseArgs } from "@std/cli/parse-args";
-import { type Cidr, parseCidr } from "../lib/access_list.ts";
 import { checkHost } from "../lib/resolve.ts";
 
 /** A mistake in the command line: one line on stderr, exit code 1. */
@@ -234,26 +233,6 @@ export function parseHost(host: string): string {
     throw new UsageError(error.message + hint);
   }
   return host;
-}
-
-/** `--allow` and `--deny` prefixes, parsed once. */
-export function parseAccess(
-  values: { allow?: string[]; deny?: string[] },
-): { allow: Cidr[]; deny: Cidr[] } {
-  const parse = (text: string): Cidr => {
-    try {
-      return parseCidr(text);
-    } catch (error) {
-      if (error instanceof SyntaxError || error instanceof RangeError) {
-        throw new UsageError(error.message);
-      }
-      throw error;
-    }
-  };
-  return {
-    allow: (values.allow ?? []).map(parse),
-    deny: (values.deny ?? []).map(parse),
-  };
 }
 
 /** `-b ADDR`: an address or name to bind; not empty. */

@@ -29,11 +29,11 @@ import {
   withFailures,
 } from "./_cli.ts";
 import { datagramPrinter } from "./_datagram.ts";
+import { parseAccess } from "./_access.ts";
 import {
   COMMON_OPTIONS,
   familyOf,
   noPositionals,
-  parseAccess,
   parseBind,
   parseBindPort,
   parseCommandLine,

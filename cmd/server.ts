@@ -27,11 +27,11 @@ import {
   stopSignal,
   withFailures,
 } from "./_cli.ts";
+import { parseAccess } from "./_access.ts";
 import {
   COMMON_OPTIONS,
   familyOf,
   noPositionals,
-  parseAccess,
   parseBind,
   parseBindPort,
   parseCommandLine,

@@ -8,7 +8,6 @@
  * @module
  */
 
-import { deadline } from "@std/async/deadline";
 import { CONNECTION_ATTEMPT_DELAY } from "./constants.ts";
 import {
   type AddressFailure,
@@ -229,6 +228,8 @@ export function connectFirst(
       try {
         const connecting = connect(address, options.port, controller.signal);
         if (options.timeout === undefined) return await connecting;
+        // Loaded only for a deadline: a one-shot client pays for each module.
+        const { deadline } = await import("@std/async/deadline");
         return await deadline(connecting, options.timeout);
       } catch (error) {
         if (!(error instanceof DOMException && error.name === "TimeoutError")) {

@@ -5,7 +5,6 @@
  * @module
  */
 
-import { deadline } from "@std/async/deadline";
 import { concat } from "@std/bytes/concat";
 import { DEFAULT_MAX_BYTES } from "./constants.ts";
 
@@ -74,12 +73,16 @@ export async function readAll(
   let bytes = 0;
   let truncated = false;
   let timedOut = false;
+  // Loaded only for an idle limit: a one-shot client pays for each module.
+  const deadline = options.idleTimeout === undefined
+    ? undefined
+    : (await import("@std/async/deadline")).deadline;
   while (true) {
     let n: number | null;
     try {
-      n = options.idleTimeout === undefined
+      n = deadline === undefined
         ? await reader.read(buffer)
-        : await deadline(reader.read(buffer), options.idleTimeout);
+        : await deadline(reader.read(buffer), options.idleTimeout!);
     } catch (error) {
       if (!(error instanceof DOMException && error.name === "TimeoutError")) {
         throw error;
