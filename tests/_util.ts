@@ -13,7 +13,9 @@ import { deadline as stdDeadline } from "@std/async/deadline";
 import { concat } from "@std/bytes/concat";
 import { getAvailablePort } from "@std/net/get-available-port";
 import config from "../deno.json" with { type: "json" };
-import type { MainOptions, Sink } from "../cmd/_cli.ts";
+import { type MainOptions, type Sink, usageText } from "../cmd/_cli.ts";
+import { UsageError } from "../cmd/_options.ts";
+import { escapeText } from "../lib/text/escape.ts";
 
 /** The version every tool reports, from `deno.json`. */
 export const VERSION: string = config.version;
@@ -489,4 +491,22 @@ export async function assertRejectsExactly<E extends Error>(
   const error = await assertRejects(() => promise, ErrorClass);
   assertNamed(error, ErrorClass, expected);
   return error;
+}
+
+/**
+ * The one line a tool prints on stderr for a command line its
+ * `parse<Tool>()` refuses, as printed (escaped); fails when it is accepted.
+ */
+export function refusedLine(
+  tool: string,
+  parse: (args: readonly string[]) => unknown,
+  args: readonly string[],
+): string {
+  const error = assertThrows(
+    () => parse(args),
+    UsageError,
+    undefined,
+    `${tool} ${JSON.stringify(args).slice(0, 120)} was accepted`,
+  );
+  return escapeText(usageText(tool, error));
 }

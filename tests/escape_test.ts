@@ -5,7 +5,7 @@ import {
   assertStrictEquals,
   fail,
 } from "@std/assert";
-import { escapeBytes, escapeText } from "../lib/escape.ts";
+import { escapeBytes, escapeText } from "../lib/text/escape.ts";
 
 const encoder = new TextEncoder();
 

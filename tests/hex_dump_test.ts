@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertStrictEquals } from "@std/assert";
-import { hexDump } from "../lib/hex_dump.ts";
+import { hexDump } from "../lib/text/hex_dump.ts";
 
 const encoder = new TextEncoder();
 

@@ -4,7 +4,8 @@ import {
   assertNotMatch,
   assertStrictEquals,
 } from "@std/assert";
-import { dataFields, jsonLine } from "../lib/json_line.ts";
+import { escapeText } from "../lib/text/escape.ts";
+import { dataFields, jsonLine } from "../lib/text/json_line.ts";
 
 /** Code points that must never reach a terminal or a line reader raw. */
 const RAW_UNSAFE = /[\p{Cc}\p{Cf}\u2028\u2029]/u;
@@ -148,4 +149,27 @@ Deno.test("dataFields() base64 of a large binary payload decodes to the same byt
   assert("base64" in fields);
   const decoded = Uint8Array.from(atob(fields.base64), (c) => c.charCodeAt(0));
   assertEquals(decoded, bytes);
+});
+
+Deno.test("jsonLine() escapes private use U+E000 and unassigned U+0378, as the text escapes do", () => {
+  const line = jsonLine({ text: "a\ue000b\u0378c\u{f0000}\ufffe" });
+  assertStrictEquals(
+    line,
+    '{"text":"a\\ue000b\\u0378c\\udb80\\udc00\\ufffe"}',
+  );
+  assertStrictEquals(JSON.parse(line).text, "a\ue000b\u0378c\u{f0000}\ufffe");
+  // The same characters in text output: one rule for both.
+  assertStrictEquals(
+    escapeText("a\ue000b\u0378c\u{f0000}\ufffe"),
+    "a\\u{e000}b\\u{378}c\\u{f0000}\\u{fffe}",
+  );
+});
+
+Deno.test("jsonLine() escapes every code point escapeText() escapes, and no other", () => {
+  for (let cp = 0x7f; cp <= 0x3000; cp++) {
+    const c = String.fromCodePoint(cp);
+    const escapedAsText = escapeText(c) !== c;
+    const escapedAsJson = jsonLine(c) !== JSON.stringify(c);
+    assertStrictEquals(escapedAsJson, escapedAsText, `U+${cp.toString(16)}`);
+  }
 });

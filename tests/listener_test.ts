@@ -14,7 +14,7 @@ import {
   assertMatch,
   assertStrictEquals,
 } from "@std/assert";
-import { main } from "../cmd/listener.ts";
+import { main, parseListener } from "../cmd/listener.ts";
 import {
   assertNoStack,
   assertOneLineFailure,
@@ -25,6 +25,7 @@ import {
   listeningPort,
   NEEDS_IPV6,
   NEEDS_SPAWN,
+  refusedLine,
   runInProcess,
   runTool,
   TestProcess,
@@ -413,18 +414,10 @@ const BAD_INPUT: [string[], RegExp][] = [
   [["-b", ""], /^listener: invalid bind address: empty$/],
 ];
 
-Deno.test("listener rejects bad input with one line, exit 1", async () => {
+Deno.test("parseListener() refuses bad input, each with the one line to print", () => {
   for (const [args, expected] of BAD_INPUT) {
-    const run = runInProcess(main, args);
     const what = `listener ${JSON.stringify(args)}`;
-    assertStrictEquals(await run.code, 1, what);
-    assertStrictEquals(run.stdout.text, "", what);
-    assertStrictEquals(
-      run.stderr.lines.length,
-      1,
-      `${what}: ${run.stderr.text}`,
-    );
-    assertMatch(run.stderr.lines[0]!, expected, what);
+    assertMatch(refusedLine("listener", parseListener, args), expected, what);
   }
 });
 

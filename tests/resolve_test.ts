@@ -143,10 +143,9 @@ Deno.test("checkHost() accepts a name of 253 characters and refuses 254", () => 
   });
 });
 
-Deno.test("checkHost() refuses host:port, pointing to --port", () => {
+Deno.test("checkHost() refuses host:port, naming no flag (the tools add --port)", () => {
   assertThrowsExactly(() => checkHost("localhost:99999"), TypeError, {
-    message:
-      'Invalid host "localhost:99999": not a name or address; give the port with --port',
+    message: 'Invalid host "localhost:99999": not a name or address',
   });
   assertThrows(() => checkHost("127.0.0.1:3490"), TypeError);
 });

@@ -14,7 +14,7 @@ import {
   assertRejects,
   assertStrictEquals,
 } from "@std/assert";
-import { main } from "../cmd/server.ts";
+import { main, parseServer } from "../cmd/server.ts";
 import {
   assertNoStack,
   CAN_SPAWN,
@@ -28,6 +28,7 @@ import {
   NEEDS_IPV6,
   NEEDS_SPAWN,
   readToEnd,
+  refusedLine,
   runInProcess,
   runTool,
   TestProcess,
@@ -551,18 +552,10 @@ const BAD_INPUT: [string[], RegExp][] = [
   [["--workers", "65"], /^server: invalid workers "65": must be 1-64$/],
 ];
 
-Deno.test("server rejects bad input with one line, exit 1", async () => {
+Deno.test("parseServer() refuses bad input, each with the one line to print", () => {
   for (const [args, expected] of BAD_INPUT) {
-    const run = runInProcess(main, args);
     const what = `server ${JSON.stringify(args)}`;
-    assertStrictEquals(await run.code, 1, what);
-    assertStrictEquals(run.stdout.text, "", what);
-    assertStrictEquals(
-      run.stderr.lines.length,
-      1,
-      `${what}: ${run.stderr.text}`,
-    );
-    assertMatch(run.stderr.lines[0]!, expected, what);
+    assertMatch(refusedLine("server", parseServer, args), expected, what);
   }
 });
 

@@ -14,7 +14,7 @@ import {
   assertMatch,
   assertStrictEquals,
 } from "@std/assert";
-import { main } from "../cmd/talker.ts";
+import { main, parseTalker, runTalker } from "../cmd/talker.ts";
 import {
   assertNoStack,
   assertOneLineFailure,
@@ -23,6 +23,7 @@ import {
   type InProcess,
   NEEDS_IPV6,
   NEEDS_SPAWN,
+  refusedLine,
   runInProcess,
   runTool,
   udpSocket,
@@ -144,10 +145,19 @@ Deno.test("talker with a name that does not resolve: getaddrinfo line, exit 1", 
   );
 });
 
-Deno.test("talker send failure: sendto line, exit 1", async () => {
-  // Port 0 is no destination: sendto() fails with EINVAL.
-  const { code, run } = await talker(["-p", "0", "127.0.0.1", "hi"]);
-  assertStrictEquals(code, 1);
+Deno.test("runTalker() reports a failed send as the sendto line, exit 1", async () => {
+  // Port 0 is no destination: sendto() fails with EINVAL. The command line
+  // refuses it (1-65535), so the run is handed the configuration directly.
+  const run = runInProcess((_, io) =>
+    runTalker({
+      host: "127.0.0.1",
+      message: "hi",
+      port: 0,
+      family: 0,
+      verbose: false,
+      json: false,
+    }, io), []);
+  assertStrictEquals(await deadline(run.code, "the talker"), 1);
   assertStrictEquals(run.stdout.text, "");
   assertEquals(run.stderr.lines, ["talker: sendto: Invalid argument"]);
 });
@@ -467,8 +477,10 @@ const BAD_INPUT: [string[], RegExp][] = [
   [["h", "m", "-p"], /^talker: option "-p" needs a value$/],
   [
     ["-p", "65536", "h", "m"],
-    /^talker: invalid port "65536": must be 0-65535$/,
+    /^talker: invalid port "65536": must be 1-65535$/,
   ],
+  // A destination port is 1-65535 (nc's strtonum(port, 1, PORT_MAX)).
+  [["-p", "0", "h", "m"], /^talker: invalid port "0": must be 1-65535$/],
   [["-p", "-1", "h", "m"], /^talker: invalid port "-1"/],
   [["-p", "4950x", "h", "m"], /^talker: invalid port "4950x"/],
   [["", "m"], /^talker: invalid host: the host is empty$/],
@@ -485,18 +497,10 @@ const BAD_INPUT: [string[], RegExp][] = [
   [["-w", "soon", "h", "m"], /^talker: invalid wait "soon"/],
 ];
 
-Deno.test("talker rejects bad input with one line, exit 1", async () => {
+Deno.test("parseTalker() refuses bad input, each with the one line to print", () => {
   for (const [args, expected] of BAD_INPUT) {
-    const { code, run } = await talker(args);
     const what = `talker ${JSON.stringify(args)}`;
-    assertStrictEquals(code, 1, what);
-    assertStrictEquals(run.stdout.text, "", what);
-    assertStrictEquals(
-      run.stderr.lines.length,
-      1,
-      `${what}: ${run.stderr.text}`,
-    );
-    assertMatch(run.stderr.lines[0]!, expected, what);
+    assertMatch(refusedLine("talker", parseTalker, args), expected, what);
   }
 });
 
@@ -566,7 +570,10 @@ Deno.test({
         ["nonexistent.invalid", "m"],
         /^getaddrinfo: Name or service not known$/,
       ],
-      [["-p", "0", "127.0.0.1", "m"], /^talker: sendto: Invalid argument$/],
+      [
+        ["-p", "0", "127.0.0.1", "m"],
+        /^talker: invalid port "0": must be 1-65535$/,
+      ],
       ...BAD_INPUT,
     ];
     for (const [args, expected] of cases) {
