@@ -29,6 +29,7 @@
  * @module
  */
 
+import { parseArgs as parseFlags } from "@std/cli/parse-args";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { entriesOf, sha256Hex, writeTarGz, writeZip } from "./_archive.ts";
@@ -532,40 +533,51 @@ export type ParsedArgs = CompileToolsOptions | "help" | string;
  * @returns The options, `"help"`, or a usage error's text.
  */
 export function parseArgs(args: string[]): ParsedArgs {
+  let problem: string | undefined;
+  const parsed = parseFlags(args, {
+    string: ["out-dir", "target", "runtimes"],
+    boolean: ["all", "help"],
+    collect: ["target"],
+    alias: { h: "help" },
+    unknown: (arg) => {
+      problem ??= `unknown argument "${arg}"`;
+      return false;
+    },
+  });
+  if (problem !== undefined) return problem;
+  if (parsed.help) return "help";
   const options: CompileToolsOptions = {};
   const targets: Target[] = [];
-  let all = false;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === "-h" || arg === "--help") return "help";
-    if (arg === "--all") {
-      all = true;
-      continue;
-    }
-    const match = /^(--out-dir|--target|--runtimes)(?:=(.*))?$/s.exec(arg);
-    if (match === null) return `unknown argument "${arg}"`;
-    const name = match[1]!;
-    const value = match[2] ?? args[++i];
-    if (value === undefined || value === "") {
-      return `option "${name}" needs a ${
-        name === "--target" ? "target" : "directory"
-      }`;
-    }
-    if (name === "--out-dir") options.outDir = value;
-    else if (name === "--runtimes") options.runtimesDir = value;
-    else {
-      const target = TARGETS.find((t) => t === value);
-      if (target === undefined) {
-        return `unknown target "${value}"; one of: ${TARGETS.join(", ")}`;
+  for (const name of ["out-dir", "runtimes", "target"] as const) {
+    const values = name === "target" ? parsed.target : [parsed[name]];
+    for (const value of values) {
+      if (value === undefined) continue;
+      // parseArgs gives "" for a flag left without its value.
+      if (value === "") {
+        return `option "--${name}" needs a ${
+          name === "target" ? "target" : "directory"
+        }`;
       }
-      if (!targets.includes(target)) targets.push(target);
+      if (name === "out-dir") options.outDir = value;
+      else if (name === "runtimes") options.runtimesDir = value;
+      else {
+        const target = TARGETS.find((t) => t === value);
+        if (target === undefined) {
+          return `unknown target "${value}"; one of: ${TARGETS.join(", ")}`;
+        }
+        if (!targets.includes(target)) targets.push(target);
+      }
     }
   }
-  if (all && targets.length > 0) return `give --all or --target, not both`;
-  if (options.runtimesDir !== undefined && !all && targets.length === 0) {
+  if (parsed.all && targets.length > 0) {
+    return `give --all or --target, not both`;
+  }
+  if (
+    options.runtimesDir !== undefined && !parsed.all && targets.length === 0
+  ) {
     return `--runtimes is for release builds (--target or --all)`;
   }
-  if (all) options.targets = [...TARGETS];
+  if (parsed.all) options.targets = [...TARGETS];
   else if (targets.length > 0) options.targets = targets;
   return options;
 }
