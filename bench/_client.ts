@@ -1,20 +1,27 @@
 /**
- * Whole-command wall time: each command is first run once and its output
- * checked, then timed with hyperfine where it exists (median of its runs), or
- * with an interleaved loop of our own.
+ * The client section of the bench: one-shot wall times of the client, of an
+ * empty `deno run` and of probes that each load one part of what the client
+ * loads. Each command is first run once and its output checked, then timed
+ * with hyperfine where it exists (median of its runs), or with an interleaved
+ * loop of our own.
  *
  * @module
  */
 
+import type { Measured } from "./_figures.ts";
 import {
   cpuSnapshot,
   foreignCores,
   type Host,
+  messageOf,
   runCommand,
+  SERVER_CPU,
+  startPeer,
   treeCpuSeconds,
 } from "./_proc.ts";
-import { FOREIGN_LIMIT, RETRIES } from "./_tcp.ts";
+import { FOREIGN_LIMIT, RETRIES } from "./_repeat.ts";
 import { median } from "./_report.ts";
+import type { Bench } from "./_setup.ts";
 
 /** A command to time. */
 export interface TimedCommand {
@@ -70,10 +77,7 @@ export async function timeCommands(
         });
       } else ok.push(c);
     } catch (err) {
-      out.set(c.key, {
-        runs: 0,
-        error: err instanceof Error ? err.message : String(err),
-      });
+      out.set(c.key, { runs: 0, error: messageOf(err) });
     }
   }
   if (ok.length === 0) return out;
@@ -151,4 +155,116 @@ export async function timeCommands(
     out.set(c.key, { medianMs: median(t), runs: t.length });
   }
   return out;
+}
+
+/** What the client section measured. */
+export type ClientMeasured = Pick<Measured, "client" | "clientLabels">;
+
+/**
+ * The client section: `client 127.0.0.1` and `client localhost` against a
+ * server on the other core, beside an empty `deno run`, the bare
+ * `Deno.connect` client and the probes.
+ */
+export async function measureClient(b: Bench): Promise<ClientMeasured> {
+  const { deno, settings: s } = b;
+  // The target: the C epoll server where built (its speed is not what is timed), else the floor.
+  const epoll = b.built.get("epoll_server");
+  const target = epoll ? [epoll, "0"] : [
+    deno,
+    "run",
+    "--allow-net",
+    "bench/peers/deno_server.ts",
+    "--quiet",
+    "--port",
+    "0",
+  ];
+  const peer = await startPeer(b.host, target, { cpu: SERVER_CPU });
+  try {
+    const commands = await clientCommands(b, String(peer.port));
+    b.progress(
+      `client: timing ${commands.length} commands${
+        b.hyperfine ? " with hyperfine" : ""
+      }`,
+    );
+    const client = await timeCommands(b.host, commands, {
+      ...s.client,
+      hyperfine: b.hyperfine,
+      scratch: b.scratch,
+    });
+    return {
+      client,
+      clientLabels: new Map(commands.map((c) => [c.key, c.label])),
+    };
+  } finally {
+    await peer.stop();
+  }
+}
+
+/** The commands the client section times, against a server on `port`. */
+async function clientCommands(
+  b: Bench,
+  port: string,
+): Promise<TimedCommand[]> {
+  const { deno, settings: s, host: { root } } = b;
+  await Deno.writeTextFile(
+    `${root}/bench/build/probe_client_graph.ts`,
+    `// Probe: load the client's module graph, run nothing.\nimport ${
+      JSON.stringify(new URL(s.tools.client, `file://${root}/`).href)
+    };\n`,
+  );
+  const received = /received 'Hello, world!'/;
+  const run = (...args: string[]): string[] => [deno, "run", ...args];
+  const client = (host: string): string[] =>
+    run(...s.flags.client, s.tools.client, host, "--port", port);
+  return [
+    {
+      key: "empty",
+      label: "empty `deno run`",
+      cmd: run("bench/peers/empty.ts"),
+    },
+    {
+      key: "ip",
+      label: "client 127.0.0.1",
+      cmd: client("127.0.0.1"),
+      expect: received,
+    },
+    {
+      key: "name",
+      label: "client localhost",
+      cmd: client("localhost"),
+      expect: received,
+    },
+    {
+      key: "floor",
+      label: "Deno floor client (Deno.connect)",
+      cmd: run(
+        "--allow-net",
+        "bench/peers/deno_client.ts",
+        "127.0.0.1",
+        "--port",
+        port,
+      ),
+      expect: received,
+    },
+    {
+      key: "probe-graph",
+      label: "probe: load the client's modules, run nothing",
+      cmd: run("bench/build/probe_client_graph.ts"),
+    },
+    {
+      key: "probe-timer",
+      label: "probe: first setTimeout + clearTimeout",
+      cmd: run("bench/peers/probe_timer.ts"),
+    },
+    {
+      key: "probe-net",
+      label: 'probe: import "node:net"',
+      cmd: run("bench/peers/probe_net.ts"),
+    },
+    {
+      key: "probe-dns",
+      label: 'probe: node:dns lookup("localhost")',
+      cmd: run("--allow-net", "--allow-sys", "bench/peers/probe_dns.ts"),
+    },
+  ];
 }

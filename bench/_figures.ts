@@ -56,6 +56,17 @@ export interface Measured {
   clientLabels: Map<string, string>;
 }
 
+/** A run's measurements before any section has run. */
+export function nothingMeasured(): Measured {
+  return {
+    tcpProfiles: [],
+    udpProfiles: [],
+    serverLabels: new Map(),
+    receiverLabels: new Map(),
+    clientLabels: new Map(),
+  };
+}
+
 /** The TCP rows: connections/s, per CPU-second, load generator CPU, latency, RSS. */
 export function tcpRows(m: Measured): Row[] {
   const runs = (k: string): ServerRun[] | undefined => m.tcp?.get(k);

@@ -24,6 +24,20 @@ export interface Host {
   taskset: boolean;
 }
 
+/** A program the bench starts and measures: a server or a receiver. */
+export interface PeerSpec {
+  /** Its key in the results. */
+  key: string;
+  label: string;
+  /** The command without a port: `portArgs` (`--port 0` or `0`) follow it. */
+  cmd: string[];
+  portArgs: string[];
+  /** Send stdout to a file (the tools' normal output), else to /dev/null. */
+  stdoutToFile: boolean;
+  /** A beejnet tool, not a peer: drawn in the tools' colour. */
+  ours: boolean;
+}
+
 /** A running peer: its process, the port it printed, and its stderr so far. */
 export interface Peer {
   /** The process id of the program itself (wrappers exec into it). */
@@ -44,6 +58,16 @@ export interface StartPeerOptions {
   stdoutFile?: string;
   /** How long to wait for the ready line. Default 20 s. */
   timeoutMs?: number;
+}
+
+/** The core servers and receivers run on; the load generator and senders get {@linkcode LOAD_CPU}. */
+export const SERVER_CPU = "1";
+/** The core of the load generator and the UDP sender. */
+export const LOAD_CPU = "0";
+
+/** The message of a thrown value, for a report. */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** Prefixes `taskset -c CPU` where the host has it. */

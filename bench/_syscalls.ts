@@ -7,16 +7,17 @@
  * @module
  */
 
-import { descendants, type Host, startPeer } from "./_proc.ts";
-import { SERVER_CPU } from "./_tcp.ts";
+import {
+  descendants,
+  type Host,
+  type PeerSpec,
+  SERVER_CPU,
+  startPeer,
+} from "./_proc.ts";
 
 /** A program to profile. */
-export interface ProfileSpec {
-  key: string;
-  label: string;
-  cmd: string[];
-  portArgs: string[];
-  stdoutToFile: boolean;
+export interface ProfileSpec extends Omit<PeerSpec, "ours"> {
+  /** The signal that ends it. */
   stopSignal: Deno.Signal;
 }
 

@@ -1,45 +1,38 @@
 /**
- * The TCP part of the bench: start each hello server pinned to one core,
+ * The TCP section of the bench: start each hello server pinned to one core,
  * drive it from the C load generator pinned to the other, and read what the
- * server cost in CPU and memory meanwhile.
+ * server cost in CPU and memory meanwhile; then the servers' syscalls per
+ * connection, the memory of an empty `deno run` beside them, and the chart.
  *
  * @module
  */
 
+import type { Measured } from "./_figures.ts";
+import { pick } from "./_figures.ts";
 import {
   cpuSnapshot,
   foreignCores,
   type Host,
+  LOAD_CPU,
+  messageOf,
+  type PeerSpec,
+  runCommand,
   runJson,
+  SERVER_CPU,
   startPeer,
   treeCpuSeconds,
   treeHwmKib,
   vmKib,
   writeCalls,
 } from "./_proc.ts";
-
-/** Other work on the machine above this (cores) during a run makes the run be redone. */
-export const FOREIGN_LIMIT = 0.15;
-/** How often a disturbed run is redone at most; the least disturbed one is kept. */
-export const RETRIES = 2;
-
-/** The core servers run on; the load generator and senders get {@linkcode LOAD_CPU}. */
-export const SERVER_CPU = "1";
-/** The core of the load generator and the UDP sender. */
-export const LOAD_CPU = "0";
+import { FOREIGN_LIMIT, RETRIES, roundRobin } from "./_repeat.ts";
+import { median } from "./_report.ts";
+import type { Bench } from "./_setup.ts";
+import { barChart } from "./_svg.ts";
+import { profileSyscalls, type SyscallProfile } from "./_syscalls.ts";
 
 /** A server to measure. */
-export interface ServerSpec {
-  key: string;
-  label: string;
-  /** The command without a port: `portArgs` (`--port 0` or `0`) follow it. */
-  cmd: string[];
-  portArgs: string[];
-  /** Send stdout to a file (the tools' normal output), else to /dev/null. */
-  stdoutToFile: boolean;
-  /** A beejnet tool, not a peer: drawn in the tools' colour. */
-  ours: boolean;
-}
+export type ServerSpec = PeerSpec;
 
 /** The JSON line of bench/peers/loadgen.c. */
 export interface LoadResult {
@@ -119,7 +112,7 @@ async function measureOnce(
       stdoutFile: spec.stdoutToFile ? outFile : undefined,
     });
   } catch (err) {
-    return { error: err instanceof Error ? err.message : String(err) };
+    return { error: messageOf(err) };
   }
   const run: ServerRun = {};
   try {
@@ -174,7 +167,7 @@ async function measureOnce(
     run.hwmKib = vmKib(peer.pid, "VmHWM");
     run.treeHwmKib = treeHwmKib(peer.pid);
   } catch (err) {
-    run.error = err instanceof Error ? err.message : String(err);
+    run.error = messageOf(err);
   } finally {
     run.exitCode = await peer.stop("SIGTERM");
   }
@@ -190,26 +183,17 @@ async function measureOnce(
  * touches all of them alike). A server that fails to start on its first run
  * is not tried again: its runs hold the error.
  */
-export async function measureServers(
+export function measureServers(
   host: Host,
   loadgen: string,
   specs: ServerSpec[],
   s: TcpSettings,
   progress: (message: string) => void,
 ): Promise<Map<string, ServerRun[]>> {
-  const results = new Map<string, ServerRun[]>(
-    specs.map((spec) => [spec.key, []]),
-  );
-  for (let r = 0; r < s.runs; r++) {
-    for (const spec of specs) {
-      const runs = results.get(spec.key) ?? [];
-      if (
-        r > 0 && runs[0]?.throughput === undefined &&
-        runs[0]?.error !== undefined
-      ) {
-        runs.push({ error: runs[0].error });
-        continue;
-      }
+  return roundRobin(
+    specs,
+    s.runs,
+    async (spec, r) => {
       let run = await measureOnce(host, loadgen, spec, s);
       let attempts = 1;
       while ((run.foreign ?? 0) > FOREIGN_LIMIT && attempts <= RETRIES) {
@@ -225,7 +209,6 @@ export async function measureServers(
         }
       }
       run.attempts = attempts;
-      runs.push(run);
       progress(
         `tcp ${spec.label} run ${r + 1}/${s.runs}: ` +
           (run.error
@@ -239,7 +222,261 @@ export async function measureServers(
               } cores, ` +
               `exit ${run.exitCode}`),
       );
-    }
+      return run;
+    },
+    (first) =>
+      first.throughput === undefined && first.error !== undefined
+        ? { error: first.error }
+        : undefined,
+  );
+}
+
+/** What the TCP section measured. */
+export type TcpMeasured = Pick<
+  Measured,
+  "tcp" | "serverLabels" | "tcpProfiles" | "emptyRssKib"
+>;
+
+/**
+ * The TCP section: every server under load (connections/s, latency, CPU,
+ * writes, peak RSS), the syscall profiles of some (full runs), the peak RSS
+ * of an empty `deno run` beside them, and the chart of connections/s.
+ */
+export async function measureTcp(
+  b: Bench,
+  loadgen: string,
+): Promise<TcpMeasured> {
+  const specs = await serverSpecs(b);
+  const tcp = await measureServers(b.host, loadgen, specs, {
+    ...b.settings.tcp,
+    runs: b.settings.runs,
+    scratch: b.scratch,
+  }, b.progress);
+  const tcpProfiles = b.profile ? await profileServers(b, loadgen, specs) : [];
+  const peakrss = b.built.get("peakrss");
+  const emptyRssKib = peakrss
+    ? await emptyDenoRss(b, peakrss, Math.max(3, b.settings.runs))
+    : undefined;
+  await writeChart(b, specs, tcp);
+  return {
+    tcp,
+    serverLabels: new Map(specs.map((spec) => [spec.key, spec.label])),
+    tcpProfiles,
+    emptyRssKib,
+  };
+}
+
+/**
+ * The servers of the TCP section, in the order they are measured and drawn:
+ * the beejnet server's variants, Deno's floor, then the C and Node peers that
+ * exist.
+ */
+async function serverSpecs(b: Bench): Promise<ServerSpec[]> {
+  const { deno, settings: s } = b;
+  const server = [deno, "run", ...s.flags.server, s.tools.server];
+  const floor = [deno, "run", "--allow-net", "bench/peers/deno_server.ts"];
+  const cap = "--v8-flags=--max-semi-space-size=1";
+  const tool = (key: string, label: string, cmd: string[]): ServerSpec => ({
+    key,
+    label,
+    cmd,
+    portArgs: ["--port", "0"],
+    stdoutToFile: true,
+    ours: true,
+  });
+  const denoPeer = (
+    key: string,
+    label: string,
+    cmd: string[],
+    stdoutToFile: boolean,
+  ): ServerSpec => ({
+    key,
+    label,
+    cmd,
+    portArgs: ["--port", "0"],
+    stdoutToFile,
+    ours: false,
+  });
+  const otherPeer = (
+    key: string,
+    label: string,
+    cmd: string[],
+  ): ServerSpec => ({
+    key,
+    label,
+    cmd,
+    portArgs: ["0"],
+    stdoutToFile: false,
+    ours: false,
+  });
+  const specs = [
+    tool("log", "server, log → file", server),
+    tool("quiet", "server --quiet", [...server, "--quiet"]),
+    await workersSpec(
+      b,
+      tool("workers2", "server --workers 2, log → file", [
+        ...server,
+        "--workers",
+        "2",
+      ]),
+    ),
+    denoPeer(
+      "floor",
+      "Deno floor (Deno.listen loop)",
+      [...floor, "--quiet"],
+      false,
+    ),
+    denoPeer("floor-log", "Deno floor + console.log → file", floor, true),
+  ];
+  if (!s.quick) {
+    // What a cap on V8's young generation does to memory and speed (full runs
+    // only). The server as the task runs it may have V8 flags: then measure it
+    // without them.
+    const v8 = s.flags.server.some((f) => f.startsWith("--v8-flags"));
+    specs.push(
+      v8
+        ? tool("log-cap", "server, log → file, no --v8-flags", [
+          deno,
+          "run",
+          "--allow-net",
+          s.tools.server,
+        ])
+        : tool("log-cap", "server, log → file, semi-space 1 MiB", [
+          deno,
+          "run",
+          "--allow-net",
+          cap,
+          s.tools.server,
+        ]),
+      denoPeer("floor-cap", "Deno floor, semi-space 1 MiB", [
+        deno,
+        "run",
+        "--allow-net",
+        cap,
+        "bench/peers/deno_server.ts",
+        "--quiet",
+      ], false),
+    );
   }
-  return results;
+  const epoll = b.built.get("epoll_server");
+  if (epoll) specs.push(otherPeer("epoll", "C epoll", [epoll]));
+  if (b.node) {
+    specs.push(
+      otherPeer("node", "Node net", ["node", "bench/peers/node_server.mjs"]),
+    );
+  }
+  const fork = b.built.get("fork_server");
+  if (fork) specs.push(otherPeer("fork", "C fork per connection", [fork]));
+  return specs;
+}
+
+/**
+ * `server --workers 2` as it can run: with `--allow-read` added (and a note
+ * saying so) where it exits at once for want of read access.
+ */
+async function workersSpec(b: Bench, spec: ServerSpec): Promise<ServerSpec> {
+  try {
+    const peer = await startPeer(b.host, [...spec.cmd, ...spec.portArgs]);
+    await peer.stop();
+    return spec;
+  } catch (err) {
+    const message = messageOf(err);
+    if (!/read access/i.test(message)) return spec;
+    b.notes.push(
+      "`server --workers 2` exits at once under `--allow-net` alone (the permission of " +
+        "`deno task server` and of the compiled binary): " +
+        `${
+          message.replace(/^.*before it was ready: /, "")
+        }. It was measured with ` +
+        "`--allow-read` added.",
+    );
+    const [deno = "deno", run = "run", ...rest] = spec.cmd;
+    return { ...spec, cmd: [deno, run, "--allow-read", ...rest] };
+  }
+}
+
+/** Syscalls per connection of the C epoll server, the floor and the server, under strace. */
+async function profileServers(
+  b: Bench,
+  loadgen: string,
+  specs: ServerSpec[],
+): Promise<SyscallProfile[]> {
+  const count = 3000;
+  b.progress(`tcp: syscall profiles under strace, ${count} connections each`);
+  const profiles: SyscallProfile[] = [];
+  const profiled = ["epoll", "floor", "quiet", "log"];
+  for (const spec of specs.filter((x) => profiled.includes(x.key))) {
+    profiles.push(
+      await profileSyscalls(
+        b.host,
+        { ...spec, stopSignal: "SIGTERM" },
+        async (port) => {
+          const r = await runJson<LoadResult>(b.host, [
+            loadgen,
+            "-p",
+            String(port),
+            "-c",
+            "8",
+            "-n",
+            String(count),
+            "-t",
+            "60",
+          ], { cpu: LOAD_CPU, timeoutMs: 90_000 });
+          return r.all_conns;
+        },
+        b.scratch,
+      ),
+    );
+  }
+  return profiles;
+}
+
+/** The peak RSS of an idle `deno run` of an empty script, KiB (median of `runs`). */
+async function emptyDenoRss(
+  b: Bench,
+  peakrss: string,
+  runs: number,
+): Promise<number | undefined> {
+  const kib: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const r = await runCommand(b.host, [
+      peakrss,
+      b.deno,
+      "run",
+      "bench/peers/empty.ts",
+    ]);
+    const m = /peakrss: (\{.*\})/.exec(r.stderr);
+    if (m?.[1]) kib.push((JSON.parse(m[1]) as { maxrss_kb: number }).maxrss_kb);
+  }
+  return median(kib);
+}
+
+/** Writes `connections.svg`: connections/s of each server, in the order measured. */
+async function writeChart(
+  b: Bench,
+  specs: ServerSpec[],
+  tcp: Map<string, ServerRun[]>,
+): Promise<void> {
+  const { settings: s } = b;
+  const svg = barChart(
+    specs.map((spec) => ({
+      label: spec.label,
+      value: pick(tcp.get(spec.key), (r) => r.throughput?.conns_per_s),
+      ours: spec.ours,
+    })),
+    {
+      title:
+        `Connections/s, ${s.tcp.inFlight} in flight (median of ${s.runs} runs)`,
+      subtitle:
+        `${navigator.hardwareConcurrency} cores, loopback, C load generator on core 0, ` +
+        `server on core 1 — ${new Date().toISOString().slice(0, 10)}`,
+      unit: "conns/s",
+    },
+  );
+  const svgPath = `${b.host.root}/${s.outDir}/connections.svg`;
+  await Deno.writeTextFile(svgPath, svg);
+  // Committed beside the code, so in the layout `deno fmt --check` expects.
+  await runCommand(b.host, [b.deno, "fmt", "--quiet", svgPath]).catch(() =>
+    undefined
+  );
 }

@@ -1,5 +1,5 @@
 /**
- * The UDP part of the bench: a receiver pinned to one core, the C sender
+ * The UDP section of the bench: a receiver pinned to one core, the C sender
  * pinned to the other. Loss is what the kernel dropped on the way to the
  * receiver's socket: the socket's own drop counter (/proc/net/udp6, which
  * counts datagrams refused by a full receive buffer) plus the per-CPU input
@@ -9,28 +9,29 @@
  * @module
  */
 
-import { FOREIGN_LIMIT, LOAD_CPU, RETRIES, SERVER_CPU } from "./_tcp.ts";
+import type { Measured } from "./_figures.ts";
 import {
   cpuSnapshot,
   foreignCores,
   type Host,
+  LOAD_CPU,
+  messageOf,
   type Peer,
+  type PeerSpec,
   runJson,
+  SERVER_CPU,
   softnetDrops,
   startPeer,
   treeCpuSeconds,
   udpSocketStats,
   writeCalls,
 } from "./_proc.ts";
+import { FOREIGN_LIMIT, RETRIES, roundRobin } from "./_repeat.ts";
+import type { Bench } from "./_setup.ts";
+import { profileSyscalls, type SyscallProfile } from "./_syscalls.ts";
 
 /** A receiver to measure. */
-export interface ReceiverSpec {
-  key: string;
-  label: string;
-  cmd: string[];
-  portArgs: string[];
-  stdoutToFile: boolean;
-  ours: boolean;
+export interface ReceiverSpec extends PeerSpec {
   /** The signal that ends it (the listener: SIGINT). */
   stopSignal: Deno.Signal;
   /** Output lines per datagram, to count what it received from its output file. */
@@ -102,13 +103,18 @@ async function drained(port: number, timeoutMs: number): Promise<boolean> {
   return false;
 }
 
+/** The sender, the receiver it sends to, and the size of each datagram. */
+interface Link {
+  host: Host;
+  udpsend: string;
+  peer: Peer;
+  size: number;
+}
+
 async function trial(
-  host: Host,
-  udpsend: string,
-  peer: Peer,
+  { host, udpsend, peer, size }: Link,
   rate: number,
   count: number,
-  size: number,
 ): Promise<Trial> {
   const before = udpSocketStats(peer.port).drops + softnetDrops();
   const own0 = treeCpuSeconds(Deno.pid);
@@ -150,16 +156,13 @@ async function trial(
 
 /** A trial, redone (at most {@linkcode RETRIES} times) while it lost datagrams under other work. */
 async function fairTrial(
-  host: Host,
-  udpsend: string,
-  peer: Peer,
+  link: Link,
   rate: number,
   count: number,
-  size: number,
 ): Promise<Trial> {
-  let t = await trial(host, udpsend, peer, rate, count, size);
+  let t = await trial(link, rate, count);
   for (let i = 0; i < RETRIES && t.lost > 0 && t.foreign > FOREIGN_LIMIT; i++) {
-    const again = await trial(host, udpsend, peer, rate, count, size);
+    const again = await trial(link, rate, count);
     if (again.foreign < t.foreign) t = again;
   }
   return t;
@@ -195,10 +198,7 @@ async function measureOnce(
       stdoutFile: spec.stdoutToFile ? outFile : undefined,
     });
   } catch (err) {
-    return {
-      error: err instanceof Error ? err.message : String(err),
-      trials: [],
-    };
+    return { error: messageOf(err), trials: [] };
   }
   const run: ReceiverRun = { trials: [] };
   try {
@@ -207,27 +207,14 @@ async function measureOnce(
         `no UDP socket on port ${peer.port} in /proc/net/udp{,6}`,
       );
     }
-    const fixed = await fairTrial(
-      host,
-      udpsend,
-      peer,
-      s.rate,
-      s.rate * s.lossSeconds,
-      s.size,
-    );
+    const link: Link = { host, udpsend, peer, size: s.size };
+    const fixed = await fairTrial(link, s.rate, s.rate * s.lossSeconds);
     run.trials.push(fixed);
     run.lossPct = (100 * fixed.lost) / fixed.sent;
     if (fixed.writes !== undefined && fixed.sent > fixed.lost) {
       run.writesPerDatagram = fixed.writes / (fixed.sent - fixed.lost);
     }
-    const flat = await fairTrial(
-      host,
-      udpsend,
-      peer,
-      0,
-      s.flatOutCount,
-      s.size,
-    );
+    const flat = await fairTrial(link, 0, s.flatOutCount);
     run.trials.push(flat);
     if (flat.lost === 0) {
       run.maxLossFree = flat.rate;
@@ -238,14 +225,7 @@ async function measureOnce(
       let hi = fixed.lost === 0 ? flat.rate : Math.min(s.rate, flat.rate);
       for (let i = 0; i < s.searchSteps && hi - lo > 500; i++) {
         const mid = (lo + hi) / 2;
-        const t = await fairTrial(
-          host,
-          udpsend,
-          peer,
-          mid,
-          mid * s.trialSeconds,
-          s.size,
-        );
+        const t = await fairTrial(link, mid, mid * s.trialSeconds);
         run.trials.push(t);
         if (t.lost === 0) lo = Math.min(mid, t.rate);
         else hi = mid;
@@ -253,7 +233,7 @@ async function measureOnce(
       run.maxLossFree = lo;
     }
   } catch (err) {
-    run.error = err instanceof Error ? err.message : String(err);
+    run.error = messageOf(err);
   } finally {
     run.exitCode = await peer.stop(spec.stopSignal);
   }
@@ -274,27 +254,18 @@ async function measureOnce(
 }
 
 /** Measures every receiver `runs` times, round-robin; one that cannot start is not retried. */
-export async function measureReceivers(
+export function measureReceivers(
   host: Host,
   udpsend: string,
   specs: ReceiverSpec[],
   s: UdpSettings,
   progress: (message: string) => void,
 ): Promise<Map<string, ReceiverRun[]>> {
-  const results = new Map<string, ReceiverRun[]>(
-    specs.map((spec) => [spec.key, []]),
-  );
-  for (let r = 0; r < s.runs; r++) {
-    for (const spec of specs) {
-      const runs = results.get(spec.key) ?? [];
-      if (
-        r > 0 && runs[0]?.lossPct === undefined && runs[0]?.error !== undefined
-      ) {
-        runs.push({ error: runs[0].error, trials: [] });
-        continue;
-      }
+  return roundRobin(
+    specs,
+    s.runs,
+    async (spec, r) => {
       const run = await measureOnce(host, udpsend, spec, s);
-      runs.push(run);
       progress(
         `udp ${spec.label} run ${r + 1}/${s.runs}: ` +
           (run.error
@@ -309,9 +280,13 @@ export async function measureReceivers(
                 run.unaccounted ?? "-"
               }, exit ${run.exitCode}`),
       );
-    }
-  }
-  return results;
+      return run;
+    },
+    (first) =>
+      first.lossPct === undefined && first.error !== undefined
+        ? { error: first.error, trials: [] }
+        : undefined,
+  );
 }
 
 /** How many datagrams a receiver's socket holds while the receiver is stopped. */
@@ -359,4 +334,140 @@ export async function bufferCapacity(
     Deno.kill(peer.pid, "SIGCONT");
     await peer.stop();
   }
+}
+
+/** What the UDP section measured. */
+export type UdpMeasured = Pick<
+  Measured,
+  "udp" | "receiverLabels" | "udpBuffer" | "udpProfiles"
+>;
+
+/**
+ * The UDP section: every receiver's loss at the fixed rate and its highest
+ * loss-free rate, the slack of a default receive buffer, and the syscall
+ * profiles of some receivers (full runs).
+ */
+export async function measureUdp(
+  b: Bench,
+  udpsend: string,
+): Promise<UdpMeasured> {
+  const specs = receiverSpecs(b);
+  const udp = await measureReceivers(b.host, udpsend, specs, {
+    ...b.settings.udp,
+    runs: b.settings.runs,
+    scratch: b.scratch,
+  }, b.progress);
+  const recv = b.built.get("udp_recv");
+  const udpBuffer = recv
+    ? await bufferCapacity(b.host, udpsend, recv, b.settings.udp.size)
+      .catch(() => undefined)
+    : undefined;
+  const udpProfiles = b.profile
+    ? await profileReceivers(b, udpsend, specs)
+    : [];
+  return {
+    udp,
+    receiverLabels: new Map(specs.map((spec) => [spec.key, spec.label])),
+    udpBuffer,
+    udpProfiles,
+  };
+}
+
+/** The receivers of the UDP section: the listener's variants, Deno's floor, the C loop where built. */
+function receiverSpecs(b: Bench): ReceiverSpec[] {
+  const { deno, settings: s } = b;
+  const listener = [deno, "run", ...s.flags.listener, s.tools.listener];
+  const floor = [deno, "run", "--allow-net", "bench/peers/deno_listener.ts"];
+  const specs: ReceiverSpec[] = [
+    {
+      key: "file",
+      label: "listener --keep, output → file",
+      cmd: [...listener, "--keep"],
+      portArgs: ["--port", "0"],
+      stdoutToFile: true,
+      ours: true,
+      stopSignal: "SIGINT",
+      linesPerDatagram: 3,
+    },
+    {
+      key: "quiet",
+      label: "listener --keep --quiet",
+      cmd: [...listener, "--keep", "--quiet"],
+      portArgs: ["--port", "0"],
+      stdoutToFile: true,
+      ours: true,
+      stopSignal: "SIGINT",
+    },
+    {
+      key: "floor",
+      label: "Deno floor (receive loop)",
+      cmd: [...floor, "--quiet"],
+      portArgs: ["--port", "0"],
+      stdoutToFile: false,
+      ours: false,
+      stopSignal: "SIGINT",
+    },
+  ];
+  const recv = b.built.get("udp_recv");
+  if (recv) {
+    specs.push({
+      key: "c",
+      label: "C recv loop",
+      cmd: [recv],
+      portArgs: ["0"],
+      stdoutToFile: false,
+      ours: false,
+      stopSignal: "SIGTERM",
+    });
+    if (!s.quick) {
+      specs.push({
+        key: "c-file",
+        label: "C recv loop, 3 lines → file (stdio)",
+        cmd: [recv, "-v"],
+        portArgs: ["0"],
+        stdoutToFile: true,
+        ours: false,
+        stopSignal: "SIGTERM",
+        linesPerDatagram: 3,
+      });
+    }
+  }
+  return specs;
+}
+
+/** Syscalls per datagram of the listener and the C loop at 5,000/s, under strace. */
+async function profileReceivers(
+  b: Bench,
+  udpsend: string,
+  specs: ReceiverSpec[],
+): Promise<SyscallProfile[]> {
+  const count = 3000;
+  b.progress(
+    `udp: syscall profiles under strace, ${count} datagrams at 5,000/s each`,
+  );
+  const profiles: SyscallProfile[] = [];
+  const profiled = ["file", "quiet", "c"];
+  for (const spec of specs.filter((x) => profiled.includes(x.key))) {
+    profiles.push(
+      await profileSyscalls(b.host, spec, async (port) => {
+        const before = udpSocketStats(port).drops;
+        const r = await runJson<{ sent: number }>(b.host, [
+          udpsend,
+          "-p",
+          String(port),
+          "-n",
+          String(count),
+          "-r",
+          "5000",
+          "-s",
+          String(b.settings.udp.size),
+        ], { cpu: LOAD_CPU, timeoutMs: 60_000 });
+        for (let i = 0; i < 400 && udpSocketStats(port).rxQueue > 0; i++) {
+          await new Promise((r) => setTimeout(r, 25));
+        }
+        return r.sent - (udpSocketStats(port).drops - before);
+      }, b.scratch),
+    );
+  }
+  return profiles;
 }
