@@ -231,3 +231,45 @@ export function startRelay(target: Deno.NetAddr, plan: RelayPlan): Relay {
     },
   };
 }
+
+/**
+ * The other impairment: sends that fail on this side, as a loaded interface
+ * fails them with ENOBUFS. Until disposed, every `every`-th send of any UDP
+ * socket in this process (the 1st, the (every+1)-th, …, counted from now)
+ * throws ENOBUFS instead of sending; `failed` counts them.
+ */
+export function failingSends(
+  every: number,
+): Disposable & { readonly failed: number } {
+  const probe = Deno.listenDatagram({
+    hostname: "127.0.0.1",
+    port: 0,
+    transport: "udp",
+  });
+  const prototype = Object.getPrototypeOf(probe) as Deno.DatagramConn;
+  probe.close();
+  const original = prototype.send;
+  let calls = 0, failed = 0;
+  prototype.send = function (
+    this: Deno.DatagramConn,
+    ...args: Parameters<Deno.DatagramConn["send"]>
+  ): Promise<number> {
+    if (calls++ % every === 0) {
+      failed++;
+      return Promise.reject(
+        Object.assign(new Error("No buffer space available (os error 105)"), {
+          code: "ENOBUFS",
+        }),
+      );
+    }
+    return original.apply(this, args);
+  };
+  return {
+    get failed(): number {
+      return failed;
+    },
+    [Symbol.dispose](): void {
+      prototype.send = original;
+    },
+  };
+}
