@@ -96,7 +96,7 @@ export interface SentNumbered {
  * import { readNumberedHeader } from "./numbered_datagram.ts";
  * import { assertEquals } from "@std/assert/equals";
  *
- * using socket = Deno.listenDatagram({
+ * const socket = Deno.listenDatagram({
  *   hostname: "127.0.0.1",
  *   port: 0,
  *   transport: "udp",
@@ -112,6 +112,7 @@ export interface SentNumbered {
  *   const [data] = await socket.receive();
  *   seqs.push(readNumberedHeader(data)?.seq);
  * }
+ * socket.close();
  * assertEquals(seqs, [0, 1, 2]);
  * ```
  */
