@@ -1,9 +1,11 @@
 /**
  * Pace a number of sends on an absolute schedule: send `i` is due at
  * `start + i × interval`, whatever the sends before it cost, so the rate
- * does not drift. A send that falls behind is made at once (the next ones
- * catch up); none is made early. Timers wake at best once a millisecond, so
- * at rates above 1,000/s the sends due go out in small bursts.
+ * does not drift. Sends that fall behind are made at once to catch up (at
+ * most `burst` in a row, then the next turn of the timers: a receiver
+ * takes a long burst worse than a late one); none is made early. Timers wake
+ * at best once a millisecond, so at rates above 1,000/s the sends due go out
+ * in small bursts.
  *
  * A send that fails with a full buffer (`ENOBUFS`, which a loaded interface
  * gives to UDP senders, or `EAGAIN`) is counted and passed over; any other
@@ -33,6 +35,11 @@ export interface PaceOptions {
   interval: number;
   /** Stops the pacing: {@linkcode pace} then resolves with what it did. */
   signal?: AbortSignal;
+  /**
+   * Sends made in a row, without a turn of the timers, when behind the
+   * schedule. @default {Infinity}
+   */
+  burst?: number;
   /**
    * Decides whether a failed send is counted and passed over (`true`) or
    * ends the pacing with its error (`false`). @default {isBufferFull}
@@ -116,19 +123,32 @@ export async function pace(
   if (!(Number.isFinite(interval) && interval >= 0)) {
     throw new RangeError(`Interval "${interval}" is not a non-negative number`);
   }
-  let sent = 0, failed = 0, first = 0, last = 0;
+  const burst = options.burst ?? Infinity;
+  if (!(burst >= 1)) {
+    throw new RangeError(`Burst "${burst}" is not at least 1`);
+  }
+  const sleep = async (ms: number): Promise<void> => {
+    try {
+      await delay(ms, { signal });
+    } catch (error) {
+      if (!signal?.aborted) throw error;
+    }
+  };
+  let sent = 0, failed = 0, first = 0, last = 0, inRow = 0;
   const start = now();
-  for (let index = 0; index < count; index++) {
+  for (let index = 0; index < count && !signal?.aborted; index++) {
     const due = start + index * interval;
-    for (let wait = due - now(); wait > 0; wait = due - now()) {
-      try {
-        await delay(Math.ceil(wait), { signal });
-      } catch (error) {
-        if (signal?.aborted) break;
-        throw error;
-      }
+    let wait = due - now();
+    if (wait <= 0 && inRow >= burst) {
+      await sleep(0);
+      inRow = 0;
+    }
+    for (; wait > 0 && !signal?.aborted; wait = due - now()) {
+      await sleep(Math.ceil(wait));
+      inRow = 0;
     }
     if (signal?.aborted) break;
+    inRow++;
     const began = now();
     if (index === 0) first = began;
     last = began;

@@ -39,6 +39,12 @@ export interface SendNumberedOptions {
    * followed by zero bytes up to it. @default {20 + payload length}
    */
   size?: number;
+  /**
+   * Datagrams sent in a row when the run fell behind its schedule (see
+   * {@linkcode pace}): a receiver's buffer takes a long burst worse than a
+   * late datagram. @default {4 ms' worth, at least 10; unlimited at interval 0}
+   */
+  burst?: number;
   /** Stops the run; {@linkcode sendNumbered} then resolves with what it did. */
   signal?: AbortSignal;
   /**
@@ -140,6 +146,9 @@ export async function sendNumbered(
     const family = addresses.some((a) => a.family === 6) ? 6 : 4;
     throw new MessageSizeError(size, maxPayload(family), family);
   }
+  const interval = options.interval ?? 0;
+  const burst = options.burst ??
+    (interval > 0 ? Math.max(10, Math.ceil(4 / interval)) : Infinity);
   const datagram = new Uint8Array(size);
   datagram.set(payload, NUMBERED_HEADER_SIZE);
   const failures: AddressFailure[] = [];
@@ -181,7 +190,8 @@ export async function sendNumbered(
           options.onStart?.(address, failures);
         }
       }, {
-        interval: options.interval ?? 0,
+        interval,
+        burst,
         signal: options.signal,
         tolerate: (error) =>
           !isPermissionError(error) && (started || isBufferFull(error)),

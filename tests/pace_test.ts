@@ -138,13 +138,55 @@ Deno.test("isBufferFull() is true for ENOBUFS, EAGAIN and WouldBlock only", () =
 
 Deno.test("pace() holds a real rate over real timers", async () => {
   const times: number[] = [];
+  const before = performance.now(); // at or before pace()'s own start
   const result = await pace(50, () => {
     times.push(performance.now());
   }, { interval: 2 });
   assertEquals(result.sent, 50);
-  // Never early: send i no sooner than i × 2 ms after the first.
+  // Never early: send i no sooner than i × 2 ms after the schedule's start.
   for (const [i, t] of times.entries()) {
-    if (t - times[0]! < i * 2 - 0.001) throw new Error(`send ${i} early`);
+    if (t - before < i * 2) throw new Error(`send ${i} early`);
   }
   if (result.rate > 500.01) throw new Error(`rate ${result.rate} above 500/s`);
+});
+
+Deno.test("pace() catches up at most burst sends in a row, then waits a timer turn", async () => {
+  // An interval far below a timer's resolution: every send is due at once,
+  // as after a stall.
+  const events: string[] = [];
+  const realSetTimeout = globalThis.setTimeout;
+  globalThis.setTimeout = ((fn: () => void, ms?: number) => {
+    events.push(`timer ${ms}`);
+    return realSetTimeout(fn, ms);
+  }) as typeof setTimeout;
+  try {
+    const result = await pace(10, (index) => {
+      events.push(`send ${index}`);
+    }, { interval: 1e-9, burst: 4 });
+    assertEquals(result.sent, 10);
+  } finally {
+    globalThis.setTimeout = realSetTimeout;
+  }
+  assertEquals(events, [
+    "send 0",
+    "send 1",
+    "send 2",
+    "send 3",
+    "timer 0",
+    "send 4",
+    "send 5",
+    "send 6",
+    "send 7",
+    "timer 0",
+    "send 8",
+    "send 9",
+  ]);
+});
+
+Deno.test("pace() refuses a burst below 1", async () => {
+  await assertRejects(
+    () => pace(1, () => {}, { interval: 1, burst: 0 }),
+    RangeError,
+    "Burst",
+  );
 });
