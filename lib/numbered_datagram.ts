@@ -187,15 +187,20 @@ export function numberedDatagram(
 export function readNumberedHeader(
   data: Uint8Array,
 ): NumberedHeader | undefined {
-  if (data.length < NUMBERED_HEADER_SIZE || data[0] !== 0xbe) return undefined;
-  const view = new DataView(data.buffer, data.byteOffset, NUMBERED_HEADER_SIZE);
-  if (view.getUint32(0) !== MAGIC_WORD || view.getUint32(4) !== VERSION_WORD) {
-    return undefined;
-  }
-  const nanos = view.getUint32(16);
+  // Byte by byte, no DataView: a listener calls this for every datagram.
+  if (
+    data.length < NUMBERED_HEADER_SIZE || data[0] !== 0xbe ||
+    data[1] !== 0xe7 || data[2] !== 0xda || data[3] !== 0x7a ||
+    data[4] !== NUMBERED_VERSION || data[5] !== NUMBERED_HEADER_SIZE ||
+    data[6] !== 0 || data[7] !== 0
+  ) return undefined;
+  const nanos = word(data, 16);
   if (nanos >= 1e9) return undefined;
-  return {
-    seq: view.getUint32(8),
-    sentAt: view.getUint32(12) * 1000 + nanos / 1e6,
-  };
+  return { seq: word(data, 8), sentAt: word(data, 12) * 1000 + nanos / 1e6 };
+}
+
+/** The big-endian 32-bit word at `at` (the caller checked the length). */
+function word(data: Uint8Array, at: number): number {
+  return ((data[at]! << 24) | (data[at + 1]! << 16) | (data[at + 2]! << 8) |
+    data[at + 3]!) >>> 0;
 }
