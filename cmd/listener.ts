@@ -245,12 +245,9 @@ async function statsCounter(
   config: ListenerConfig,
   print: DatagramPrinter,
 ): Promise<StatsCounter> {
-  const [{ DatagramStats }, { wallClock }, { reportFields, reportLines }] =
-    await Promise.all([
-      import("../lib/datagram_stats.ts"),
-      import("../lib/numbered_datagram.ts"),
-      import("./_stats.ts"),
-    ]);
+  const [{ DatagramStats }, { reportFields, reportLines }] = await Promise.all(
+    [import("../lib/datagram_stats.ts"), import("./_stats.ts")],
+  );
   const show = config.quiet
     ? undefined
     : await numberedPrinter(out, "listener", config.hex);
@@ -273,7 +270,7 @@ async function statsCounter(
   };
   return {
     onDatagram: (data, peer) => {
-      const header = stats.record(data, peer, wallClock());
+      const header = stats.record(data, peer);
       if (show === undefined) return;
       if (header === undefined) print(data, peer);
       else show(data, header.seq, header.sentAt, peer);

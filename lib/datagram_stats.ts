@@ -13,9 +13,9 @@
  * const stats = new DatagramStats();
  * const a = { transport: "udp", hostname: "127.0.0.1", port: 1000 } as const;
  * const b = { ...a, port: 2000 };
- * stats.record(numberedDatagram(0, 0), a, 1);
- * stats.record(numberedDatagram(1, 0), a, 1);
- * stats.record(numberedDatagram(3, 0), b, 1);
+ * stats.record(numberedDatagram({ seq: 0, sentAt: 0 }), a, 1);
+ * stats.record(numberedDatagram({ seq: 1, sentAt: 0 }), a, 1);
+ * stats.record(numberedDatagram({ seq: 3, sentAt: 0 }), b, 1);
  * stats.record(new TextEncoder().encode("hi"), a, 1);
  * assertEquals(stats.plain, 1);
  * assertEquals(
@@ -30,6 +30,7 @@
 import {
   type NumberedHeader,
   readNumberedHeader,
+  wallClock,
 } from "./numbered_datagram.ts";
 import {
   type SequenceReport,
@@ -94,7 +95,8 @@ export class DatagramStats {
    *
    * @param data The datagram's bytes (read, not kept).
    * @param peer Its sender.
-   * @param arrivedAt Its arrival, ms since the Unix epoch (see `wallClock`).
+   * @param arrivedAt Its arrival, ms since the Unix epoch.
+   *   @default {wallClock()}
    * @returns Its header when it is numbered, else `undefined`.
    *
    * @example A plain datagram
@@ -111,7 +113,7 @@ export class DatagramStats {
   record(
     data: Uint8Array,
     peer: Deno.NetAddr,
-    arrivedAt: number,
+    arrivedAt: number = wallClock(),
   ): NumberedHeader | undefined {
     const header = readNumberedHeader(data);
     if (header === undefined) {
@@ -139,7 +141,7 @@ export class DatagramStats {
       }
       this.#last = sender;
     }
-    sender.stats.record(header.seq, header.sentAt, arrivedAt);
+    sender.stats.record(header, arrivedAt);
     return header;
   }
 

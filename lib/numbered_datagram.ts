@@ -31,7 +31,10 @@
  * } from "./numbered_datagram.ts";
  * import { assertEquals } from "@std/assert/equals";
  *
- * const data = numberedDatagram(7, 1_700_000_000_000.5, new Uint8Array([104, 105]));
+ * const data = numberedDatagram(
+ *   { seq: 7, sentAt: 1_700_000_000_000.5 },
+ *   new Uint8Array([104, 105]),
+ * );
  * assertEquals(readNumberedHeader(data), { seq: 7, sentAt: 1_700_000_000_000.5 });
  * assertEquals(readNumberedHeader(new TextEncoder().encode("hi")), undefined);
  * ```
@@ -85,8 +88,8 @@ export function wallClock(): number {
  * sender can reuse one buffer and rewrite only the header per datagram).
  *
  * @param buffer At least {@linkcode NUMBERED_HEADER_SIZE} bytes.
- * @param seq The sequence number, an integer from 0 to 2³² − 1.
- * @param sentAt The send time in ms since the Unix epoch (0 to 2³² s).
+ * @param header The sequence number (an integer from 0 to 2³² − 1) and the
+ *   send time in ms since the Unix epoch (0 to 2³² s).
  * @throws {RangeError} When `buffer` is too short or a value is out of range.
  *
  * @example Rewrite the header of a reused buffer
@@ -98,16 +101,16 @@ export function wallClock(): number {
  * import { assertEquals } from "@std/assert/equals";
  *
  * const buffer = new Uint8Array(32);
- * writeNumberedHeader(buffer, 0, 1_000);
- * writeNumberedHeader(buffer, 1, 2_000);
+ * writeNumberedHeader(buffer, { seq: 0, sentAt: 1_000 });
+ * writeNumberedHeader(buffer, { seq: 1, sentAt: 2_000 });
  * assertEquals(readNumberedHeader(buffer), { seq: 1, sentAt: 2_000 });
  * ```
  */
 export function writeNumberedHeader(
   buffer: Uint8Array,
-  seq: number,
-  sentAt: number,
+  header: NumberedHeader,
 ): void {
+  const { seq, sentAt } = header;
   if (buffer.length < NUMBERED_HEADER_SIZE) {
     throw new RangeError(
       `Buffer is ${buffer.length} bytes: a numbered header needs ${NUMBERED_HEADER_SIZE}`,
@@ -142,8 +145,8 @@ export function writeNumberedHeader(
 /**
  * Make a numbered datagram: the header, then `payload`.
  *
- * @param seq The sequence number, an integer from 0 to 2³² − 1.
- * @param sentAt The send time in ms since the Unix epoch.
+ * @param header The sequence number and the send time in ms since the Unix
+ *   epoch.
  * @param payload What follows the header. @default {empty}
  * @returns A new datagram of 20 + `payload.length` bytes.
  * @throws {RangeError} When a value is out of range.
@@ -153,16 +156,15 @@ export function writeNumberedHeader(
  * import { numberedDatagram } from "./numbered_datagram.ts";
  * import { assertEquals } from "@std/assert/equals";
  *
- * assertEquals(numberedDatagram(0, 0).length, 20);
+ * assertEquals(numberedDatagram({ seq: 0, sentAt: 0 }).length, 20);
  * ```
  */
 export function numberedDatagram(
-  seq: number,
-  sentAt: number,
+  header: NumberedHeader,
   payload: Uint8Array = new Uint8Array(0),
 ): Uint8Array {
   const data = new Uint8Array(NUMBERED_HEADER_SIZE + payload.length);
-  writeNumberedHeader(data, seq, sentAt);
+  writeNumberedHeader(data, header);
   data.set(payload, NUMBERED_HEADER_SIZE);
   return data;
 }

@@ -178,7 +178,7 @@ export async function sendNumbered(
     let firstError: unknown;
     try {
       const result = await pace(count, async (seq) => {
-        writeNumberedHeader(datagram, seq, wallClock());
+        writeNumberedHeader(datagram, { seq, sentAt: wallClock() });
         try {
           await socket.send(datagram, to);
         } catch (error) {

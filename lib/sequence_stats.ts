@@ -32,7 +32,7 @@
  * import { assertEquals } from "@std/assert/equals";
  *
  * const stats = new SequenceStats();
- * for (const seq of [0, 2, 4, 1, 4]) stats.record(seq, 0, 1);
+ * for (const seq of [0, 2, 4, 1, 4]) stats.record({ seq, sentAt: 0 }, 1);
  * const report = stats.report();
  * assertEquals(
  *   [report.received, report.lost, report.reordered, report.duplicated],
@@ -42,6 +42,8 @@
  *
  * @module
  */
+
+import type { NumberedHeader } from "./numbered_datagram.ts";
 
 /** Minimum, median and maximum of the one-way delays, in ms. */
 export interface DelaySummary {
@@ -133,8 +135,8 @@ export class SequenceStats {
   /**
    * Count one numbered datagram.
    *
-   * @param seq Its sequence number.
-   * @param sentAt Its send time, ms since the Unix epoch.
+   * @param header Its sequence number and send time (ms since the Unix
+   *   epoch), as {@linkcode readNumberedHeader} reads them.
    * @param arrivedAt Its arrival time on the same scale.
    *
    * @example A gap, then the late datagram that fills it
@@ -143,14 +145,15 @@ export class SequenceStats {
    * import { assertEquals } from "@std/assert/equals";
    *
    * const stats = new SequenceStats();
-   * stats.record(0, 0, 1);
-   * stats.record(2, 0, 1);
+   * stats.record({ seq: 0, sentAt: 0 }, 1);
+   * stats.record({ seq: 2, sentAt: 0 }, 1);
    * assertEquals(stats.report().lost, 1);
-   * stats.record(1, 0, 1);
+   * stats.record({ seq: 1, sentAt: 0 }, 1);
    * assertEquals([stats.report().lost, stats.report().reordered], [0, 1]);
    * ```
    */
-  record(seq: number, sentAt: number, arrivedAt: number): void {
+  record(header: NumberedHeader, arrivedAt: number): void {
+    const { seq, sentAt } = header;
     const first = this.#received === 0;
     this.#received++;
     if (seq > this.#highest) {

@@ -18,7 +18,7 @@ Deno.test("DatagramStats keeps one account per sender address and port", () => {
       b,
     ]] as const
   ) {
-    stats.record(numberedDatagram(seq, 0), from, 1);
+    stats.record(numberedDatagram({ seq, sentAt: 0 }), from, 1);
   }
   assertEquals(
     stats.report().map((
@@ -39,10 +39,13 @@ Deno.test("DatagramStats counts plain datagrams apart and returns no header for 
     stats.record(new TextEncoder().encode("hello"), from, 0),
     undefined,
   );
-  assertEquals(stats.record(numberedDatagram(5, 100), from, 101), {
-    seq: 5,
-    sentAt: 100,
-  });
+  assertEquals(
+    stats.record(numberedDatagram({ seq: 5, sentAt: 100 }), from, 101),
+    {
+      seq: 5,
+      sentAt: 100,
+    },
+  );
   assertEquals(stats.plain, 1);
   assertEquals(stats.report().length, 1);
   assertEquals(stats.report()[0]!.delay, { min: 1, median: 1, max: 1 });
@@ -51,9 +54,17 @@ Deno.test("DatagramStats counts plain datagrams apart and returns no header for 
 Deno.test("DatagramStats tracks at most maxSenders, counting the rest as untracked", () => {
   const stats = new DatagramStats({ maxSenders: 2 });
   for (let port = 1; port <= 4; port++) {
-    stats.record(numberedDatagram(0, 0), peer("127.0.0.1", port), 0);
+    stats.record(
+      numberedDatagram({ seq: 0, sentAt: 0 }),
+      peer("127.0.0.1", port),
+      0,
+    );
   }
-  stats.record(numberedDatagram(1, 0), peer("127.0.0.1", 1), 0);
+  stats.record(
+    numberedDatagram({ seq: 1, sentAt: 0 }),
+    peer("127.0.0.1", 1),
+    0,
+  );
   assertEquals(stats.report().map((r) => [r.port, r.received]), [[1, 2], [
     2,
     1,
@@ -65,7 +76,7 @@ Deno.test("DatagramStats passes options on to each sender's SequenceStats", () =
   const stats = new DatagramStats({ delaySamples: 1 });
   const from = peer("127.0.0.1", 1);
   for (let seq = 0; seq < 50; seq++) {
-    stats.record(numberedDatagram(seq, 0), from, seq);
+    stats.record(numberedDatagram({ seq, sentAt: 0 }), from, seq);
   }
   const delay = stats.report()[0]!.delay!;
   assertEquals([delay.min, delay.max], [0, 49]);

@@ -470,8 +470,7 @@ function numberedSender(): Deno.DatagramConn & Disposable & {
       options: { payload?: string; sentAt?: number } = {},
     ): Promise<void> {
       const data = numberedDatagram(
-        seq,
-        options.sentAt ?? wallClock(),
+        { seq, sentAt: options.sentAt ?? wallClock() },
         bytes(options.payload ?? ""),
       );
       await deadline(

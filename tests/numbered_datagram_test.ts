@@ -14,7 +14,10 @@ const encoder = new TextEncoder();
 Deno.test("numberedDatagram() lays out version 1 big-endian, byte for byte", () => {
   // seq 0x01020304; 1,700,000,000.1235 s = 0x6553F100 s + 123,500,000 ns.
   const sentAt = 1_700_000_000_123.5;
-  const data = numberedDatagram(0x01020304, sentAt, encoder.encode("hi"));
+  const data = numberedDatagram(
+    { seq: 0x01020304, sentAt },
+    encoder.encode("hi"),
+  );
   assertEquals(
     [...data],
     [
@@ -49,7 +52,7 @@ Deno.test("numberedDatagram() lays out version 1 big-endian, byte for byte", () 
 Deno.test("readNumberedHeader() reads back sequence and send time to the microsecond", () => {
   for (const seq of [0, 1, 65_535, 65_536, MAX_SEQUENCE]) {
     const sentAt = wallClock();
-    const header = readNumberedHeader(numberedDatagram(seq, sentAt));
+    const header = readNumberedHeader(numberedDatagram({ seq, sentAt }));
     assertEquals(header?.seq, seq);
     const error = Math.abs(header!.sentAt - sentAt);
     if (error > 0.001) throw new Error(`send time off by ${error} ms`);
@@ -58,7 +61,7 @@ Deno.test("readNumberedHeader() reads back sequence and send time to the microse
 
 Deno.test("readNumberedHeader() reads the header of a view into a larger buffer", () => {
   const buffer = new Uint8Array(64);
-  writeNumberedHeader(buffer.subarray(8), 42, 5_000);
+  writeNumberedHeader(buffer.subarray(8), { seq: 42, sentAt: 5_000 });
   assertEquals(readNumberedHeader(buffer.subarray(8, 40)), {
     seq: 42,
     sentAt: 5_000,
@@ -67,7 +70,7 @@ Deno.test("readNumberedHeader() reads the header of a view into a larger buffer"
 });
 
 Deno.test("readNumberedHeader() takes every datagram that is not version 1 as plain", () => {
-  const good = numberedDatagram(7, 1_000);
+  const good = numberedDatagram({ seq: 7, sentAt: 1_000 });
   const changed = (offset: number, value: number): Uint8Array => {
     const copy = good.slice();
     copy[offset] = value;
@@ -108,20 +111,20 @@ Deno.test("readNumberedHeader() never misreads text or random bytes", () => {
 
 Deno.test("writeNumberedHeader() refuses a short buffer and values out of range", () => {
   assertThrows(
-    () => writeNumberedHeader(new Uint8Array(19), 0, 0),
+    () => writeNumberedHeader(new Uint8Array(19), { seq: 0, sentAt: 0 }),
     RangeError,
     "needs 20",
   );
   for (const seq of [-1, 1.5, MAX_SEQUENCE + 1, NaN]) {
     assertThrows(
-      () => writeNumberedHeader(new Uint8Array(20), seq, 0),
+      () => writeNumberedHeader(new Uint8Array(20), { seq, sentAt: 0 }),
       RangeError,
       "Sequence number",
     );
   }
   for (const sentAt of [-1, 2 ** 32 * 1000, NaN]) {
     assertThrows(
-      () => writeNumberedHeader(new Uint8Array(20), 0, sentAt),
+      () => writeNumberedHeader(new Uint8Array(20), { seq: 0, sentAt }),
       RangeError,
       "Send time",
     );
@@ -130,6 +133,6 @@ Deno.test("writeNumberedHeader() refuses a short buffer and values out of range"
 
 Deno.test("writeNumberedHeader() carries a send time just below a whole second", () => {
   const sentAt = 1_999.9999999;
-  const header = readNumberedHeader(numberedDatagram(0, sentAt));
+  const header = readNumberedHeader(numberedDatagram({ seq: 0, sentAt }));
   assertEquals(header, { seq: 0, sentAt: 2_000 });
 });

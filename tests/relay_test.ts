@@ -73,7 +73,10 @@ Deno.test("startRelay() forwards what its log says, and DatagramStats counts exa
   });
   await using relay = startRelay(receiver.addr as Deno.NetAddr, plan);
   const sending = pace(count, async (seq) => {
-    await sender.send(numberedDatagram(seq, wallClock()), relay.addr);
+    await sender.send(
+      numberedDatagram({ seq, sentAt: wallClock() }),
+      relay.addr,
+    );
   }, { interval: 0.25 });
   const log = await deadline(relay.finished, 10_000);
   await sending;

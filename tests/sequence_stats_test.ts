@@ -4,7 +4,7 @@ import { SequenceStats } from "../lib/sequence_stats.ts";
 /** Record `seqs` in this order of arrival, each sent at 0 and arriving at 1. */
 function counts(seqs: readonly number[]): number[] {
   const stats = new SequenceStats();
-  for (const seq of seqs) stats.record(seq, 0, 1);
+  for (const seq of seqs) stats.record({ seq, sentAt: 0 }, 1);
   const r = stats.report();
   return [r.received, r.lost, r.reordered, r.duplicated, r.highest];
 }
@@ -73,10 +73,10 @@ Deno.test("SequenceStats agrees with a plain model on random arrivals", () => {
 Deno.test("SequenceStats forgets the oldest gaps past maxGaps: a late one is then a copy", () => {
   const stats = new SequenceStats({ maxGaps: 4 });
   // Gaps 1, 3, 5, 7, 9: five open, so the oldest two (1, 3) are forgotten.
-  for (const seq of [0, 2, 4, 6, 8, 10]) stats.record(seq, 0, 1);
+  for (const seq of [0, 2, 4, 6, 8, 10]) stats.record({ seq, sentAt: 0 }, 1);
   assertEquals(stats.report().lost, 5);
-  stats.record(1, 0, 1);
-  stats.record(5, 0, 1);
+  stats.record({ seq: 1, sentAt: 0 }, 1);
+  stats.record({ seq: 5, sentAt: 0 }, 1);
   const r = stats.report();
   assertEquals([r.lost, r.reordered, r.duplicated], [4, 1, 1]);
   assertEquals(r.lost, r.highest + 1 - (r.received - r.duplicated));
@@ -86,19 +86,19 @@ Deno.test("SequenceStats reports delay minimum, median and maximum exactly", () 
   const stats = new SequenceStats();
   assertEquals(stats.report().delay, undefined);
   const delays = [0.5, 0.2, 3, 0.25, 0.3];
-  delays.forEach((d, seq) => stats.record(seq, 1_000, 1_000 + d));
+  delays.forEach((d, seq) => stats.record({ seq, sentAt: 1_000 }, 1_000 + d));
   const odd = stats.report().delay!;
   assertAlmostEquals(odd.min, 0.2, 1e-9);
   assertAlmostEquals(odd.median, 0.3, 1e-9);
   assertAlmostEquals(odd.max, 3, 1e-9);
-  stats.record(5, 1_000, 1_000.4);
+  stats.record({ seq: 5, sentAt: 1_000 }, 1_000.4);
   assertAlmostEquals(stats.report().delay!.median, 0.35, 1e-9, "even count");
 });
 
 Deno.test("SequenceStats keeps min and max exact past delaySamples, the median from a sample", () => {
   const stats = new SequenceStats({ delaySamples: 100 });
   for (let seq = 0; seq < 10_000; seq++) {
-    stats.record(seq, 0, seq === 7 ? -5 : 1 + (seq % 3));
+    stats.record({ seq, sentAt: 0 }, seq === 7 ? -5 : 1 + (seq % 3));
   }
   const delay = stats.report().delay!;
   assertEquals([delay.min, delay.max], [-5, 3]);
@@ -116,9 +116,11 @@ Deno.test("SequenceStats computes RFC 3550 jitter in order of arrival", () => {
     [3, 60, 75],
   ];
   const stats = new SequenceStats();
-  stats.record(...arrivals[0]!);
+  const record = ([seq, sentAt, arrived]: [number, number, number]): void =>
+    stats.record({ seq, sentAt }, arrived);
+  record(arrivals[0]!);
   assertEquals(stats.report().jitter, 0, "one arrival: no difference yet");
-  for (const a of arrivals.slice(1)) stats.record(...a);
+  for (const a of arrivals.slice(1)) record(a);
   let j = 0;
   for (const d of [2, 1, 4]) j += (d - j) / 16;
   assertAlmostEquals(stats.report().jitter, j, 1e-12);
@@ -128,7 +130,7 @@ Deno.test("SequenceStats jitter ignores a constant clock offset; delay does not"
   const make = (offset: number): SequenceStats => {
     const stats = new SequenceStats();
     [1, 3, 2, 2, 5].forEach((transit, seq) =>
-      stats.record(seq, seq * 10, seq * 10 + transit + offset)
+      stats.record({ seq, sentAt: seq * 10 }, seq * 10 + transit + offset)
     );
     return stats;
   };
