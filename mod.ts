@@ -5,7 +5,9 @@
  * `getaddrinfo` does (every address, in order), formats dual-stack addresses
  * the way `inet_ntop` does (IPv4-mapped peers shown as IPv4), connects with
  * Happy Eyeballs, serves greetings concurrently and receives datagrams
- * without truncation. Terminal-safe text for what peers send (escaping, hex
+ * without truncation. It numbers datagrams, paced on a schedule that does
+ * not drift, and counts per sender what a receiver lost, got late or twice,
+ * their one-way delay and RFC 3550 jitter. Terminal-safe text for what peers send (escaping, hex
  * dumps, JSON lines) is its own module, `@beejnet/beejnet/text`.
  *
  * ```ts
@@ -83,5 +85,31 @@ export type {
 } from "./lib/datagram_listener.ts";
 export { maxPayload, sendDatagram } from "./lib/send_datagram.ts";
 export type { SendDatagramOptions, SentDatagram } from "./lib/send_datagram.ts";
+export {
+  MAX_SEQUENCE,
+  NUMBERED_HEADER_SIZE,
+  NUMBERED_MAGIC,
+  NUMBERED_VERSION,
+  numberedDatagram,
+  readNumberedHeader,
+  wallClock,
+  writeNumberedHeader,
+} from "./lib/numbered_datagram.ts";
+export type { NumberedHeader } from "./lib/numbered_datagram.ts";
+export { SequenceStats } from "./lib/sequence_stats.ts";
+export type {
+  DelaySummary,
+  SequenceReport,
+  SequenceStatsOptions,
+} from "./lib/sequence_stats.ts";
+export { DatagramStats } from "./lib/datagram_stats.ts";
+export type {
+  DatagramStatsOptions,
+  SenderReport,
+} from "./lib/datagram_stats.ts";
+export { isBufferFull, pace } from "./lib/pace.ts";
+export type { PaceOptions, PaceResult } from "./lib/pace.ts";
+export { sendNumbered } from "./lib/send_numbered.ts";
+export type { SendNumberedOptions, SentNumbered } from "./lib/send_numbered.ts";
 export { accessList, cidrContains, parseCidr } from "./lib/access_list.ts";
 export type { AccessListOptions, Cidr } from "./lib/access_list.ts";

@@ -36,6 +36,8 @@ export interface ReceiverSpec extends PeerSpec {
   stopSignal: Deno.Signal;
   /** Output lines per datagram, to count what it received from its output file. */
   linesPerDatagram?: number;
+  /** Send it numbered datagrams (udpsend -N), for listener --stats. */
+  numbered?: boolean;
 }
 
 /** The JSON line of bench/peers/udpsend.c. */
@@ -109,10 +111,11 @@ interface Link {
   udpsend: string;
   peer: Peer;
   size: number;
+  numbered?: boolean;
 }
 
 async function trial(
-  { host, udpsend, peer, size }: Link,
+  { host, udpsend, peer, size, numbered }: Link,
   rate: number,
   count: number,
 ): Promise<Trial> {
@@ -130,6 +133,7 @@ async function trial(
     String(Math.round(rate)),
     "-s",
     String(size),
+    ...(numbered ? ["-N"] : []),
   ], { cpu: LOAD_CPU, timeoutMs: 120_000 });
   if (!(await drained(peer.port, 20_000))) {
     throw new Error(
@@ -207,7 +211,13 @@ async function measureOnce(
         `no UDP socket on port ${peer.port} in /proc/net/udp{,6}`,
       );
     }
-    const link: Link = { host, udpsend, peer, size: s.size };
+    const link: Link = {
+      host,
+      udpsend,
+      peer,
+      size: s.size,
+      numbered: spec.numbered,
+    };
     const fixed = await fairTrial(link, s.rate, s.rate * s.lossSeconds);
     run.trials.push(fixed);
     run.lossPct = (100 * fixed.lost) / fixed.sent;
@@ -397,6 +407,16 @@ function receiverSpecs(b: Bench): ReceiverSpec[] {
       stdoutToFile: true,
       ours: true,
       stopSignal: "SIGINT",
+    },
+    {
+      key: "stats",
+      label: "listener --keep --stats --quiet",
+      cmd: [...listener, "--keep", "--stats", "--quiet"],
+      portArgs: ["--port", "0"],
+      stdoutToFile: true,
+      ours: true,
+      stopSignal: "SIGINT",
+      numbered: true,
     },
     {
       key: "floor",

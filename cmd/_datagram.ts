@@ -43,3 +43,57 @@ export async function datagramPrinter(
         `${tool}: packet contains "${escapeBytes(data)}"`,
     );
 }
+
+/** Shows one numbered datagram: its number, send time and payload. */
+export type NumberedPrinter = (
+  data: Uint8Array,
+  seq: number,
+  sentAt: number,
+  peer: Deno.NetAddr,
+) => void;
+
+/** The numbered header's size (lib/numbered_datagram.ts). */
+const HEADER_SIZE = 20;
+
+/**
+ * A printer for numbered datagrams (`listener --stats`): the guide's lines
+ * with the sequence number in the first, the payload after the 20-byte
+ * header in the third (a hex dump shows the whole datagram); under `--json`
+ * a `datagram` event with `seq` and `sent` (ms since the Unix epoch).
+ */
+export async function numberedPrinter(
+  out: Output,
+  tool: string,
+  hex = false,
+): Promise<NumberedPrinter> {
+  if (out.json) {
+    const { dataFields } = await import("../lib/text/json_line.ts");
+    return (data, seq, sentAt, peer) =>
+      out.event("datagram", {
+        address: formatAddress(peer.hostname),
+        port: peer.port,
+        bytes: data.length,
+        seq,
+        sent: sentAt,
+        ...dataFields(data.subarray(HEADER_SIZE)),
+      });
+  }
+  if (hex) {
+    const { hexDump } = await import("../lib/text/hex_dump.ts");
+    return (data, seq, _sentAt, peer) => {
+      out.stdout(
+        `${tool}: got packet ${seq} from ${formatAddress(peer.hostname)}`,
+      );
+      out.stdout(`${tool}: packet is ${data.length} bytes long`);
+      for (const row of hexDump(data)) out.stdout(row);
+    };
+  }
+  return (data, seq, _sentAt, peer) =>
+    out.stdout(
+      `${tool}: got packet ${seq} from ${formatAddress(peer.hostname)}\n` +
+        `${tool}: packet is ${data.length} bytes long\n` +
+        `${tool}: packet contains "${
+          escapeBytes(data.subarray(HEADER_SIZE))
+        }" after the 20-byte header`,
+    );
+}

@@ -210,6 +210,42 @@ export function parseSeconds(text: string, name = "timeout"): number {
   return ms;
 }
 
+/** Options for {@linkcode parseDecimal}. */
+export interface ParseDecimalOptions {
+  /** What the number is, for messages: `"rate"`, `"interval"`. */
+  name: string;
+  /** The smallest value accepted, or the bound it must exceed. @default {0} */
+  min?: number;
+  /** Whether `min` itself is refused. @default {false} */
+  aboveMin?: boolean;
+  /** The largest value accepted. */
+  max: number;
+}
+
+/**
+ * Parse a decimal number (`"20000"`, `"0.25"`, `".5"`) within a range.
+ *
+ * @throws {UsageError} `Invalid NAME "TEXT": not a decimal number`, or
+ *   `must be MIN-MAX` / `must be more than MIN and at most MAX`.
+ */
+export function parseDecimal(
+  text: string,
+  options: ParseDecimalOptions,
+): number {
+  const { name, min = 0, aboveMin = false, max } = options;
+  if (!SECONDS.test(text)) {
+    throw new UsageError(`Invalid ${name} "${text}": not a decimal number`);
+  }
+  const value = Number(text);
+  if (value < min || (aboveMin && value === min) || value > max) {
+    const range = aboveMin
+      ? `must be more than ${min} and at most ${max}`
+      : `must be ${min}-${max}`;
+    throw new UsageError(`Invalid ${name} "${text}": ${range}`);
+  }
+  return value;
+}
+
 /** `-4`/`-6` as a family; both together is a usage error. */
 export function familyOf(
   values: { ipv4?: boolean; ipv6?: boolean },

@@ -28,7 +28,11 @@ import {
   stopSignal,
   withFailures,
 } from "./_cli.ts";
-import { datagramPrinter } from "./_datagram.ts";
+import {
+  type DatagramPrinter,
+  datagramPrinter,
+  numberedPrinter,
+} from "./_datagram.ts";
 import { parseAccess } from "./_access.ts";
 import {
   COMMON_OPTIONS,
@@ -38,6 +42,7 @@ import {
   parseBindPort,
   parseCommandLine,
   parseInteger,
+  parseSeconds,
   UsageError,
 } from "./_options.ts";
 
@@ -56,6 +61,11 @@ options:
       --allow CIDR   keep only datagrams from CIDR (repeatable)
       --deny CIDR    drop datagrams from CIDR (repeatable; wins over --allow)
   -q, --quiet        no lines per datagram
+      --stats        count numbered datagrams (talker --count) per sender:
+                     lost, reordered, duplicated, delay and jitter, reported
+                     at the end (needs --count or --keep)
+      --stats-interval S
+                     with --stats, report every S seconds too
   -v, --verbose      say where it listens
       --json         one JSON object per event on stdout
   -h, --help         show this help
@@ -68,6 +78,8 @@ const SPEC = {
   keep: { type: "boolean", short: "k" },
   hex: { type: "boolean", short: "x" },
   quiet: { type: "boolean", short: "q" },
+  stats: { type: "boolean" },
+  "stats-interval": { type: "string" },
   allow: { type: "string", multiple: true },
   deny: { type: "string", multiple: true },
 } as const;
@@ -88,6 +100,10 @@ export interface ListenerConfig {
   access: { allow: Cidr[]; deny: Cidr[] };
   /** `-q`: no lines per datagram. */
   quiet: boolean;
+  /** `--stats`: statistics of numbered datagrams, reported at the end. */
+  stats: boolean;
+  /** `--stats-interval`: also report every this many ms. */
+  statsInterval?: number;
   /** `-v`. */
   verbose: boolean;
   /** `--json`. */
@@ -113,6 +129,14 @@ export function parseListener(
       'Options "--keep" and "--count" cannot be used together',
     );
   }
+  const stats = values.stats ?? false;
+  if (stats && !values.keep && values.count === undefined) {
+    throw new UsageError('Option "--stats" needs "--count" or "--keep"');
+  }
+  const interval = values["stats-interval"];
+  if (interval !== undefined && !stats) {
+    throw new UsageError('Option "--stats-interval" needs "--stats"');
+  }
   return {
     port,
     family,
@@ -125,6 +149,10 @@ export function parseListener(
     access: parseAccess(values),
     hex: values.hex ?? false,
     quiet: values.quiet ?? false,
+    stats,
+    statsInterval: interval === undefined
+      ? undefined
+      : parseSeconds(interval, "stats interval"),
     verbose: values.verbose ?? false,
     json: values.json ?? false,
   };
@@ -160,6 +188,9 @@ export async function runListener(
     const print = config.quiet
       ? () => {}
       : await datagramPrinter(out, "listener", config.hex);
+    const counting = config.stats
+      ? await statsCounter(out, config, print)
+      : undefined;
     using stop = stopSignal(io.signal);
     const listener = await listenForDatagrams({
       port,
@@ -169,7 +200,7 @@ export async function runListener(
       signal: stop.signal,
       reuseBuffer: true,
       accept: allowed && ((peer) => allowed(peer.hostname)),
-      onDatagram: print,
+      onDatagram: counting?.onDatagram ?? print,
       onRefused: verbose
         ? (peer, bytes) =>
           out.stderr(
@@ -178,17 +209,82 @@ export async function runListener(
         : undefined,
     });
     const { hostname, port: bound } = listener.addr;
-    out.event(
-      "listening",
-      { address: hostname, port: bound },
-      "listener: waiting to recvfrom...",
-    );
+    if (!(config.stats && config.quiet)) {
+      out.event(
+        "listening",
+        { address: hostname, port: bound },
+        "listener: waiting to recvfrom...",
+      );
+    }
     if (verbose || port === 0) {
       out.stderr(`listening on ${formatHostPort(hostname, bound)}`);
     }
+    using _reporting = counting?.start();
     const delivered = await during("recvfrom", listener.finished);
+    counting?.report(true);
     return delivered < count && count !== Infinity ? 130 : 0;
   });
+}
+
+/** What `--stats` adds to a run: the counting callback and the reports. */
+interface StatsCounter {
+  /** Counts each datagram, then shows it as `print` or as a numbered one. */
+  onDatagram: DatagramPrinter;
+  /** Start the clock (and the `--stats-interval` timer, stopped on dispose). */
+  start(): Disposable;
+  /** Print the report: every sender's counts so far. */
+  report(final: boolean): void;
+}
+
+/**
+ * The `--stats` part of a run, loaded only then: the listener's path without
+ * it stays the guide's, with nothing added per datagram.
+ */
+async function statsCounter(
+  out: Output,
+  config: ListenerConfig,
+  print: DatagramPrinter,
+): Promise<StatsCounter> {
+  const [{ DatagramStats }, { reportFields, reportLines }] = await Promise.all(
+    [import("../lib/datagram_stats.ts"), import("./_stats.ts")],
+  );
+  const show = config.quiet
+    ? undefined
+    : await numberedPrinter(out, "listener", config.hex);
+  const stats = new DatagramStats();
+  let started = performance.now();
+  const report = (final: boolean): void => {
+    const senders = stats.report();
+    const context = {
+      seconds: (performance.now() - started) / 1000,
+      plain: stats.plain,
+      untracked: stats.untracked,
+      final,
+    };
+    out.event(
+      "stats",
+      reportFields(senders, context),
+      reportLines("listener", senders, context).join("\n"),
+    );
+    out.flush();
+  };
+  return {
+    onDatagram: (data, peer) => {
+      const header = stats.record(data, peer);
+      if (show === undefined) return;
+      if (header === undefined) print(data, peer);
+      else show(data, header.seq, header.sentAt, peer);
+    },
+    start: () => {
+      started = performance.now();
+      const every = config.statsInterval;
+      const timer = every === undefined
+        ? undefined
+        : setInterval(() => report(false), every);
+      return { [Symbol.dispose]: () => clearInterval(timer) };
+    },
+    report,
+  };
 }
 
 /**

@@ -19,7 +19,7 @@ import {
   SendError,
   TimeoutError,
 } from "../lib/errors.ts";
-import { resolve } from "../lib/resolve.ts";
+import { resolve, type ResolvedAddress } from "../lib/resolve.ts";
 import { sendDatagram } from "../lib/send_datagram.ts";
 import {
   command,
@@ -30,6 +30,7 @@ import {
   type MainOptions,
   Output,
   RESOLVE_FAILURE,
+  stopSignal,
   withFailures,
 } from "./_cli.ts";
 import { datagramPrinter } from "./_datagram.ts";
@@ -37,8 +38,10 @@ import {
   COMMON_OPTIONS,
   familyOf,
   parseCommandLine,
+  parseDecimal,
   parseDestinationPort,
   parseHost,
+  parseInteger,
   parseSeconds,
   UsageError,
 } from "./_options.ts";
@@ -52,6 +55,11 @@ options:
   -p, --port N        send to port N (1-65535) [${DEFAULT_UDP_PORT}]
   -4, -6              IPv4 only / IPv6 only
   -w, --wait SECS     wait SECS seconds for one reply from the peer, and show it
+  -c, --count N       send N numbered datagrams: a header, then MESSAGE [1]
+  -r, --rate R        send R datagrams per second [1]
+  -i, --interval S    wait S seconds between datagrams (0: flat out) [1]
+      --seq           number the datagram even when there is only one
+  -s, --size BYTES    pad each numbered datagram to BYTES, header included
   -v, --verbose       say where the datagram goes
       --json          one JSON object per event on stdout
   -h, --help          show this help
@@ -60,7 +68,15 @@ options:
 const SPEC = {
   ...COMMON_OPTIONS,
   wait: { type: "string", short: "w" },
+  count: { type: "string", short: "c" },
+  rate: { type: "string", short: "r" },
+  interval: { type: "string", short: "i" },
+  seq: { type: "boolean" },
+  size: { type: "string", short: "s" },
 } as const;
+
+/** The numbered header's size: lib/numbered_datagram.ts, loaded only when used. */
+const HEADER_SIZE = 20;
 
 /** What `talker` was asked to do. */
 export interface TalkerConfig {
@@ -74,6 +90,14 @@ export interface TalkerConfig {
   family: 0 | 4 | 6;
   /** `-w`: wait this many ms for a reply. */
   replyTimeout?: number;
+  /** `-c`: how many datagrams. @default {1} */
+  count?: number;
+  /** Numbered datagrams (`-c` above 1, or `--seq`); else the guide's one. */
+  numbered?: boolean;
+  /** `-r`/`-i`: ms between numbered datagrams. @default {1000} */
+  interval?: number;
+  /** `-s`: the size of each numbered datagram, header included. */
+  size?: number;
   /** `-v`. */
   verbose: boolean;
   /** `--json`. */
@@ -92,14 +116,57 @@ export function parseTalker(args: readonly string[]): TalkerConfig | Info {
   if (positionals.length !== 2) {
     throw new UsageError("usage: talker hostname message", { bare: true });
   }
+  const message = positionals[1]!;
+  const count = values.count === undefined
+    ? 1
+    : parseInteger(values.count, { name: "count", min: 1, max: 2 ** 32 });
+  const numbered = count > 1 || (values.seq ?? false);
+  if (values.rate !== undefined && values.interval !== undefined) {
+    throw new UsageError(
+      'Options "--rate" and "--interval" cannot be used together',
+    );
+  }
+  if (numbered && values.wait !== undefined) {
+    throw new UsageError(
+      'Option "--wait" cannot be used with numbered datagrams ("--count", "--seq")',
+    );
+  }
+  if (!numbered && values.size !== undefined) {
+    throw new UsageError(
+      'Option "--size" needs numbered datagrams ("--seq" or "--count" above 1)',
+    );
+  }
+  const size = values.size === undefined ? undefined : parseInteger(
+    values.size,
+    { name: "size", min: HEADER_SIZE, max: MAX_UDP_PAYLOAD_IPV6 },
+  );
+  const length = new TextEncoder().encode(message).length;
+  if (size !== undefined && message !== "-" && HEADER_SIZE + length > size) {
+    throw new UsageError(
+      `Message is ${length} bytes: with the ${HEADER_SIZE}-byte header it does not fit "--size" ${size}`,
+    );
+  }
   return {
     host: parseHost(positionals[0]!),
-    message: positionals[1]!,
+    message,
     port: parseDestinationPort(values.port ?? `${DEFAULT_UDP_PORT}`),
     family: familyOf(values),
     replyTimeout: values.wait === undefined
       ? undefined
       : parseSeconds(values.wait, "wait"),
+    count,
+    numbered,
+    interval: values.rate !== undefined
+      ? 1000 /
+        parseDecimal(values.rate, {
+          name: "rate",
+          aboveMin: true,
+          max: 1_000_000,
+        })
+      : values.interval !== undefined
+      ? 1000 * parseDecimal(values.interval, { name: "interval", max: 86_400 })
+      : 1000,
+    size,
     verbose: values.verbose ?? false,
     json: values.json ?? false,
   };
@@ -142,6 +209,9 @@ export async function runTalker(
         MAX_UDP_PAYLOAD_IPV6 + 1,
       )
       : new TextEncoder().encode(config.message);
+    if (config.numbered) {
+      return await sendRun(out, config, addresses, message, io);
+    }
     const sent = await sendDatagram(addresses, message, {
       port,
       replyTimeout: config.replyTimeout,
@@ -162,6 +232,72 @@ export async function runTalker(
     }
     return 0;
   });
+}
+
+/**
+ * Send the numbered datagrams of `-c`/`--seq` and close with one line: how
+ * many went, at what rate, how many sends failed.
+ *
+ * @returns 0; 1 when no datagram went; 130 when stopped by a signal.
+ */
+async function sendRun(
+  out: Output,
+  config: TalkerConfig,
+  addresses: readonly ResolvedAddress[],
+  message: Uint8Array,
+  io: MainOptions,
+): Promise<number> {
+  const { host, port, count = 1 } = config;
+  const size = config.size ?? HEADER_SIZE + message.length;
+  if (HEADER_SIZE + message.length > size) {
+    out.error(
+      undefined,
+      `Message is ${message.length} bytes: with the ${HEADER_SIZE}-byte header it does not fit "--size" ${size}`,
+    );
+    return 1;
+  }
+  const { sendNumbered } = await import("../lib/send_numbered.ts");
+  using stop = stopSignal(io.signal);
+  const run = await sendNumbered(addresses, message, {
+    port,
+    count,
+    interval: config.interval ?? 1000,
+    size,
+    signal: stop.signal,
+    onStart: ({ address }, failures) => {
+      reportFailures(out, failures);
+      if (config.verbose) out.stderr(`sent to ${address} port ${port}`);
+      out.flush();
+    },
+  });
+  if (run.failed > 0) out.error("sendto", run.firstError);
+  const attempts = run.sent + run.failed;
+  const seconds = run.elapsed / 1000;
+  const pace = attempts > 1
+    ? ` in ${seconds.toFixed(3)} s (${
+      run.rate < 100 ? run.rate.toFixed(1) : run.rate.toFixed(0)
+    }/s)`
+    : "";
+  out.event(
+    "summary",
+    {
+      address: run.address.address,
+      port,
+      datagrams: count,
+      bytes: run.bytes,
+      sent: run.sent,
+      failed: run.failed,
+      seconds,
+      rate: run.rate,
+      stopped: run.stopped,
+    },
+    `talker: sent ${run.sent} datagram${
+      run.sent === 1 ? "" : "s"
+    } of ${run.bytes} bytes to ${host}${pace}, ${run.failed} failed${
+      run.stopped ? ` (stopped after ${attempts} of ${count})` : ""
+    }`,
+  );
+  return run.stopped ? 130 : run.sent === 0 ? 1 : 0;
 }
 
 /** Read a stream whole, but stop once it holds more than `limit` bytes. */

@@ -74,3 +74,21 @@ for (const tool of ["client", "talker", "listener", "server"]) {
     },
   });
 }
+
+for (const tool of ["talker", "listener"]) {
+  Deno.test({
+    name:
+      `${tool} loads the numbered-datagram modules only when --count, --seq or --stats asks`,
+    ignore: ignoreUnless(CAN_SPAWN, "deno info needs --allow-run"),
+    async fn(): Promise<void> {
+      const modules = await staticModules(tool);
+      assertEquals(
+        modules.filter((m) =>
+          /\/(numbered_datagram|send_numbered|pace|datagram_stats|sequence_stats|_stats)\.ts$/
+            .test(m)
+        ),
+        [],
+      );
+    },
+  });
+}

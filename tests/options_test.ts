@@ -13,6 +13,7 @@ import {
   type OptionSpec,
   parseBindPort,
   parseCommandLine,
+  parseDecimal,
   parseDestinationPort,
   parseInteger,
   parseSeconds,
@@ -429,4 +430,44 @@ Deno.test("parseDestinationPort() accepts 1 and 65535", () => {
   assertThrowsExactly(() => parseDestinationPort("65536"), UsageError, {
     message: 'Invalid port "65536": must be 1-65535',
   });
+});
+
+Deno.test("parseDecimal() reads whole and fractional decimals within the range", () => {
+  const options = { name: "rate", max: 100 };
+  assertEquals(parseDecimal("0", options), 0);
+  assertEquals(parseDecimal("12", options), 12);
+  assertEquals(parseDecimal("0.25", options), 0.25);
+  assertEquals(parseDecimal(".5", options), 0.5);
+  assertEquals(parseDecimal("100.", options), 100);
+});
+
+Deno.test("parseDecimal() refuses text that is not a plain decimal, naming it", () => {
+  for (
+    const text of ["", "-1", "1e3", "0x10", "1.2.3", " 1", "Infinity", "NaN"]
+  ) {
+    assertThrowsExactly(
+      () => parseDecimal(text, { name: "rate", max: 10 }),
+      UsageError,
+      {
+        message: `Invalid rate "${text}": not a decimal number`,
+      },
+    );
+  }
+});
+
+Deno.test("parseDecimal() refuses a value out of range, min excluded with aboveMin", () => {
+  assertThrowsExactly(
+    () => parseDecimal("10.5", { name: "interval", max: 10 }),
+    UsageError,
+    { message: 'Invalid interval "10.5": must be 0-10' },
+  );
+  assertThrowsExactly(
+    () => parseDecimal("0", { name: "rate", aboveMin: true, max: 10 }),
+    UsageError,
+    { message: 'Invalid rate "0": must be more than 0 and at most 10' },
+  );
+  assertEquals(
+    parseDecimal("0.001", { name: "rate", aboveMin: true, max: 10 }),
+    0.001,
+  );
 });

@@ -14,7 +14,14 @@ import {
   assertMatch,
   assertStrictEquals,
 } from "@std/assert";
-import { main, parseTalker, runTalker } from "../cmd/talker.ts";
+import {
+  main,
+  parseTalker,
+  runTalker,
+  type TalkerConfig,
+} from "../cmd/talker.ts";
+import { readNumberedHeader } from "../lib/numbered_datagram.ts";
+import { failingSends } from "./_relay.ts";
 import {
   assertNoStack,
   assertOneLineFailure,
@@ -495,6 +502,60 @@ const BAD_INPUT: [string[], RegExp][] = [
   ],
   [["-w", "0", "h", "m"], /^talker: invalid wait "0"/],
   [["-w", "soon", "h", "m"], /^talker: invalid wait "soon"/],
+  // Numbered datagrams.
+  [["-c", "0", "h", "m"], /^talker: invalid count "0": must be 1-4294967296$/],
+  [
+    ["-c", "4294967297", "h", "m"],
+    /^talker: invalid count "4294967297": must be 1-4294967296$/,
+  ],
+  [["-c", "ten", "h", "m"], /^talker: invalid count "ten": not a whole/],
+  [
+    ["-c", "2", "-r", "0", "h", "m"],
+    /^talker: invalid rate "0": must be more than 0 and at most 1000000$/,
+  ],
+  [["-c", "2", "-r", "1000001", "h", "m"], /^talker: invalid rate "1000001"/],
+  [
+    ["-c", "2", "-r", "fast", "h", "m"],
+    /^talker: invalid rate "fast": not a decimal number$/,
+  ],
+  [
+    ["-c", "2", "-i", "86401", "h", "m"],
+    /^talker: invalid interval "86401": must be 0-86400$/,
+  ],
+  [
+    ["-c", "2", "-i", "1e-3", "h", "m"],
+    /^talker: invalid interval "1e-3": not a decimal number$/,
+  ],
+  [
+    ["-c", "2", "-r", "10", "-i", "1", "h", "m"],
+    /^talker: options "--rate" and "--interval" cannot be used together$/,
+  ],
+  [
+    ["--seq", "-s", "19", "h", "m"],
+    /^talker: invalid size "19": must be 20-65527$/,
+  ],
+  [
+    ["--seq", "-s", "65528", "h", "m"],
+    /^talker: invalid size "65528": must be 20-65527$/,
+  ],
+  [
+    ["-s", "100", "h", "m"],
+    /^talker: option "--size" needs numbered datagrams \("--seq" or "--count" above 1\)$/,
+  ],
+  [
+    ["-c", "1", "-s", "100", "h", "m"],
+    /^talker: option "--size" needs numbered datagrams/,
+  ],
+  [
+    ["-c", "2", "-w", "1", "h", "m"],
+    /^talker: option "--wait" cannot be used with numbered datagrams \("--count", "--seq"\)$/,
+  ],
+  [["--seq", "-w", "1", "h", "m"], /^talker: option "--wait" cannot be used/],
+  [
+    ["--seq", "-s", "24", "h", "hello"],
+    /^talker: message is 5 bytes: with the 20-byte header it does not fit "--size" 24$/,
+  ],
+  [["--seq=yes", "h", "m"], /^talker: option "--seq" takes no value/],
 ];
 
 Deno.test("parseTalker() refuses bad input, each with the one line to print", () => {
@@ -502,6 +563,308 @@ Deno.test("parseTalker() refuses bad input, each with the one line to print", ()
     const what = `talker ${JSON.stringify(args)}`;
     assertMatch(refusedLine("talker", parseTalker, args), expected, what);
   }
+});
+
+// ---------------------------------------------------------------------------
+// Numbered datagrams: -c, -r, -i, --seq, -s
+
+/** Receive `n` datagrams within the deadline; their headers and payloads. */
+async function receiveNumbered(
+  socket: Deno.DatagramConn,
+  n: number,
+): Promise<{ seq?: number; data: Uint8Array; port: number }[]> {
+  const got = [];
+  for (let i = 0; i < n; i++) {
+    const [data, from] = await receive(socket);
+    got.push({ seq: readNumberedHeader(data)?.seq, data, port: from.port });
+  }
+  return got;
+}
+
+/** The closing line of a numbered run, with its variable parts as patterns. */
+const CLOSING =
+  /^talker: sent (\d+) datagrams? of (\d+) bytes to 127\.0\.0\.1(?: in (\d+\.\d{3}) s \(([\d.]+)\/s\))?, (\d+) failed(?: \(stopped after (\d+) of (\d+)\))?$/;
+
+Deno.test("parseTalker() keeps the guide's one datagram by default, numbers with -c above 1 or --seq", () => {
+  const plain = parseTalker(["h", "m"]) as TalkerConfig;
+  assertEquals([plain.count, plain.numbered, plain.interval, plain.size], [
+    1,
+    false,
+    1000,
+    undefined,
+  ]);
+  const counted = parseTalker(["-c", "5", "h", "m"]) as TalkerConfig;
+  assertEquals([counted.count, counted.numbered], [5, true]);
+  assertEquals(
+    (parseTalker(["-c", "1", "h", "m"]) as TalkerConfig).numbered,
+    false,
+  );
+  const seq = parseTalker(["--seq", "h", "m"]) as TalkerConfig;
+  assertEquals([seq.count, seq.numbered], [1, true]);
+  assertEquals(
+    (parseTalker(["--count=4294967296", "h", "m"]) as TalkerConfig).count,
+    2 ** 32,
+  );
+});
+
+Deno.test("parseTalker() turns -r R and -i SECONDS into the interval in ms", () => {
+  const interval = (...args: string[]): number | undefined =>
+    (parseTalker([...args, "-c", "2", "h", "m"]) as TalkerConfig).interval;
+  assertEquals(interval(), 1000);
+  assertEquals(interval("-r", "200"), 5);
+  assertEquals(interval("--rate", "0.5"), 2000);
+  assertEquals(interval("-r", "20000"), 0.05);
+  assertEquals(interval("-i", "0.25"), 250);
+  assertEquals(interval("--interval", "0"), 0);
+  assertEquals(interval("-i", ".5"), 500);
+});
+
+Deno.test("parseTalker() takes -s BYTES for numbered datagrams, 20 to 65527", () => {
+  const size = (...args: string[]): number | undefined =>
+    (parseTalker(args) as TalkerConfig).size;
+  assertEquals(size("--seq", "-s", "20", "h", ""), 20);
+  assertEquals(size("--seq", "-s", "21", "h", "m"), 21);
+  assertEquals(size("-c", "2", "--size", "1400", "h", "m"), 1400);
+  assertEquals(size("--seq", "-s", "65527", "h", "m"), 65_527);
+  assertEquals(
+    size("--seq", "-s", "20", "h", "-"),
+    20,
+    "stdin: checked when read",
+  );
+  assertEquals(size("--seq", "h", "m"), undefined);
+});
+
+Deno.test("talker -c 5 sends five numbered datagrams from one socket and one closing line", async () => {
+  using socket = receiver();
+  const { code, run } = await talker([
+    "-p",
+    `${portOf(socket)}`,
+    "-c",
+    "5",
+    "-i",
+    "0",
+    "127.0.0.1",
+    "hello",
+  ]);
+  assertStrictEquals(code, 0);
+  assertStrictEquals(run.stdout.lines.length, 1);
+  const match = run.stdout.lines[0]!.match(CLOSING);
+  assert(match, run.stdout.lines[0]);
+  assertEquals([match[1], match[2], match[5], match[6]], [
+    "5",
+    "25",
+    "0",
+    undefined,
+  ]);
+  assertStrictEquals(run.stderr.text, "");
+  const got = await receiveNumbered(socket, 5);
+  assertEquals(got.map((d) => d.seq), [0, 1, 2, 3, 4]);
+  assertEquals(new Set(got.map((d) => d.port)).size, 1);
+  for (const { data } of got) assertEquals(data.subarray(20), bytes("hello"));
+});
+
+Deno.test("talker --seq numbers a single datagram; its closing line has no rate", async () => {
+  using socket = receiver();
+  const { code, run } = await talker([
+    "-p",
+    `${portOf(socket)}`,
+    "--seq",
+    "127.0.0.1",
+    "hi",
+  ]);
+  assertStrictEquals(code, 0);
+  assertEquals(run.stdout.lines, [
+    "talker: sent 1 datagram of 22 bytes to 127.0.0.1, 0 failed",
+  ]);
+  const [got] = await receiveNumbered(socket, 1);
+  assertEquals(got!.seq, 0);
+  assertEquals(got!.data.subarray(20), bytes("hi"));
+});
+
+Deno.test("talker -s pads each numbered datagram to the size, header included", async () => {
+  using socket = receiver();
+  const { code, run } = await talker([
+    "-p",
+    `${portOf(socket)}`,
+    "-c",
+    "2",
+    "-i",
+    "0",
+    "-s",
+    "64",
+    "127.0.0.1",
+    "pad",
+  ]);
+  assertStrictEquals(code, 0);
+  assertEquals(run.stdout.lines[0]!.match(CLOSING)?.[2], "64");
+  for (const { data } of await receiveNumbered(socket, 2)) {
+    assertStrictEquals(data.length, 64);
+    assertEquals(data.subarray(20, 23), bytes("pad"));
+    assertEquals(data.subarray(23), new Uint8Array(41));
+  }
+});
+
+Deno.test("talker -r and -i pace the datagrams on their schedule, never faster", async () => {
+  for (const pacing of [["-r", "50"], ["-i", "0.02"]]) {
+    using socket = receiver();
+    const { code, run } = await talker([
+      "-p",
+      `${portOf(socket)}`,
+      "-c",
+      "4",
+      ...pacing,
+      "--json",
+      "127.0.0.1",
+      "x",
+    ]);
+    assertStrictEquals(code, 0, pacing.join(" "));
+    const summary = JSON.parse(run.stdout.lines.at(-1)!);
+    // 3 intervals of 20 ms: never less; and far from the 1 s default's 3 s.
+    assert(summary.seconds >= 0.06, `${pacing}: ${summary.seconds} s`);
+    assert(summary.seconds < 1.5, `${pacing}: ${summary.seconds} s`);
+    assert(summary.rate <= 50.001, `${pacing}: ${summary.rate}/s`);
+    await receiveNumbered(socket, 4);
+  }
+});
+
+Deno.test("talker --json -c carries the run as one summary event", async () => {
+  using socket = receiver();
+  const port = portOf(socket);
+  const { code, run } = await talker([
+    "-p",
+    `${port}`,
+    "-c",
+    "3",
+    "-i",
+    "0",
+    "--json",
+    "127.0.0.1",
+    "abc",
+  ]);
+  assertStrictEquals(code, 0);
+  assertStrictEquals(run.stdout.lines.length, 1);
+  const summary = JSON.parse(run.stdout.lines[0]!);
+  assertEquals(
+    { ...summary, seconds: 0, rate: 0 },
+    {
+      event: "summary",
+      address: "127.0.0.1",
+      port,
+      datagrams: 3,
+      bytes: 23,
+      sent: 3,
+      failed: 0,
+      seconds: 0,
+      rate: 0,
+      stopped: false,
+    },
+  );
+  await receiveNumbered(socket, 3);
+});
+
+Deno.test("talker -c counts sends that fail with ENOBUFS, names the reason once, goes on", async () => {
+  using socket = receiver();
+  let result;
+  {
+    using _failing = failingSends(2); // sends 0 and 2 of 4 fail
+    result = await talker([
+      "-p",
+      `${portOf(socket)}`,
+      "-c",
+      "4",
+      "-i",
+      "0",
+      "127.0.0.1",
+      "x",
+    ]);
+  }
+  const { code, run } = result;
+  assertStrictEquals(code, 0);
+  assertEquals(run.stderr.lines, [
+    "talker: sendto: No buffer space available",
+  ]);
+  const match = run.stdout.lines[0]!.match(CLOSING);
+  assertEquals([match?.[1], match?.[5]], ["2", "2"]);
+  assertEquals((await receiveNumbered(socket, 2)).map((d) => d.seq), [1, 3]);
+});
+
+Deno.test("talker -c stopped by a signal closes with what it did, exit 130", async () => {
+  using socket = receiver();
+  const run = runInProcess(main, [
+    "-p",
+    `${portOf(socket)}`,
+    "-c",
+    "1000",
+    "-i",
+    "0.005",
+    "127.0.0.1",
+    "x",
+  ]);
+  await receiveNumbered(socket, 3);
+  run.controller.abort();
+  assertStrictEquals(await deadline(run.code, "the talker to stop"), 130);
+  const match = run.stdout.lines[0]!.match(CLOSING);
+  assert(match, run.stdout.text);
+  assertStrictEquals(match[7], "1000");
+  assertStrictEquals(match[6], match[1], "every attempt sent");
+});
+
+Deno.test("talker -c -v says once where the datagrams go", async () => {
+  using socket = receiver();
+  const port = portOf(socket);
+  const { code, run } = await talker([
+    "-p",
+    `${port}`,
+    "-c",
+    "3",
+    "-i",
+    "0",
+    "-v",
+    "127.0.0.1",
+    "x",
+  ]);
+  assertStrictEquals(code, 0);
+  assertEquals(run.stderr.lines, [`talker: sent to 127.0.0.1 port ${port}`]);
+  await receiveNumbered(socket, 3);
+});
+
+Deno.test("talker -c - reads MESSAGE from stdin, and refuses one that does not fit -s", async () => {
+  using socket = receiver();
+  const ok = await talker(
+    ["-p", `${portOf(socket)}`, "-c", "2", "-i", "0", "127.0.0.1", "-"],
+    [bytes("piped")],
+  );
+  assertStrictEquals(ok.code, 0);
+  for (const { data } of await receiveNumbered(socket, 2)) {
+    assertEquals(data.subarray(20), bytes("piped"));
+  }
+  const { code, run } = await talker(
+    ["-p", "9", "-c", "2", "-s", "24", "127.0.0.1", "-"],
+    [bytes("piped")],
+  );
+  assertStrictEquals(code, 1);
+  assertStrictEquals(run.stdout.text, "");
+  assertEquals(run.stderr.lines, [
+    'talker: message is 5 bytes: with the 20-byte header it does not fit "--size" 24',
+  ]);
+});
+
+Deno.test("runTalker() with numbered datagrams reports a failed first send as the sendto line, exit 1", async () => {
+  const run = runInProcess((_, io) =>
+    runTalker({
+      host: "127.0.0.1",
+      message: "hi",
+      port: 0,
+      family: 0,
+      count: 3,
+      numbered: true,
+      interval: 0,
+      verbose: false,
+      json: false,
+    }, io), []);
+  assertStrictEquals(await deadline(run.code, "the talker"), 1);
+  assertStrictEquals(run.stdout.text, "");
+  assertEquals(run.stderr.lines, ["talker: sendto: Invalid argument"]);
 });
 
 // ---------------------------------------------------------------------------

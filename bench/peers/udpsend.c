@@ -3,8 +3,12 @@
  * datagrams/s (0: flat out). Pacing keeps a schedule (datagram i is due at
  * i/RATE s), sending whatever is due and sleeping or spinning until the next.
  * Prints {"sent":N,"errors":E,"seconds":S,"rate":R,"cpu_total":C} on stdout.
+ * With -N each datagram starts with beejnet's numbered header, version 1
+ * (lib/numbered_datagram.ts: magic BE E7 DA 7A, version 1, length 20, flags
+ * 0, then big-endian sequence number, seconds and nanoseconds of
+ * CLOCK_REALTIME), for listener --stats.
  *
- * usage: udpsend -p PORT -n COUNT [-r RATE] [-s SIZE] [-a 127.0.0.1]
+ * usage: udpsend -p PORT -n COUNT [-r RATE] [-s SIZE] [-N] [-a 127.0.0.1]
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -37,22 +41,27 @@ static double parse_num(const char *s, double lo, double hi, const char *what) {
 
 int main(int argc, char **argv) {
 	const char *addr = "127.0.0.1";
-	int port = -1, opt;
+	int port = -1, opt, numbered = 0;
 	double count = 0, rate = 0, size = 32;
-	while ((opt = getopt(argc, argv, "p:n:r:s:a:")) != -1) {
+	while ((opt = getopt(argc, argv, "p:n:r:s:a:N")) != -1) {
 		switch (opt) {
 		case 'p': port = (int)parse_num(optarg, 1, 65535, "port"); break;
 		case 'n': count = parse_num(optarg, 1, 1e10, "count"); break;
 		case 'r': rate = parse_num(optarg, 0, 1e8, "rate"); break;
 		case 's': size = parse_num(optarg, 1, 1400, "size"); break;
 		case 'a': addr = optarg; break;
+		case 'N': numbered = 1; break;
 		default:
-			fprintf(stderr, "usage: udpsend -p PORT -n COUNT [-r RATE] [-s SIZE] [-a ADDR]\n");
+			fprintf(stderr, "usage: udpsend -p PORT -n COUNT [-r RATE] [-s SIZE] [-N] [-a ADDR]\n");
 			return 2;
 		}
 	}
+	if (numbered && size < 20) {
+		fprintf(stderr, "udpsend: -N needs a size of at least 20 bytes\n");
+		return 2;
+	}
 	if (port < 0 || count == 0) {
-		fprintf(stderr, "usage: udpsend -p PORT -n COUNT [-r RATE] [-s SIZE] [-a ADDR]\n");
+		fprintf(stderr, "usage: udpsend -p PORT -n COUNT [-r RATE] [-s SIZE] [-N] [-a ADDR]\n");
 		return 2;
 	}
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
@@ -82,6 +91,15 @@ int main(int argc, char **argv) {
 				}
 				continue;
 			}
+		}
+		if (numbered) {
+			struct timespec wall;
+			clock_gettime(CLOCK_REALTIME, &wall);
+			uint32_t words[3] = {htonl((uint32_t)(sent + errors)), htonl((uint32_t)wall.tv_sec),
+			                     htonl((uint32_t)wall.tv_nsec)};
+			static const unsigned char head[8] = {0xbe, 0xe7, 0xda, 0x7a, 1, 20, 0, 0};
+			memcpy(payload, head, sizeof head);
+			memcpy(payload + 8, words, sizeof words);
 		}
 		if (send(fd, payload, (size_t)size, 0) < 0) errors++;
 		else sent++;

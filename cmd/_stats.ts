@@ -1,0 +1,107 @@
+// Private to cmd/: how listener --stats shows its report — a few aligned
+// lines per sender, or the fields of one JSON event.
+
+import type { SenderReport } from "../lib/datagram_stats.ts";
+import { formatAddress } from "../lib/format_address.ts";
+
+/** What a report covers besides the senders. */
+export interface ReportContext {
+  /** Seconds since the listener started. */
+  seconds: number;
+  /** Plain (not numbered) datagrams seen. */
+  plain: number;
+  /** Numbered datagrams from senders past the tracked limit. */
+  untracked: number;
+  /** Whether this is the report at the end. */
+  final: boolean;
+}
+
+const ms = (value: number): string => value.toFixed(3);
+
+/** The share of `part` in `whole`, as a percentage with two decimals. */
+function percent(part: number, whole: number): string {
+  return whole === 0 ? "0.00%" : `${((100 * part) / whole).toFixed(2)}%`;
+}
+
+/**
+ * The report as lines, each starting with `tool: `:
+ *
+ * ```text
+ * listener: final report after 1.52 s
+ * listener: 127.0.0.1 port 41234, numbered 0-199
+ * listener:   received 197   lost 9 (4.50%)   reordered 5   duplicated 6
+ * listener:   delay    min 0.052   median 0.091   max 15.310 ms
+ * listener:   jitter   1.024 ms (RFC 3550)
+ * listener: 1 plain datagram (not numbered)
+ * ```
+ */
+export function reportLines(
+  tool: string,
+  senders: readonly SenderReport[],
+  context: ReportContext,
+): string[] {
+  const lines = [
+    `${tool}: ${context.final ? "final report" : "report"} after ${
+      context.seconds.toFixed(2)
+    } s`,
+  ];
+  if (senders.length === 0) lines.push(`${tool}: no numbered datagrams`);
+  for (const s of senders) {
+    lines.push(
+      `${tool}: ${
+        formatAddress(s.hostname)
+      } port ${s.port}, numbered 0-${s.highest}`,
+      `${tool}:   received ${s.received}   lost ${s.lost} (${
+        percent(s.lost, s.highest + 1)
+      })   reordered ${s.reordered}   duplicated ${s.duplicated}`,
+    );
+    if (s.delay) {
+      lines.push(
+        `${tool}:   delay    min ${ms(s.delay.min)}   median ${
+          ms(s.delay.median)
+        }   max ${ms(s.delay.max)} ms`,
+      );
+    }
+    lines.push(`${tool}:   jitter   ${ms(s.jitter)} ms (RFC 3550)`);
+  }
+  if (context.plain > 0) {
+    lines.push(
+      `${tool}: ${plural(context.plain, "plain datagram")} (not numbered)`,
+    );
+  }
+  if (context.untracked > 0) {
+    lines.push(
+      `${tool}: ${
+        plural(context.untracked, "numbered datagram")
+      } from senders past the limit (not counted)`,
+    );
+  }
+  return lines;
+}
+
+const plural = (n: number, noun: string): string =>
+  `${n} ${noun}${n === 1 ? "" : "s"}`;
+
+/** The report as the fields of one `stats` JSON event (times in ms). */
+export function reportFields(
+  senders: readonly SenderReport[],
+  context: ReportContext,
+): Record<string, unknown> {
+  return {
+    final: context.final,
+    seconds: context.seconds,
+    plain: context.plain,
+    untracked: context.untracked,
+    senders: senders.map((s) => ({
+      address: formatAddress(s.hostname),
+      port: s.port,
+      received: s.received,
+      lost: s.lost,
+      reordered: s.reordered,
+      duplicated: s.duplicated,
+      highest: s.highest,
+      delay: s.delay ?? null,
+      jitter: s.jitter,
+    })),
+  };
+}

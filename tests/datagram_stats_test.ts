@@ -1,0 +1,84 @@
+import { assertEquals } from "@std/assert";
+import { DatagramStats } from "../lib/datagram_stats.ts";
+import { numberedDatagram } from "../lib/numbered_datagram.ts";
+
+const peer = (hostname: string, port: number): Deno.NetAddr => ({
+  transport: "udp",
+  hostname,
+  port,
+});
+
+Deno.test("DatagramStats keeps one account per sender address and port", () => {
+  const stats = new DatagramStats();
+  const a = peer("127.0.0.1", 5000), b = peer("127.0.0.1", 5001);
+  const c = peer("::1", 5000);
+  for (
+    const [seq, from] of [[0, a], [0, b], [1, a], [0, c], [3, a], [
+      2,
+      b,
+    ]] as const
+  ) {
+    stats.record(numberedDatagram({ seq, sentAt: 0 }), from, 1);
+  }
+  assertEquals(
+    stats.report().map((
+      r,
+    ) => [r.hostname, r.port, r.received, r.lost, r.highest]),
+    [
+      ["127.0.0.1", 5000, 3, 1, 3],
+      ["127.0.0.1", 5001, 2, 1, 2],
+      ["::1", 5000, 1, 0, 0],
+    ],
+  );
+});
+
+Deno.test("DatagramStats counts plain datagrams apart and returns no header for them", () => {
+  const stats = new DatagramStats();
+  const from = peer("10.0.0.1", 9);
+  assertEquals(
+    stats.record(new TextEncoder().encode("hello"), from, 0),
+    undefined,
+  );
+  assertEquals(
+    stats.record(numberedDatagram({ seq: 5, sentAt: 100 }), from, 101),
+    {
+      seq: 5,
+      sentAt: 100,
+    },
+  );
+  assertEquals(stats.plain, 1);
+  assertEquals(stats.report().length, 1);
+  assertEquals(stats.report()[0]!.delay, { min: 1, median: 1, max: 1 });
+});
+
+Deno.test("DatagramStats tracks at most maxSenders, counting the rest as untracked", () => {
+  const stats = new DatagramStats({ maxSenders: 2 });
+  for (let port = 1; port <= 4; port++) {
+    stats.record(
+      numberedDatagram({ seq: 0, sentAt: 0 }),
+      peer("127.0.0.1", port),
+      0,
+    );
+  }
+  stats.record(
+    numberedDatagram({ seq: 1, sentAt: 0 }),
+    peer("127.0.0.1", 1),
+    0,
+  );
+  assertEquals(stats.report().map((r) => [r.port, r.received]), [[1, 2], [
+    2,
+    1,
+  ]]);
+  assertEquals(stats.untracked, 2);
+});
+
+Deno.test("DatagramStats passes options on to each sender's SequenceStats", () => {
+  const stats = new DatagramStats({ delaySamples: 1 });
+  const from = peer("127.0.0.1", 1);
+  for (let seq = 0; seq < 50; seq++) {
+    stats.record(numberedDatagram({ seq, sentAt: 0 }), from, seq);
+  }
+  const delay = stats.report()[0]!.delay!;
+  assertEquals([delay.min, delay.max], [0, 49]);
+  assertEquals(delay.median, Math.round(delay.median), "one kept sample");
+});

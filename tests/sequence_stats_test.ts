@@ -1,0 +1,145 @@
+import { assertAlmostEquals, assertEquals, assertThrows } from "@std/assert";
+import { SequenceStats } from "../lib/sequence_stats.ts";
+
+/** Record `seqs` in this order of arrival, each sent at 0 and arriving at 1. */
+function counts(seqs: readonly number[]): number[] {
+  const stats = new SequenceStats();
+  for (const seq of seqs) stats.record({ seq, sentAt: 0 }, 1);
+  const r = stats.report();
+  return [r.received, r.lost, r.reordered, r.duplicated, r.highest];
+}
+
+Deno.test("SequenceStats counts an unbroken run as received, nothing else", () => {
+  assertEquals(counts([0, 1, 2, 3]), [4, 0, 0, 0, 3]);
+  assertEquals(counts([]), [0, 0, 0, 0, -1]);
+});
+
+Deno.test("SequenceStats counts a gap as lost, one per missing number", () => {
+  assertEquals(counts([0, 3, 4, 9]), [4, 6, 0, 0, 9]);
+});
+
+Deno.test("SequenceStats counts a loss at the start: a sender starts at 0", () => {
+  assertEquals(counts([2, 3]), [2, 2, 0, 0, 3]);
+});
+
+Deno.test("SequenceStats does not see a loss after the last arrival", () => {
+  assertEquals(counts([0, 1]), [2, 0, 0, 0, 1]);
+});
+
+Deno.test("SequenceStats counts a late datagram as reordered, and no longer lost", () => {
+  assertEquals(counts([0, 2, 1, 3]), [4, 0, 1, 0, 3]);
+  // Each number of a wide gap filled in any order.
+  assertEquals(counts([0, 5, 3, 1, 4, 2]), [6, 0, 4, 0, 5]);
+  // Partly filled: the rest stays lost.
+  assertEquals(counts([0, 5, 3, 6]), [4, 3, 1, 0, 6]);
+  // A late first datagram.
+  assertEquals(counts([1, 0]), [2, 0, 1, 0, 1]);
+});
+
+Deno.test("SequenceStats counts a copy as duplicated, wherever it comes", () => {
+  assertEquals(counts([0, 0]), [2, 0, 0, 1, 0], "copy of the highest");
+  assertEquals(counts([0, 1, 2, 0]), [4, 0, 0, 1, 2], "copy of an old one");
+  assertEquals(counts([0, 2, 1, 1]), [4, 0, 1, 1, 2], "copy of a late one");
+  assertEquals(counts([0, 2, 2, 1]), [4, 0, 1, 1, 2], "copy after a gap");
+});
+
+Deno.test("SequenceStats agrees with a plain model on random arrivals", () => {
+  let x = 12345;
+  const random = (n: number): number => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) % n;
+  };
+  for (let round = 0; round < 200; round++) {
+    const arrivals = Array.from({ length: 1 + random(60) }, () => random(40));
+    const seen = new Set<number>();
+    let highest = -1, reordered = 0, duplicated = 0;
+    for (const seq of arrivals) {
+      if (seen.has(seq)) duplicated++;
+      else if (seq < highest) reordered++;
+      seen.add(seq);
+      highest = Math.max(highest, seq);
+    }
+    const lost = highest + 1 - seen.size;
+    assertEquals(
+      counts(arrivals),
+      [arrivals.length, lost, reordered, duplicated, highest],
+      arrivals.join(" "),
+    );
+  }
+});
+
+Deno.test("SequenceStats forgets the oldest gaps past maxGaps: a late one is then a copy", () => {
+  const stats = new SequenceStats({ maxGaps: 4 });
+  // Gaps 1, 3, 5, 7, 9: five open, so the oldest two (1, 3) are forgotten.
+  for (const seq of [0, 2, 4, 6, 8, 10]) stats.record({ seq, sentAt: 0 }, 1);
+  assertEquals(stats.report().lost, 5);
+  stats.record({ seq: 1, sentAt: 0 }, 1);
+  stats.record({ seq: 5, sentAt: 0 }, 1);
+  const r = stats.report();
+  assertEquals([r.lost, r.reordered, r.duplicated], [4, 1, 1]);
+  assertEquals(r.lost, r.highest + 1 - (r.received - r.duplicated));
+});
+
+Deno.test("SequenceStats reports delay minimum, median and maximum exactly", () => {
+  const stats = new SequenceStats();
+  assertEquals(stats.report().delay, undefined);
+  const delays = [0.5, 0.2, 3, 0.25, 0.3];
+  delays.forEach((d, seq) => stats.record({ seq, sentAt: 1_000 }, 1_000 + d));
+  const odd = stats.report().delay!;
+  assertAlmostEquals(odd.min, 0.2, 1e-9);
+  assertAlmostEquals(odd.median, 0.3, 1e-9);
+  assertAlmostEquals(odd.max, 3, 1e-9);
+  stats.record({ seq: 5, sentAt: 1_000 }, 1_000.4);
+  assertAlmostEquals(stats.report().delay!.median, 0.35, 1e-9, "even count");
+});
+
+Deno.test("SequenceStats keeps min and max exact past delaySamples, the median from a sample", () => {
+  const stats = new SequenceStats({ delaySamples: 100 });
+  for (let seq = 0; seq < 10_000; seq++) {
+    stats.record({ seq, sentAt: 0 }, seq === 7 ? -5 : 1 + (seq % 3));
+  }
+  const delay = stats.report().delay!;
+  assertEquals([delay.min, delay.max], [-5, 3]);
+  if (!(delay.median >= 1 && delay.median <= 3)) {
+    throw new Error(`median ${delay.median} outside the delays`);
+  }
+});
+
+Deno.test("SequenceStats computes RFC 3550 jitter in order of arrival", () => {
+  // Transit times in arrival order: 10, 12, 11, 15 (ms).
+  const arrivals: [seq: number, sent: number, arrived: number][] = [
+    [0, 0, 10],
+    [2, 40, 52],
+    [1, 20, 31],
+    [3, 60, 75],
+  ];
+  const stats = new SequenceStats();
+  const record = ([seq, sentAt, arrived]: [number, number, number]): void =>
+    stats.record({ seq, sentAt }, arrived);
+  record(arrivals[0]!);
+  assertEquals(stats.report().jitter, 0, "one arrival: no difference yet");
+  for (const a of arrivals.slice(1)) record(a);
+  let j = 0;
+  for (const d of [2, 1, 4]) j += (d - j) / 16;
+  assertAlmostEquals(stats.report().jitter, j, 1e-12);
+});
+
+Deno.test("SequenceStats jitter ignores a constant clock offset; delay does not", () => {
+  const make = (offset: number): SequenceStats => {
+    const stats = new SequenceStats();
+    [1, 3, 2, 2, 5].forEach((transit, seq) =>
+      stats.record({ seq, sentAt: seq * 10 }, seq * 10 + transit + offset)
+    );
+    return stats;
+  };
+  const here = make(0).report(), there = make(1_000).report();
+  assertAlmostEquals(here.jitter, there.jitter, 1e-9);
+  assertEquals(there.delay!.min - here.delay!.min, 1_000);
+});
+
+Deno.test("SequenceStats refuses option values out of range", () => {
+  assertThrows(() => new SequenceStats({ delaySamples: 0 }), RangeError);
+  assertThrows(() => new SequenceStats({ maxGaps: 1 }), RangeError);
+});
