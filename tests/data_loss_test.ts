@@ -1,0 +1,169 @@
+/**
+ * Data that arrived is shown: what `client` received before the server reset
+ * the connection or before a signal stopped it, and every datagram a
+ * `listener` with its output in a file received.
+ *
+ * @module
+ */
+
+import { assertEquals } from "@std/assert";
+import { onePeer, writeAll } from "./_peers.ts";
+import { assertNoStack, bytes, ignoreUnless } from "./_util.ts";
+import {
+  HAS_PROC_NET,
+  NEEDS_NODE,
+  NEEDS_SH,
+  ResettingPeer,
+  Spawned,
+  waitConsumed,
+} from "./_edges.ts";
+
+Deno.test({
+  name:
+    "client shows what arrived before the server reset the connection, then the reset, exit 1",
+  ignore: NEEDS_NODE(),
+  async fn(): Promise<void> {
+    await using peer = new ResettingPeer("partial");
+    const port = await peer.port();
+    await using client = new Spawned("client", ["-p", `${port}`, "127.0.0.1"]);
+    await client.stdout.waitFor(/^client: connecting to 127\.0\.0\.1$/);
+    await peer.stdout.waitFor(/^sent$/);
+    await peer.reset();
+    const status = await client.status();
+    assertNoStack(client.stderr.text);
+    assertEquals(client.stdout.lines, [
+      "client: connecting to 127.0.0.1",
+      "client: received 'partial'",
+    ]);
+    assertEquals(client.stderr.lines, ["recv: Connection reset by peer"]);
+    assertEquals(status.code, 1);
+  },
+});
+
+Deno.test({
+  name:
+    "client --json shows what arrived before a reset as a received event, then the error, exit 1",
+  ignore: NEEDS_NODE(),
+  async fn(): Promise<void> {
+    await using peer = new ResettingPeer("partial");
+    const port = await peer.port();
+    await using client = new Spawned("client", [
+      "--json",
+      "-p",
+      `${port}`,
+      "127.0.0.1",
+    ]);
+    await client.stdout.waitFor(/"connection"/);
+    await peer.stdout.waitFor(/^sent$/);
+    await peer.reset();
+    const status = await client.status();
+    const events = client.stdout.lines.map((line) => JSON.parse(line));
+    assertEquals(events.map((e) => e.event), [
+      "connection",
+      "received",
+      "error",
+    ]);
+    assertEquals(events[1].bytes, 7);
+    assertEquals(events[1].text, "partial");
+    assertEquals(events[2].context, "recv");
+    assertEquals(events[2].message, "Connection reset by peer");
+    assertEquals(client.stderr.lines, ["recv: Connection reset by peer"]);
+    assertEquals(status.code, 1);
+  },
+});
+
+Deno.test({
+  name: "client --raw keeps the bytes that arrived before a reset, exit 1",
+  ignore: NEEDS_NODE(),
+  async fn(): Promise<void> {
+    await using peer = new ResettingPeer("partial");
+    const port = await peer.port();
+    await using client = new Spawned("client", [
+      "--raw",
+      "-p",
+      `${port}`,
+      "127.0.0.1",
+    ]);
+    await client.stderr.waitFor(/^client: connecting to 127\.0\.0\.1$/);
+    await peer.stdout.waitFor(/^sent$/);
+    await peer.reset();
+    const status = await client.status();
+    assertEquals(client.stdout.text, "partial");
+    assertEquals(client.stderr.lines, [
+      "client: connecting to 127.0.0.1",
+      "recv: Connection reset by peer",
+    ]);
+    assertEquals(status.code, 1);
+  },
+});
+
+for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+  Deno.test({
+    name: `client stopped by ${signal} shows what arrived, then exits ${code}`,
+    ignore: NEEDS_SH() ||
+      ignoreUnless(HAS_PROC_NET, "this test reads /proc/net/tcp (Linux)"),
+    async fn(): Promise<void> {
+      const { promise: stopped, resolve: stop } = Promise.withResolvers<
+        void
+      >();
+      const peer = onePeer(async (conn) => {
+        await writeAll(conn, bytes("abc"));
+        await stopped; // and stay open
+      });
+      try {
+        await using client = new Spawned("client", [
+          "-p",
+          `${peer.port}`,
+          "127.0.0.1",
+        ]);
+        await client.stdout.waitFor(/^client: connecting to 127\.0\.0\.1$/);
+        await waitConsumed(peer.port); // the client has read "abc"
+        client.kill(signal);
+        const status = await client.status();
+        assertNoStack(client.stderr.text);
+        assertEquals(client.stdout.lines, [
+          "client: connecting to 127.0.0.1",
+          "client: received 'abc'",
+        ]);
+        assertEquals(status.code, code);
+        assertEquals(status.signal, null, "it exits; it is not killed");
+      } finally {
+        stop();
+        await peer.done.catch(() => {});
+      }
+    },
+  });
+}
+
+Deno.test({
+  name:
+    "client --json stopped by SIGTERM shows the received event, then exits 143",
+  ignore: NEEDS_SH() ||
+    ignoreUnless(HAS_PROC_NET, "this test reads /proc/net/tcp (Linux)"),
+  async fn(): Promise<void> {
+    const { promise: stopped, resolve: stop } = Promise.withResolvers<void>();
+    const peer = onePeer(async (conn) => {
+      await writeAll(conn, bytes("abc"));
+      await stopped;
+    });
+    try {
+      await using client = new Spawned("client", [
+        "--json",
+        "-p",
+        `${peer.port}`,
+        "127.0.0.1",
+      ]);
+      await client.stdout.waitFor(/"connection"/);
+      await waitConsumed(peer.port);
+      client.kill("SIGTERM");
+      const status = await client.status();
+      const events = client.stdout.lines.map((line) => JSON.parse(line));
+      assertEquals(events.map((e) => e.event), ["connection", "received"]);
+      assertEquals(events[1].text, "abc");
+      assertEquals(status.code, 143);
+    } finally {
+      stop();
+      await peer.done.catch(() => {});
+    }
+  },
+});

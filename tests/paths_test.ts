@@ -1,0 +1,328 @@
+/**
+ * The paths the README promises: `deno task server --workers 2` in a
+ * checkout, with read permission for the workers' modules and nothing more;
+ * the compiled server with workers; listener and talker run without
+ * `--unstable-net`; and the Node-only way to run the server, which must
+ * leave no server behind when its npx process is killed.
+ *
+ * @module
+ */
+
+import { assert, assertEquals, assertMatch } from "@std/assert";
+import { assertNoStack, CAN_SPAWN, deadline, ignoreUnless } from "./_util.ts";
+import { linesOf, NEEDS_SH, runSpawned } from "./_edges.ts";
+
+const ROOT = new URL("../", import.meta.url);
+const ROOT_PATH = ROOT.pathname;
+const decoder = new TextDecoder();
+
+/** A process whose stderr is read line by line. */
+class Child implements AsyncDisposable {
+  readonly child: Deno.ChildProcess;
+  readonly lines: string[] = [];
+  stdout = "";
+  readonly #pump: Promise<void>;
+  #wake: (() => void) | undefined;
+  #exited = false;
+  readonly #group: boolean;
+
+  /**
+   * Start `program`; with `group`, in a session of its own (`setsid`), so
+   * that disposing of it ends every process it started, even orphans.
+   */
+  constructor(
+    program: string,
+    args: string[],
+    options: { cwd?: string; group?: boolean } = {},
+  ) {
+    this.#group = options.group ?? false;
+    this.child = new Deno.Command(this.#group ? "setsid" : program, {
+      args: this.#group ? [program, ...args] : args,
+      cwd: options.cwd ?? ROOT_PATH,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    this.child.status.then(() => {
+      this.#exited = true;
+      this.#wake?.();
+    });
+    const child = this.child;
+    this.#pump = (async () => {
+      const drain = child.stdout.pipeTo(
+        new WritableStream({
+          write: (chunk) => {
+            this.stdout += decoder.decode(chunk);
+            this.#wake?.();
+          },
+        }),
+      );
+      let rest = "";
+      for await (
+        const text of child.stderr.pipeThrough(new TextDecoderStream())
+      ) {
+        const parts = (rest + text).split("\n");
+        rest = parts.pop()!;
+        this.lines.push(...parts);
+        this.#wake?.();
+      }
+      await drain;
+    })();
+  }
+
+  /** Wait for a stderr line matching `pattern`. */
+  async waitFor(pattern: RegExp, ms = 30_000): Promise<RegExpMatchArray> {
+    return await deadline(
+      (async () => {
+        while (true) {
+          for (const line of this.lines) {
+            const match = line.match(pattern);
+            if (match) return match;
+          }
+          if (this.#exited) {
+            throw new Error(
+              `exited before ${pattern}: ${this.lines.join("\n")}`,
+            );
+          }
+          await new Promise<void>((wake) => this.#wake = wake);
+        }
+      })(),
+      `a line matching ${pattern}`,
+      ms,
+    );
+  }
+
+  /** Its exit status, once its output ended (every holder of it exited). */
+  async status(ms = 10_000): Promise<Deno.CommandStatus> {
+    const status = await deadline(this.child.status, "the exit", ms);
+    await deadline(this.#pump, "the end of its output", Math.min(ms, 5_000));
+    return status;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.#group) {
+      try {
+        Deno.kill(-this.child.pid, "SIGKILL");
+      } catch { /* the whole group is gone */ }
+    } else if (!this.#exited) {
+      try {
+        this.child.kill("SIGKILL");
+      } catch { /* gone */ }
+    }
+    await this.child.status;
+    await this.#pump;
+  }
+}
+
+/** Connect and read the greeting. */
+async function greeting(port: number): Promise<string> {
+  const conn = await deadline(
+    Deno.connect({ hostname: "127.0.0.1", port }),
+    "a connection",
+  );
+  return await deadline(new Response(conn.readable).text(), "the greeting");
+}
+
+// ---------------------------------------------------------------------------
+// deno task server --workers 2
+
+/** The files a `--allow-read=` of the server task names, as absolute paths. */
+function taskReadPermission(): string[] {
+  const config = JSON.parse(
+    Deno.readTextFileSync(new URL("deno.json", ROOT)),
+  );
+  const task: string = config.tasks.server;
+  const match = task.match(/--allow-read=(\S+)/);
+  if (!match) return [];
+  return match[1]!.split(",").map((path) => new URL(path, ROOT).pathname)
+    .sort();
+}
+
+Deno.test({
+  name:
+    "deno task server grants read of the workers' modules and of nothing else",
+  ignore: ignoreUnless(CAN_SPAWN, "needs --allow-run --allow-read"),
+  async fn(): Promise<void> {
+    const { code, stdout } = await new Deno.Command(Deno.execPath(), {
+      args: ["info", "--json", "lib/_greeting_worker.ts"],
+      cwd: ROOT_PATH,
+      stdout: "piped",
+      stderr: "inherit",
+    }).output();
+    assertEquals(code, 0);
+    const info = JSON.parse(decoder.decode(stdout));
+    const modules = (info.modules as { specifier: string }[])
+      .map((m) => m.specifier)
+      .filter((s) => s.startsWith("file:"))
+      .map((s) => new URL(s).pathname)
+      .sort();
+    assert(modules.length > 0);
+    assertEquals(taskReadPermission(), modules);
+  },
+});
+
+for (const cwd of ["", "tests/"]) {
+  Deno.test({
+    name: `deno task server --workers 2 serves from the checkout${
+      cwd ? ` (run from ${cwd})` : ""
+    }, and stops on SIGTERM`,
+    ignore: ignoreUnless(CAN_SPAWN, "needs --allow-run --allow-read"),
+    async fn(): Promise<void> {
+      await using task = new Child(
+        Deno.execPath(),
+        ["task", "server", "-p", "0", "--workers", "2", "-v"],
+        { cwd: ROOT_PATH + cwd, group: true },
+      );
+      const [, port] = await task.waitFor(/^server: listening on .*:(\d+)$/);
+      for (let i = 0; i < 4; i++) {
+        assertEquals(await greeting(Number(port)), "Hello, world!");
+      }
+      task.child.kill("SIGTERM");
+      const status = await task.status();
+      assertEquals(status.code, 0, task.lines.join("\n"));
+      assert(task.lines.includes("server: stopped"), task.lines.join("\n"));
+      assertNoStack(task.lines.join("\n"));
+    },
+  });
+}
+
+// ---------------------------------------------------------------------------
+// The compiled server with workers
+
+const DENORT_BIN = CAN_SPAWN ? Deno.env.get("DENORT_BIN") : undefined;
+
+Deno.test({
+  name: "compiled server --workers 2 serves with --allow-net alone",
+  ignore: ignoreUnless(
+    DENORT_BIN !== undefined && DENORT_BIN !== "",
+    "the compiled server with workers needs a Deno runtime: set DENORT_BIN to test it",
+  ),
+  async fn(): Promise<void> {
+    const dir = await Deno.makeTempDir({ prefix: "beejnet_workers_" });
+    try {
+      const build = await new Deno.Command(Deno.execPath(), {
+        args: ["task", "compile", "--out-dir", dir],
+        cwd: ROOT_PATH,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assertEquals(build.code, 0, decoder.decode(build.stderr));
+      await using server = new Child(`${dir}/server`, [
+        "-p",
+        "0",
+        "--workers",
+        "2",
+        "-v",
+      ]);
+      const [, port] = await server.waitFor(/^server: listening on .*:(\d+)$/);
+      for (let i = 0; i < 4; i++) {
+        assertEquals(await greeting(Number(port)), "Hello, world!");
+      }
+      server.child.kill("SIGTERM");
+      assertEquals((await server.status()).code, 0);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+// ---------------------------------------------------------------------------
+// Without --unstable-net
+
+/** A copy of deno.json without `"unstable"`, as a user without it has. */
+async function configWithoutUnstable(): Promise<string> {
+  const config = JSON.parse(
+    await Deno.readTextFile(new URL("deno.json", ROOT)),
+  );
+  delete config.unstable;
+  const dir = await Deno.makeTempDir({ prefix: "beejnet_config_" });
+  await Deno.writeTextFile(`${dir}/deno.json`, JSON.stringify(config));
+  return dir;
+}
+
+Deno.test({
+  name:
+    "listener and talker without --unstable-net: one line saying UDP needs it, exit 2",
+  ignore: NEEDS_SH(),
+  async fn(): Promise<void> {
+    const dir = await configWithoutUnstable();
+    try {
+      const flags = ["--config", `${dir}/deno.json`];
+      for (
+        const [tool, args] of [
+          ["listener", ["-p", "0"]],
+          ["talker", ["127.0.0.1", "hi"]],
+        ] as const
+      ) {
+        const result = await runSpawned(tool, [...args], { flags });
+        assertNoStack(result.stderr, tool);
+        const lines = linesOf(result.stderr);
+        assertEquals(lines.length, 1, `${tool}: ${result.stderr}`);
+        assertMatch(lines[0]!, new RegExp(`^${tool}: .*--unstable-net`));
+        assertEquals(result.stdout, "");
+        assertEquals(result.status.code, 2, tool);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+// ---------------------------------------------------------------------------
+// The Node-only path
+
+/** The README's Node-only command that runs the server. */
+function readmeNpxServer(): string | undefined {
+  const readme = Deno.readTextFileSync(new URL("README.md", ROOT));
+  return readme.split("\n")
+    .map((line) => line.replace(/\s+#.*$/, "").trim())
+    .find((line) => /^npx .*task server\b/.test(line));
+}
+
+const NPX = CAN_SPAWN && (() => {
+  try {
+    return new Deno.Command("npx", {
+      args: ["-y", "-p", "deno@2.9", "-c", "exec deno --version"],
+      cwd: ROOT_PATH,
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).outputSync().success;
+  } catch {
+    return false;
+  }
+})();
+
+Deno.test({
+  name:
+    "the README's npx command for the server: kill of npx stops the server, none is left behind",
+  ignore: ignoreUnless(
+    NPX,
+    "the Node-only path needs npx that can run deno@2.9 (npm install -g deno@2.9)",
+  ),
+  async fn(): Promise<void> {
+    const command = readmeNpxServer();
+    assert(command, "README shows no npx command for the server");
+    // Its own port and -v, inside the command's quotes if it has them.
+    const ours = command.replace(/task server\b/, "task server -p 0 -v");
+    await using npx = new Child("sh", ["-c", `exec ${ours}`], {
+      group: true,
+    });
+    const [, port] = await npx.waitFor(/^server: listening on .*:(\d+)$/);
+    assertEquals(await greeting(Number(port)), "Hello, world!");
+    npx.child.kill("SIGTERM");
+    await npx.status(30_000);
+    await npx.waitFor(/^server: stopped$/, 5_000);
+    try {
+      const conn = await Deno.connect({
+        hostname: "127.0.0.1",
+        port: Number(port),
+      });
+      conn.close();
+      throw new Error(`a server is left on port ${port}`);
+    } catch (error) {
+      assert(error instanceof Deno.errors.ConnectionRefused, String(error));
+    }
+  },
+});
