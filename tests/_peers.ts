@@ -15,6 +15,8 @@ import {
   type ReadResult,
   readToEnd,
   TestProcess,
+  type TestProcessOptions,
+  type ToolCommandOptions,
 } from "./_util.ts";
 
 /** The greeting of `server`. */
@@ -51,6 +53,13 @@ const PROGRAMS = {
     args: ["-c", "ulimit -n 64 && echo ok"],
     expect: /^ok$/,
     what: "bash with ulimit (to lower the server's file limit)",
+  },
+  // To give a tool a stdout that is a file (/dev/full), or a stdin that is
+  // closed or a directory: what Deno.Command cannot set up.
+  sh: {
+    args: ["-c", "echo ok >/dev/null && echo ok"],
+    expect: /^ok$/,
+    what: "a POSIX sh (to redirect a tool's stdin and stdout)",
   },
 } as const;
 
@@ -130,7 +139,7 @@ export interface Started {
 export async function startTool(
   tool: "server" | "listener",
   args: string[],
-  options: { permissions?: string[] } = {},
+  options: TestProcessOptions & ToolCommandOptions = {},
 ): Promise<Started> {
   const proc = TestProcess.tool(tool, args, options);
   try {
@@ -208,6 +217,76 @@ export function onePeer(
   })();
   return { port: (listener.addr as Deno.NetAddr).port, done };
 }
+
+/** A TCP peer that resets its connection when told to. */
+export interface ResettingPeer {
+  proc: TestProcess;
+  port: number;
+  /** Resolves once the peer's data is written to its socket. */
+  sent: Promise<unknown>;
+  /** Reset the connection now (an RST, as SO_LINGER 0 closes). */
+  reset(): Promise<void>;
+}
+
+/**
+ * A peer on 127.0.0.1 run by Node (`needs("node")`): it accepts one
+ * connection, sends `data`, and resets the connection on `reset()`. Deno
+ * cannot set SO_LINGER; Node's `resetAndDestroy()` does.
+ */
+export async function resettingPeer(data: string): Promise<ResettingPeer> {
+  const script = `
+    const net = require("net");
+    let conn;
+    process.on("SIGUSR2", () => {
+      conn?.resetAndDestroy();
+      console.log("reset");
+    });
+    const server = net.createServer((socket) => {
+      server.close();
+      conn = socket;
+      socket.write(${JSON.stringify(data)}, () => console.log("sent"));
+    });
+    server.listen(0, "127.0.0.1", () => console.log("port " + server.address().port));
+  `;
+  const proc = new TestProcess("node", ["-e", script]);
+  const [, port] = await proc.stdout.waitFor(/^port (\d+)$/, "the peer's port");
+  return {
+    proc,
+    port: Number(port),
+    sent: proc.stdout.waitFor(/^sent$/, "the peer to send"),
+    async reset(): Promise<void> {
+      proc.kill("SIGUSR2");
+      await proc.stdout.waitFor(/^reset$/, "the peer to reset");
+    },
+  };
+}
+
+/**
+ * Wait until the TCP connection to `peerPort` on 127.0.0.1 has nothing
+ * queued either way: what the peer sent was acknowledged, and read by the
+ * client. Read from `/proc/net/tcp` (Linux); a bounded poll.
+ */
+export async function waitConsumed(peerPort: number): Promise<void> {
+  const hex = `:${peerPort.toString(16).toUpperCase().padStart(4, "0")}`;
+  await waitUntil(() => {
+    const ends = Deno.readTextFileSync("/proc/net/tcp").split("\n").slice(1)
+      .map((row) => row.trim().split(/\s+/))
+      .filter((f) =>
+        f[3] === "01" && (f[1]!.endsWith(hex) || f[2]!.endsWith(hex))
+      );
+    return ends.length >= 2 && ends.every((f) => f[4] === "00000000:00000000");
+  }, `the connection to port ${peerPort} to drain`);
+}
+
+/** Whether `/proc/net/tcp` can be read (Linux, with --allow-read). */
+export const HAS_PROC_NET: boolean = (() => {
+  try {
+    Deno.readTextFileSync("/proc/net/tcp");
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 /** Poll `condition` until it holds; a bounded poll, for counts in output. */
 export async function waitUntil(

@@ -7,27 +7,31 @@
  */
 
 import { assertEquals } from "@std/assert";
-import { onePeer, writeAll } from "./_peers.ts";
-import { assertNoStack, bytes, ignoreUnless } from "./_util.ts";
 import {
   HAS_PROC_NET,
-  NEEDS_NODE,
-  NEEDS_SH,
-  ResettingPeer,
-  Spawned,
+  needs,
+  onePeer,
+  resettingPeer,
   waitConsumed,
-} from "./_edges.ts";
+  writeAll,
+} from "./_peers.ts";
+import { assertNoStack, bytes, ignoreUnless, TestProcess } from "./_util.ts";
 
 Deno.test({
   name:
     "client shows what arrived before the server reset the connection, then the reset, exit 1",
-  ignore: NEEDS_NODE(),
+  ignore: needs("node"),
   async fn(): Promise<void> {
-    await using peer = new ResettingPeer("partial");
-    const port = await peer.port();
-    await using client = new Spawned("client", ["-p", `${port}`, "127.0.0.1"]);
+    const peer = await resettingPeer("partial");
+    await using _ = peer.proc;
+    const { port } = peer;
+    await using client = TestProcess.tool("client", [
+      "-p",
+      `${port}`,
+      "127.0.0.1",
+    ]);
     await client.stdout.waitFor(/^client: connecting to 127\.0\.0\.1$/);
-    await peer.stdout.waitFor(/^sent$/);
+    await peer.sent;
     await peer.reset();
     const status = await client.status();
     assertNoStack(client.stderr.text);
@@ -43,18 +47,19 @@ Deno.test({
 Deno.test({
   name:
     "client --json shows what arrived before a reset as a received event, then the error, exit 1",
-  ignore: NEEDS_NODE(),
+  ignore: needs("node"),
   async fn(): Promise<void> {
-    await using peer = new ResettingPeer("partial");
-    const port = await peer.port();
-    await using client = new Spawned("client", [
+    const peer = await resettingPeer("partial");
+    await using _ = peer.proc;
+    const { port } = peer;
+    await using client = TestProcess.tool("client", [
       "--json",
       "-p",
       `${port}`,
       "127.0.0.1",
     ]);
     await client.stdout.waitFor(/"connection"/);
-    await peer.stdout.waitFor(/^sent$/);
+    await peer.sent;
     await peer.reset();
     const status = await client.status();
     const events = client.stdout.lines.map((line) => JSON.parse(line));
@@ -74,18 +79,19 @@ Deno.test({
 
 Deno.test({
   name: "client --raw keeps the bytes that arrived before a reset, exit 1",
-  ignore: NEEDS_NODE(),
+  ignore: needs("node"),
   async fn(): Promise<void> {
-    await using peer = new ResettingPeer("partial");
-    const port = await peer.port();
-    await using client = new Spawned("client", [
+    const peer = await resettingPeer("partial");
+    await using _ = peer.proc;
+    const { port } = peer;
+    await using client = TestProcess.tool("client", [
       "--raw",
       "-p",
       `${port}`,
       "127.0.0.1",
     ]);
     await client.stderr.waitFor(/^client: connecting to 127\.0\.0\.1$/);
-    await peer.stdout.waitFor(/^sent$/);
+    await peer.sent;
     await peer.reset();
     const status = await client.status();
     assertEquals(client.stdout.text, "partial");
@@ -100,7 +106,7 @@ Deno.test({
 for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
   Deno.test({
     name: `client stopped by ${signal} shows what arrived, then exits ${code}`,
-    ignore: NEEDS_SH() ||
+    ignore: needs("sh") ||
       ignoreUnless(HAS_PROC_NET, "this test reads /proc/net/tcp (Linux)"),
     async fn(): Promise<void> {
       const { promise: stopped, resolve: stop } = Promise.withResolvers<
@@ -111,7 +117,7 @@ for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
         await stopped; // and stay open
       });
       try {
-        await using client = new Spawned("client", [
+        await using client = TestProcess.tool("client", [
           "-p",
           `${peer.port}`,
           "127.0.0.1",
@@ -138,7 +144,7 @@ for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
 Deno.test({
   name:
     "client --json stopped by SIGTERM shows the received event, then exits 143",
-  ignore: NEEDS_SH() ||
+  ignore: needs("sh") ||
     ignoreUnless(HAS_PROC_NET, "this test reads /proc/net/tcp (Linux)"),
   async fn(): Promise<void> {
     const { promise: stopped, resolve: stop } = Promise.withResolvers<void>();
@@ -147,7 +153,7 @@ Deno.test({
       await stopped;
     });
     try {
-      await using client = new Spawned("client", [
+      await using client = TestProcess.tool("client", [
         "--json",
         "-p",
         `${peer.port}`,

@@ -7,9 +7,16 @@
  */
 
 import { assert, assertEquals, assertMatch } from "@std/assert";
-import { onePeer, udpPeer } from "./_peers.ts";
-import { assertNoStack, bytes, deadline } from "./_util.ts";
-import { linesOf, NEEDS_SH, portOf, runSpawned, Spawned } from "./_edges.ts";
+import { needs, onePeer, udpPeer } from "./_peers.ts";
+import {
+  assertNoStack,
+  bytes,
+  deadline,
+  listeningPort,
+  TestProcess,
+} from "./_util.ts";
+
+const linesOf = (text: string): string[] => text.split("\n").slice(0, -1);
 
 /** One line on stderr matching `expected`, nothing on stdout, exit `code`. */
 function assertOneLine(
@@ -29,9 +36,9 @@ function assertOneLine(
 Deno.test({
   name:
     "talker 127.0.0.1 -hi: the unknown option, and that a message starting with - goes after --",
-  ignore: NEEDS_SH(),
+  ignore: needs("sh"),
   async fn(): Promise<void> {
-    const result = await runSpawned("talker", ["127.0.0.1", "-hi"]);
+    const result = await TestProcess.run("talker", ["127.0.0.1", "-hi"]);
     assertOneLine(
       result,
       /^talker: unknown option "-i".*message starting with "-".*after "--"/,
@@ -43,11 +50,11 @@ Deno.test({
 
 Deno.test({
   name: "talker 127.0.0.1 -- -hi sends -hi",
-  ignore: NEEDS_SH(),
+  ignore: needs("sh"),
   async fn(): Promise<void> {
     using socket = udpPeer();
     const port = (socket.addr as Deno.NetAddr).port;
-    const result = await runSpawned("talker", [
+    const result = await TestProcess.run("talker", [
       "-p",
       `${port}`,
       "127.0.0.1",
@@ -63,14 +70,14 @@ Deno.test({
 Deno.test({
   name:
     "talker - with a megabyte on stdin: 'more than 65507 bytes', never a wrong size, exit 1",
-  ignore: NEEDS_SH(),
+  ignore: needs("sh"),
   async fn(): Promise<void> {
     using socket = udpPeer();
     const port = (socket.addr as Deno.NetAddr).port;
-    const result = await runSpawned(
+    const result = await TestProcess.run(
       "talker",
       ["-p", `${port}`, "127.0.0.1", "-"],
-      { stdin: { bytes: new Uint8Array(1_000_000) } },
+      { stdin: new Uint8Array(1_000_000) },
     );
     assertOneLine(
       result,
@@ -83,11 +90,11 @@ Deno.test({
 
 Deno.test({
   name: "talker - with stdin closed: names stdin, sends nothing, exit 1",
-  ignore: NEEDS_SH(),
+  ignore: needs("sh"),
   async fn(): Promise<void> {
     using socket = udpPeer();
     const port = (socket.addr as Deno.NetAddr).port;
-    const result = await runSpawned(
+    const result = await TestProcess.run(
       "talker",
       ["-p", `${port}`, "127.0.0.1", "-"],
       { stdin: "closed" },
@@ -98,11 +105,11 @@ Deno.test({
 
 Deno.test({
   name: "talker - with a directory as stdin: names stdin, exit 1",
-  ignore: NEEDS_SH(),
+  ignore: needs("sh"),
   async fn(): Promise<void> {
     const dir = await Deno.makeTempDir();
     try {
-      const result = await runSpawned("talker", ["127.0.0.1", "-"], {
+      const result = await TestProcess.run("talker", ["127.0.0.1", "-"], {
         stdin: { path: dir },
       });
       assertOneLine(
@@ -119,16 +126,16 @@ Deno.test({
 
 Deno.test({
   name: "client with a newline in the host: the whole message, escaped, exit 1",
-  ignore: NEEDS_SH(),
+  ignore: needs("sh"),
   async fn(): Promise<void> {
-    const result = await runSpawned("client", ["localhost\n"]);
+    const result = await TestProcess.run("client", ["localhost\n"]);
     assertOneLine(
       result,
       /^client: invalid host "localhost\\n": not a host name$/,
       1,
       "client $'localhost\\n'",
     );
-    const tabbed = await runSpawned("client", ["local\thost\nx\x1b[31m"]);
+    const tabbed = await TestProcess.run("client", ["local\thost\nx\x1b[31m"]);
     assertOneLine(
       tabbed,
       /^client: invalid host "local\\thost\\nx\\x1b\[31m": not a host name$/,
@@ -141,10 +148,10 @@ Deno.test({
 Deno.test({
   name:
     "client '::1%lo' (a zone): a resolution failure, getaddrinfo line, exit 1",
-  ignore: NEEDS_SH(),
+  ignore: needs("sh"),
   async fn(): Promise<void> {
     for (const host of ["::1%lo", "::1%nosuchzone"]) {
-      const result = await runSpawned("client", ["-p", "1", host]);
+      const result = await TestProcess.run("client", ["-p", "1", host]);
       assertOneLine(result, /^getaddrinfo: \S/, 1, `client '${host}'`);
     }
   },
@@ -152,11 +159,11 @@ Deno.test({
 
 Deno.test({
   name: "talker -w 1 with no reply: 'no reply within 1 second', exit 1",
-  ignore: NEEDS_SH(),
+  ignore: needs("sh"),
   async fn(): Promise<void> {
     using socket = udpPeer(); // receives, never replies
     const port = (socket.addr as Deno.NetAddr).port;
-    const result = await runSpawned("talker", [
+    const result = await TestProcess.run("talker", [
       "-w",
       "1",
       "-p",
@@ -173,12 +180,12 @@ Deno.test({
 
 Deno.test({
   name: "client -w 1 to a silent server: 'nothing for 1 second', exit 1",
-  ignore: NEEDS_SH(),
+  ignore: needs("sh"),
   async fn(): Promise<void> {
     const { promise: done, resolve: finish } = Promise.withResolvers<void>();
     const peer = onePeer(() => done); // accepts, sends nothing
     try {
-      const result = await runSpawned("client", [
+      const result = await TestProcess.run("client", [
         "-w",
         "1",
         "-p",
@@ -198,11 +205,11 @@ Deno.test({
 
 Deno.test({
   name: "server -v and listener -v name the address of each failed bind",
-  ignore: NEEDS_SH(),
+  ignore: needs("sh"),
   async fn(): Promise<void> {
     using tcp = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const tcpPort = (tcp.addr as Deno.NetAddr).port;
-    const server = await runSpawned("server", [
+    const server = await TestProcess.run("server", [
       "-v",
       "-b",
       "127.0.0.1",
@@ -217,7 +224,7 @@ Deno.test({
 
     using udp = udpPeer();
     const udpPort = (udp.addr as Deno.NetAddr).port;
-    const listener = await runSpawned("listener", [
+    const listener = await TestProcess.run("listener", [
       "-v",
       "-b",
       "127.0.0.1",
@@ -234,11 +241,11 @@ Deno.test({
 
 Deno.test({
   name: "server stops on SIGHUP as on SIGTERM: finishes, exit 0",
-  ignore: NEEDS_SH(),
+  ignore: needs("sh"),
   async fn(): Promise<void> {
     for (const signal of ["SIGTERM", "SIGHUP"] as const) {
-      await using server = new Spawned("server", ["-v", "-p", "0"]);
-      await portOf(server);
+      await using server = TestProcess.tool("server", ["-v", "-p", "0"]);
+      await listeningPort(server.stderr);
       server.kill(signal);
       const status = await server.status();
       assertEquals(
@@ -255,7 +262,7 @@ Deno.test({
 Deno.test({
   name:
     "listener stopped before its count exits 128+N: 130 on SIGINT, 143 on SIGTERM, 129 on SIGHUP; -k exits 0",
-  ignore: NEEDS_SH(),
+  ignore: needs("sh"),
   async fn(): Promise<void> {
     const cases = [
       [[], "SIGINT", 130],
@@ -266,8 +273,8 @@ Deno.test({
     ] as const;
     for (const [mode, signal, code] of cases) {
       const what = `listener ${mode.join(" ")} on ${signal}`;
-      await using listener = new Spawned("listener", [...mode, "-p", "0"]);
-      await portOf(listener);
+      await using listener = TestProcess.tool("listener", [...mode, "-p", "0"]);
+      await listeningPort(listener.stderr);
       await listener.stdout.waitFor(/^listener: waiting to recvfrom\.\.\.$/);
       listener.kill(signal);
       const status = await listener.status();
@@ -280,14 +287,14 @@ Deno.test({
 
 Deno.test({
   name: "a message on stdin is still sent whole",
-  ignore: NEEDS_SH(),
+  ignore: needs("sh"),
   async fn(): Promise<void> {
     using socket = udpPeer();
     const port = (socket.addr as Deno.NetAddr).port;
-    const result = await runSpawned(
+    const result = await TestProcess.run(
       "talker",
       ["-p", `${port}`, "127.0.0.1", "-"],
-      { stdin: { bytes: bytes("from stdin") } },
+      { stdin: bytes("from stdin") },
     );
     assertEquals(result.status.code, 0, result.stderr);
     const [data] = await deadline(socket.receive(), "the datagram");

@@ -9,111 +9,20 @@
  */
 
 import { assert, assertEquals, assertMatch } from "@std/assert";
-import { assertNoStack, CAN_SPAWN, deadline, ignoreUnless } from "./_util.ts";
-import { linesOf, NEEDS_SH, runSpawned } from "./_edges.ts";
+import { needs } from "./_peers.ts";
+import {
+  assertNoStack,
+  CAN_SPAWN,
+  deadline,
+  ignoreUnless,
+  TestProcess,
+} from "./_util.ts";
+
+const linesOf = (text: string): string[] => text.split("\n").slice(0, -1);
 
 const ROOT = new URL("../", import.meta.url);
 const ROOT_PATH = ROOT.pathname;
 const decoder = new TextDecoder();
-
-/** A process whose stderr is read line by line. */
-class Child implements AsyncDisposable {
-  readonly child: Deno.ChildProcess;
-  readonly lines: string[] = [];
-  stdout = "";
-  readonly #pump: Promise<void>;
-  #wake: (() => void) | undefined;
-  #exited = false;
-  readonly #group: boolean;
-
-  /**
-   * Start `program`; with `group`, in a session of its own (`setsid`), so
-   * that disposing of it ends every process it started, even orphans.
-   */
-  constructor(
-    program: string,
-    args: string[],
-    options: { cwd?: string; group?: boolean } = {},
-  ) {
-    this.#group = options.group ?? false;
-    this.child = new Deno.Command(this.#group ? "setsid" : program, {
-      args: this.#group ? [program, ...args] : args,
-      cwd: options.cwd ?? ROOT_PATH,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1" },
-    }).spawn();
-    this.child.status.then(() => {
-      this.#exited = true;
-      this.#wake?.();
-    });
-    const child = this.child;
-    this.#pump = (async () => {
-      const drain = child.stdout.pipeTo(
-        new WritableStream({
-          write: (chunk) => {
-            this.stdout += decoder.decode(chunk);
-            this.#wake?.();
-          },
-        }),
-      );
-      let rest = "";
-      for await (
-        const text of child.stderr.pipeThrough(new TextDecoderStream())
-      ) {
-        const parts = (rest + text).split("\n");
-        rest = parts.pop()!;
-        this.lines.push(...parts);
-        this.#wake?.();
-      }
-      await drain;
-    })();
-  }
-
-  /** Wait for a stderr line matching `pattern`. */
-  async waitFor(pattern: RegExp, ms = 30_000): Promise<RegExpMatchArray> {
-    return await deadline(
-      (async () => {
-        while (true) {
-          for (const line of this.lines) {
-            const match = line.match(pattern);
-            if (match) return match;
-          }
-          if (this.#exited) {
-            throw new Error(
-              `exited before ${pattern}: ${this.lines.join("\n")}`,
-            );
-          }
-          await new Promise<void>((wake) => this.#wake = wake);
-        }
-      })(),
-      `a line matching ${pattern}`,
-      ms,
-    );
-  }
-
-  /** Its exit status, once its output ended (every holder of it exited). */
-  async status(ms = 10_000): Promise<Deno.CommandStatus> {
-    const status = await deadline(this.child.status, "the exit", ms);
-    await deadline(this.#pump, "the end of its output", Math.min(ms, 5_000));
-    return status;
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    if (this.#group) {
-      try {
-        Deno.kill(-this.child.pid, "SIGKILL");
-      } catch { /* the whole group is gone */ }
-    } else if (!this.#exited) {
-      try {
-        this.child.kill("SIGKILL");
-      } catch { /* gone */ }
-    }
-    await this.child.status;
-    await this.#pump;
-  }
-}
 
 /** Connect and read the greeting. */
 async function greeting(port: number): Promise<string> {
@@ -169,20 +78,22 @@ for (const cwd of ["", "tests/"]) {
     }, and stops on SIGTERM`,
     ignore: ignoreUnless(CAN_SPAWN, "needs --allow-run --allow-read"),
     async fn(): Promise<void> {
-      await using task = new Child(
+      await using task = new TestProcess(
         Deno.execPath(),
         ["task", "server", "-p", "0", "--workers", "2", "-v"],
-        { cwd: ROOT_PATH + cwd, group: true },
+        { cwd: ROOT_PATH + cwd, session: true },
       );
-      const [, port] = await task.waitFor(/^server: listening on .*:(\d+)$/);
+      const [, port] = await task.stderr.waitFor(
+        /^server: listening on .*:(\d+)$/,
+      );
       for (let i = 0; i < 4; i++) {
         assertEquals(await greeting(Number(port)), "Hello, world!");
       }
-      task.child.kill("SIGTERM");
+      task.kill("SIGTERM");
       const status = await task.status();
-      assertEquals(status.code, 0, task.lines.join("\n"));
-      assert(task.lines.includes("server: stopped"), task.lines.join("\n"));
-      assertNoStack(task.lines.join("\n"));
+      assertEquals(status.code, 0, task.stderr.text);
+      assert(task.stderr.lines.includes("server: stopped"), task.stderr.text);
+      assertNoStack(task.stderr.text);
     },
   });
 }
@@ -208,19 +119,21 @@ Deno.test({
         stderr: "piped",
       }).output();
       assertEquals(build.code, 0, decoder.decode(build.stderr));
-      await using server = new Child(`${dir}/server`, [
+      await using server = new TestProcess(`${dir}/server`, [
         "-p",
         "0",
         "--workers",
         "2",
         "-v",
       ]);
-      const [, port] = await server.waitFor(/^server: listening on .*:(\d+)$/);
+      const [, port] = await server.stderr.waitFor(
+        /^server: listening on .*:(\d+)$/,
+      );
       for (let i = 0; i < 4; i++) {
         assertEquals(await greeting(Number(port)), "Hello, world!");
       }
-      server.child.kill("SIGTERM");
-      assertEquals((await server.status()).code, 0);
+      server.kill("SIGTERM");
+      assertEquals(await server.exit(), 0);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
@@ -244,7 +157,7 @@ async function configWithoutUnstable(): Promise<string> {
 Deno.test({
   name:
     "listener and talker without --unstable-net: one line saying UDP needs it, exit 2",
-  ignore: NEEDS_SH(),
+  ignore: needs("sh"),
   async fn(): Promise<void> {
     const dir = await configWithoutUnstable();
     try {
@@ -255,7 +168,7 @@ Deno.test({
           ["talker", ["127.0.0.1", "hi"]],
         ] as const
       ) {
-        const result = await runSpawned(tool, [...args], { flags });
+        const result = await TestProcess.run(tool, [...args], { flags });
         assertNoStack(result.stderr, tool);
         const lines = linesOf(result.stderr);
         assertEquals(lines.length, 1, `${tool}: ${result.stderr}`);
@@ -306,14 +219,18 @@ Deno.test({
     assert(command, "README shows no npx command for the server");
     // Its own port and -v, inside the command's quotes if it has them.
     const ours = command.replace(/task server\b/, "task server -p 0 -v");
-    await using npx = new Child("sh", ["-c", `exec ${ours}`], {
-      group: true,
+    await using npx = new TestProcess("sh", ["-c", `exec ${ours}`], {
+      cwd: ROOT_PATH,
+      session: true,
     });
-    const [, port] = await npx.waitFor(/^server: listening on .*:(\d+)$/);
+    const [, port] = await npx.stderr.waitFor(
+      /^server: listening on .*:(\d+)$/,
+    );
     assertEquals(await greeting(Number(port)), "Hello, world!");
-    npx.child.kill("SIGTERM");
-    await npx.status(30_000);
-    await npx.waitFor(/^server: stopped$/, 5_000);
+    npx.kill("SIGTERM");
+    // Its output ends only once every process holding it is gone.
+    await npx.status();
+    assert(npx.stderr.lines.includes("server: stopped"), npx.stderr.text);
     try {
       const conn = await Deno.connect({
         hostname: "127.0.0.1",

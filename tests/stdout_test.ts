@@ -13,9 +13,16 @@
  */
 
 import { assert, assertEquals, assertMatch } from "@std/assert";
-import { onePeer, udpPeer, writeAll } from "./_peers.ts";
-import { assertNoStack, bytes, deadline } from "./_util.ts";
-import { linesOf, NEEDS_SH, portOf, runSpawned, Spawned } from "./_edges.ts";
+import { needs, onePeer, udpPeer, writeAll } from "./_peers.ts";
+import {
+  assertNoStack,
+  bytes,
+  deadline,
+  listeningPort,
+  TestProcess,
+} from "./_util.ts";
+
+const linesOf = (text: string): string[] => text.split("\n").slice(0, -1);
 
 const FULL = { path: "/dev/full" };
 const ENOSPC = (tool: string): string =>
@@ -34,11 +41,11 @@ function assertFull(
 
 Deno.test({
   name: "every tool's help and version to a full disk: one stdout line, exit 1",
-  ignore: NEEDS_SH(),
+  ignore: needs("sh"),
   async fn(): Promise<void> {
     for (const tool of ["server", "client", "listener", "talker"]) {
       for (const flag of ["-h", "-V"]) {
-        const result = await runSpawned(tool, [flag], { stdout: FULL });
+        const result = await TestProcess.run(tool, [flag], { stdout: FULL });
         assertFull(tool, result, `${tool} ${flag} > /dev/full`);
       }
     }
@@ -47,13 +54,13 @@ Deno.test({
 
 Deno.test({
   name: "client to a full disk, text and --json: one stdout line, exit 1",
-  ignore: NEEDS_SH(),
+  ignore: needs("sh"),
   async fn(): Promise<void> {
     for (const mode of [[], ["--json"]]) {
       const peer = onePeer(async (conn) => {
         await writeAll(conn, bytes("Hello, world!"));
       });
-      const result = await runSpawned(
+      const result = await TestProcess.run(
         "client",
         [...mode, "-p", `${peer.port}`, "127.0.0.1"],
         { stdout: FULL },
@@ -67,12 +74,12 @@ Deno.test({
 Deno.test({
   name:
     "client --raw to a full disk: the failed write is stdout's, not recv's, exit 1",
-  ignore: NEEDS_SH(),
+  ignore: needs("sh"),
   async fn(): Promise<void> {
     const peer = onePeer(async (conn) => {
       await writeAll(conn, bytes("Hello, world!"));
     });
-    const result = await runSpawned(
+    const result = await TestProcess.run(
       "client",
       ["--raw", "-p", `${peer.port}`, "127.0.0.1"],
       { stdout: FULL },
@@ -90,12 +97,12 @@ Deno.test({
 Deno.test({
   name:
     "talker to a full disk: the datagram is sent, the failed write is stdout's, not sendto's, exit 1",
-  ignore: NEEDS_SH(),
+  ignore: needs("sh"),
   async fn(): Promise<void> {
     for (const mode of [[], ["--json"]]) {
       using socket = udpPeer();
       const port = (socket.addr as Deno.NetAddr).port;
-      const result = await runSpawned(
+      const result = await TestProcess.run(
         "talker",
         [...mode, "-p", `${port}`, "127.0.0.1", "hi"],
         { stdout: FULL },
@@ -110,10 +117,10 @@ Deno.test({
 Deno.test({
   name:
     "server to a full disk stops by itself: one stdout line among its lines, exit 1",
-  ignore: NEEDS_SH(),
+  ignore: needs("sh"),
   async fn(): Promise<void> {
     for (const mode of [[], ["--json"]]) {
-      await using server = new Spawned("server", [...mode, "-p", "0"], {
+      await using server = TestProcess.tool("server", [...mode, "-p", "0"], {
         stdout: FULL,
       });
       const status = await server.status("the server to stop by itself");
@@ -132,12 +139,16 @@ Deno.test({
 Deno.test({
   name:
     "listener to a full disk stops by itself: one stdout line among its lines, exit 1",
-  ignore: NEEDS_SH(),
+  ignore: needs("sh"),
   async fn(): Promise<void> {
     for (const mode of [[], ["-k"], ["--json"]]) {
-      await using listener = new Spawned("listener", [...mode, "-p", "0"], {
-        stdout: FULL,
-      });
+      await using listener = TestProcess.tool(
+        "listener",
+        [...mode, "-p", "0"],
+        {
+          stdout: FULL,
+        },
+      );
       const status = await listener.status("the listener to stop by itself");
       const stderr = listener.stderr.text;
       assertNoStack(stderr);
@@ -154,10 +165,10 @@ Deno.test({
 Deno.test({
   name:
     "server whose reader went away greets the client in flight, then stops quietly, exit 141; -v still says so on stderr",
-  ignore: NEEDS_SH(),
+  ignore: needs("sh"),
   async fn(): Promise<void> {
-    await using server = new Spawned("server", ["-v", "-p", "0"]);
-    const port = await portOf(server);
+    await using server = TestProcess.tool("server", ["-v", "-p", "0"]);
+    const port = await listeningPort(server.stderr);
     await server.stdout.waitFor(/^server: waiting for connections\.\.\.$/);
     await server.closeStdout();
     // Its line cannot be written; the greeting is already under way.
@@ -182,11 +193,11 @@ Deno.test({
 Deno.test({
   name:
     "listener -k whose reader went away stops quietly at the next datagram, exit 141",
-  ignore: NEEDS_SH(),
+  ignore: needs("sh"),
   async fn(): Promise<void> {
     for (const mode of [["-k"], ["-k", "--json"], ["-k", "-x"]]) {
-      await using listener = new Spawned("listener", [...mode, "-p", "0"]);
-      const port = await portOf(listener);
+      await using listener = TestProcess.tool("listener", [...mode, "-p", "0"]);
+      const port = await listeningPort(listener.stderr);
       if (!mode.includes("--json")) {
         await listener.stdout.waitFor(/^listener: waiting to recvfrom\.\.\.$/);
       } else {
@@ -211,12 +222,12 @@ Deno.test({
 
 Deno.test({
   name: "client whose reader went away stops quietly, exit 141",
-  ignore: NEEDS_SH(),
+  ignore: needs("sh"),
   async fn(): Promise<void> {
     const peer = onePeer(async (conn) => {
       await writeAll(conn, bytes("Hello, world!"));
     });
-    await using client = new Spawned("client", [
+    await using client = TestProcess.tool("client", [
       "-p",
       `${peer.port}`,
       "127.0.0.1",
@@ -231,11 +242,11 @@ Deno.test({
 
 Deno.test({
   name: "talker whose reader went away: sent, then quiet, exit 141",
-  ignore: NEEDS_SH(),
+  ignore: needs("sh"),
   async fn(): Promise<void> {
     using socket = udpPeer();
     const port = (socket.addr as Deno.NetAddr).port;
-    await using talker = new Spawned("talker", [
+    await using talker = TestProcess.tool("talker", [
       "-p",
       `${port}`,
       "127.0.0.1",
@@ -252,10 +263,10 @@ Deno.test({
 
 Deno.test({
   name: "help to a reader that went away: quiet, exit 141",
-  ignore: NEEDS_SH(),
+  ignore: needs("sh"),
   async fn(): Promise<void> {
     for (const tool of ["server", "client", "listener", "talker"]) {
-      await using run = new Spawned(tool, ["-h"]);
+      await using run = TestProcess.tool(tool, ["-h"]);
       await run.closeStdout();
       const status = await run.status();
       assert(
