@@ -11,16 +11,17 @@
  * @module
  */
 
+import { concat } from "@std/bytes/concat";
 import { DEFAULT_MAX_BYTES, DEFAULT_TCP_PORT } from "../lib/constants.ts";
 import { type AddressFailure, ConnectError } from "../lib/errors.ts";
 import { formatAddress } from "../lib/format_address.ts";
 import { connectFirst } from "../lib/happy_eyeballs.ts";
-import { readAll } from "../lib/read_all.ts";
+import { readAll, type ReadAllResult } from "../lib/read_all.ts";
 import { resolve } from "../lib/resolve.ts";
 import { escapeBytes } from "../lib/text/escape.ts";
 import {
+  CallError,
   command,
-  during,
   type Failure,
   failure,
   type Info,
@@ -28,6 +29,8 @@ import {
   type MainOptions,
   Output,
   RESOLVE_FAILURE,
+  seconds,
+  stopSignal,
   withFailures,
 } from "./_cli.ts";
 import {
@@ -138,8 +141,10 @@ function reportFailures(out: Output, list: readonly AddressFailure[]): void {
  * Connect, read until the server closes, print what it sent.
  *
  * @returns The exit code: 0; 1 for a name that does not resolve, a failed
- *   read, output cut at `--max-bytes` or a silence longer than `-w`; 2 when
- *   no address accepted the connection.
+ *   read, output cut at `--max-bytes`, a silence longer than `-w` or a
+ *   stdout that cannot be written; 2 when no address accepted the
+ *   connection; 130 or 143 when SIGINT or SIGTERM stopped the read (what
+ *   arrived is shown first); 141 when stdout's reader went away.
  */
 export async function runClient(
   config: ClientConfig,
@@ -161,39 +166,61 @@ export async function runClient(
     });
     if (!verbose) reportFailures(out, connected.failures);
     using conn = connected.conn;
+    // From here on SIGINT and SIGTERM stop the read, and what arrived is
+    // shown before the exit; before, they end the client as they always do.
+    using stop = stopSignal(out, io.signal, ["SIGINT", "SIGTERM"]);
     const { address } = connected.address;
     const connecting = `connecting to ${formatAddress(address)}`;
     if (raw) out.stderr(connecting);
     else out.event("connection", { address, port }, `client: ${connecting}`);
-    const result = await during(
-      "recv",
-      readAll(conn, {
+    const chunks: Uint8Array[] = [];
+    let bytes = 0;
+    let result: ReadAllResult | undefined;
+    let failure: unknown;
+    try {
+      result = await readAll(conn, {
         maxBytes,
         idleTimeout: timeout,
-        onChunk: raw ? (chunk) => out.stdoutBytes(chunk) : undefined,
-      }),
-    );
-    const { bytes, truncated } = result;
+        signal: stop.signal,
+        onChunk: (chunk) => {
+          bytes += chunk.length;
+          if (raw) out.stdoutBytes(chunk);
+          else chunks.push(chunk);
+        },
+      });
+    } catch (error) {
+      failure = error;
+    }
+    if (out.failed.aborted) return 1; // stdout's own exit code follows
+    // What arrived is shown, whatever ended the read.
     if (raw) out.stderr(`received ${bytes} bytes`);
     else if (!out.json) {
-      out.stdout(`client: received '${escapeBytes(result.data)}'`);
+      out.stdout(`client: received '${escapeBytes(concat(chunks))}'`);
     } else {
       const { dataFields } = await import("../lib/text/json_line.ts");
-      out.event("received", { bytes, ...dataFields(result.data), truncated });
+      out.event("received", {
+        bytes,
+        ...dataFields(concat(chunks)),
+        truncated: result?.truncated ?? false,
+      });
     }
-    if (truncated) {
+    if (failure !== undefined) {
+      if (stop.signal.aborted) return stop.exitCode;
+      throw new CallError("recv", failure);
+    }
+    if (result!.truncated) {
       out.error(
         undefined,
         `Output cut at ${maxBytes} bytes: the server sent more (--max-bytes)`,
       );
       return 1;
     }
-    if (result.timedOut) {
+    if (result!.timedOut) {
       out.error(
         undefined,
         `Timed out: the server sent nothing for ${
-          timeout! / 1000
-        } seconds and did not close the connection`,
+          seconds(timeout!)
+        } and did not close the connection`,
       );
       return 1;
     }

@@ -51,7 +51,7 @@ options:
   -b, --bind ADDR    listen on ADDR only (an address or a name)
   -4, -6             IPv4 only / IPv6 only
   -c, --count N      stop after N datagrams [1]
-  -k, --keep         go on until SIGINT or SIGTERM
+  -k, --keep         go on until SIGINT, SIGTERM or SIGHUP
   -x, --hex          show each datagram as a hex dump
       --allow CIDR   keep only datagrams from CIDR (repeatable)
       --deny CIDR    drop datagrams from CIDR (repeatable; wins over --allow)
@@ -140,11 +140,13 @@ const FAILURES: Failure[] = [
 ];
 
 /**
- * Receive `count` datagrams (or until SIGINT or SIGTERM with `-k`),
+ * Receive `count` datagrams (or until SIGINT, SIGTERM or SIGHUP with `-k`),
  * printing each.
  *
  * @returns The exit code: 0; 1 for a failed receive; 2 when the socket
- *   cannot be bound; 130 when stopped before `count` datagrams.
+ *   cannot be bound; 128 + N when signal N stopped it before `count`
+ *   datagrams (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP); 1 when
+ *   stdout cannot be written, 141 when its reader went away.
  */
 export async function runListener(
   config: ListenerConfig,
@@ -153,14 +155,18 @@ export async function runListener(
   const { count, verbose, port } = config;
   // No batching timer: measured, the first use of the timer API slows every
   // later turn of the event loop enough to cost the listener a third of its
-  // loss-free rate; a write per datagram costs it less (bench/README.md).
-  const out = await Output.open("listener", io, { json: config.json });
+  // loss-free rate (bench/README.md). One write in flight instead, the lines
+  // that arrive meanwhile gathered behind it.
+  const out = await Output.open("listener", io, {
+    json: config.json,
+    pipeline: true,
+  });
   return await withFailures(out, FAILURES, async () => {
     const allowed = accessList(config.access);
     const print = config.quiet
       ? () => {}
       : await datagramPrinter(out, "listener", config.hex);
-    using stop = stopSignal(io.signal);
+    using stop = stopSignal(out, io.signal);
     const listener = await listenForDatagrams({
       port,
       hostname: config.bind,
@@ -187,7 +193,9 @@ export async function runListener(
       out.stderr(`listening on ${formatHostPort(hostname, bound)}`);
     }
     const delivered = await during("recvfrom", listener.finished);
-    return delivered < count && count !== Infinity ? 130 : 0;
+    // Stopped before its count, as the reference would be killed by the
+    // signal: 128 + N. With -k stopping is how it ends.
+    return delivered < count && count !== Infinity ? stop.exitCode : 0;
   });
 }
 

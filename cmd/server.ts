@@ -41,8 +41,8 @@ import {
 const HELP = `usage: server [options]
 
 Listens on TCP port ${DEFAULT_TCP_PORT} (IPv6 and IPv4), sends "Hello, world!" to every
-connection and closes it. SIGINT or SIGTERM stops accepting, lets the
-connections in flight finish, and exits 0.
+connection and closes it. SIGINT, SIGTERM or SIGHUP stops accepting, lets
+the connections in flight finish, and exits 0.
 
 options:
   -p, --port N             listen on port N (0: any free port) [${DEFAULT_TCP_PORT}]
@@ -137,9 +137,11 @@ const FAILURES: Failure[] = [
 ];
 
 /**
- * Serve until SIGINT or SIGTERM (or `io.signal`).
+ * Serve until SIGINT, SIGTERM or SIGHUP (or `io.signal`), or until stdout
+ * cannot be written; then let the greetings in flight finish.
  *
- * @returns The exit code: 0, or 1 when it cannot start.
+ * @returns The exit code: 0; 1 when it cannot start or stdout cannot be
+ *   written; 141 when stdout's reader went away.
  */
 export async function runServer(
   config: ServerConfig,
@@ -151,7 +153,7 @@ export async function runServer(
     batch: true,
   });
   return await withFailures(out, FAILURES, async () => {
-    using stop = stopSignal(io.signal);
+    using stop = stopSignal(out, io.signal);
     const server = await serveGreeting({
       port,
       hostname: config.bind,

@@ -15,12 +15,13 @@ import { DEFAULT_UDP_PORT, MAX_UDP_PAYLOAD_IPV6 } from "../lib/constants.ts";
 import {
   type AddressFailure,
   BindError,
+  describeError,
   MessageSizeError,
   SendError,
   TimeoutError,
 } from "../lib/errors.ts";
-import { resolve } from "../lib/resolve.ts";
-import { sendDatagram } from "../lib/send_datagram.ts";
+import { resolve, type ResolvedAddress } from "../lib/resolve.ts";
+import { maxPayload, sendDatagram } from "../lib/send_datagram.ts";
 import {
   command,
   type Failure,
@@ -86,7 +87,9 @@ export interface TalkerConfig {
  * @throws {UsageError} For any mistake, with the line to print.
  */
 export function parseTalker(args: readonly string[]): TalkerConfig | Info {
-  const { values, positionals } = parseCommandLine(args, SPEC);
+  const { values, positionals } = withMessageHint(() =>
+    parseCommandLine(args, SPEC)
+  );
   const info = infoRequest("talker", values, HELP);
   if (info) return info;
   if (positionals.length !== 2) {
@@ -105,6 +108,35 @@ export function parseTalker(args: readonly string[]): TalkerConfig | Info {
   };
 }
 
+/**
+ * The guide's talker sends `-hi` as typed; here it reads as options. An
+ * unknown option says where such a message goes.
+ */
+function withMessageHint<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (
+      error instanceof UsageError && error.message.startsWith("Unknown option")
+    ) {
+      throw new UsageError(
+        `${error.message} (a message starting with "-" goes after "--": ` +
+          `talker HOST -- MESSAGE)`,
+      );
+    }
+    throw error;
+  }
+}
+
+/** Stdin could not be read, or held nothing to send (`talker HOST -`). */
+class StdinError extends Error {
+  /** @param reason Why, for example `"Is a directory"`. */
+  constructor(reason: string) {
+    super(reason);
+    this.name = "StdinError";
+  }
+}
+
 /** `talker: socket: REASON` or `talker: sendto: REASON` for each address. */
 function reportFailures(out: Output, list: readonly AddressFailure[]): void {
   for (const { error, call } of list) out.error(call, error);
@@ -119,6 +151,7 @@ const FAILURES: Failure[] = [
   }),
   failure(SendError, 1, (out, error) => reportFailures(out, error.failures)),
   failure(MessageSizeError, 1, (out, error) => out.error(undefined, error)),
+  failure(StdinError, 1, (out, error) => out.error("stdin", error.message)),
   failure(TimeoutError, 1, (out, error) => out.error(undefined, error)),
 ];
 
@@ -137,14 +170,12 @@ export async function runTalker(
   return await withFailures(out, FAILURES, async () => {
     const addresses = await resolve(host, { family: config.family });
     const message = config.message === "-"
-      ? await readAtMost(
-        io.stdin ?? Deno.stdin.readable,
-        MAX_UDP_PAYLOAD_IPV6 + 1,
-      )
+      ? await readStdin(io.stdin ?? Deno.stdin.readable, addresses)
       : new TextEncoder().encode(config.message);
     const sent = await sendDatagram(addresses, message, {
       port,
       replyTimeout: config.replyTimeout,
+      signal: out.failed,
       onSent: ({ address }, bytes, failures) => {
         reportFailures(out, failures);
         out.event(
@@ -164,23 +195,41 @@ export async function runTalker(
   });
 }
 
-/** Read a stream whole, but stop once it holds more than `limit` bytes. */
-async function readAtMost(
+/**
+ * The message of `talker HOST -`: stdin whole, read no further than one
+ * byte past what any datagram carries. Stdin that cannot be read, or holds
+ * nothing (as when it is closed: the runtime opens /dev/null in its place),
+ * is refused; so is more than fits, without claiming a size never read.
+ */
+async function readStdin(
   stream: ReadableStream<Uint8Array>,
-  limit: number,
+  addresses: readonly ResolvedAddress[],
 ): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = stream.getReader();
   try {
-    while (size <= limit) {
+    while (size <= MAX_UDP_PAYLOAD_IPV6) {
       const { done, value } = await reader.read();
       if (done) break;
       chunks.push(value);
       size += value.length;
     }
+  } catch (error) {
+    throw new StdinError(describeError(error));
   } finally {
-    await reader.cancel();
+    await reader.cancel().catch(() => {});
+  }
+  if (size === 0) {
+    throw new StdinError(
+      'nothing to send (an empty datagram is MESSAGE "")',
+    );
+  }
+  if (size > MAX_UDP_PAYLOAD_IPV6) {
+    const family = addresses.some((a) => a.family === 6) ? 6 : 4;
+    throw new MessageSizeError(size, maxPayload(family), family, {
+      exact: false,
+    });
   }
   return concat(chunks);
 }

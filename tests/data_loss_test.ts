@@ -97,6 +97,7 @@ Deno.test({
     assertEquals(client.stdout.text, "partial");
     assertEquals(client.stderr.lines, [
       "client: connecting to 127.0.0.1",
+      "client: received 7 bytes",
       "recv: Connection reset by peer",
     ]);
     assertEquals(status.code, 1);

@@ -176,12 +176,30 @@ Deno.test("talker - sends stdin as the datagram, binary-safe", async () => {
   assertEquals((await receive(socket))[0], BINARY);
 });
 
-Deno.test("talker - with empty stdin sends an empty datagram", async () => {
+// A closed stdin reads as empty (the runtime opens /dev/null in its place),
+// so an empty stdin is refused, naming stdin; MESSAGE "" is the empty
+// datagram.
+Deno.test("talker - with empty stdin: nothing to send, said of stdin, exit 1", async () => {
   using socket = receiver();
   const { code, run } = await talker(
     ["-p", `${portOf(socket)}`, "127.0.0.1", "-"],
     [],
   );
+  assertStrictEquals(code, 1);
+  assertStrictEquals(run.stdout.text, "");
+  assertEquals(run.stderr.lines, [
+    'talker: stdin: nothing to send (an empty datagram is MESSAGE "")',
+  ]);
+});
+
+Deno.test('talker HOST "" sends an empty datagram', async () => {
+  using socket = receiver();
+  const { code, run } = await talker([
+    "-p",
+    `${portOf(socket)}`,
+    "127.0.0.1",
+    "",
+  ]);
   assertStrictEquals(code, 0);
   assertEquals(run.stdout.lines, ["talker: sent 0 bytes to 127.0.0.1"]);
   assertStrictEquals((await receive(socket))[0].length, 0);
@@ -227,7 +245,7 @@ Deno.test("talker - refuses stdin too large for one datagram, exit 1", async () 
   assertStrictEquals(run.stderr.lines.length, 1);
   assertMatch(
     run.stderr.lines[0]!,
-    /^talker: message is \d+ bytes: at most 65507 fit in one IPv4 datagram$/,
+    /^talker: message is more than 65507 bytes: at most 65507 fit in one IPv4 datagram$/,
   );
 });
 
@@ -472,8 +490,14 @@ Deno.test("talker -V prints one version line, exit 0", async () => {
 
 /** Bad command lines, each with the one line it must print. */
 const BAD_INPUT: [string[], RegExp][] = [
-  [["--bogus", "h", "m"], /^talker: unknown option "--bogus"$/],
-  [["-z", "h", "m"], /^talker: unknown option "-z"$/],
+  [
+    ["--bogus", "h", "m"],
+    /^talker: unknown option "--bogus" \(a message starting with "-" goes after "--": talker HOST -- MESSAGE\)$/,
+  ],
+  [
+    ["-z", "h", "m"],
+    /^talker: unknown option "-z" \(a message starting with "-" goes after "--": talker HOST -- MESSAGE\)$/,
+  ],
   [["h", "m", "-p"], /^talker: option "-p" needs a value$/],
   [
     ["-p", "65536", "h", "m"],
@@ -553,7 +577,7 @@ Deno.test({
     assertNoStack(result.stderr);
     assertMatch(
       result.stderr,
-      /^talker: message is \d+ bytes: at most 65507 fit in one IPv4 datagram\n$/,
+      /^talker: message is more than 65507 bytes: at most 65507 fit in one IPv4 datagram\n$/,
     );
   },
 });
