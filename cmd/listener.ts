@@ -131,13 +131,21 @@ export function parseListener(
 }
 
 /** How each library error ends `listener`: its lines and exit code. */
-const FAILURES: Failure[] = [
-  RESOLVE_FAILURE,
-  failure(BindError, 2, (out, error) => {
-    for (const { error: cause } of error.failures) out.error("bind", cause);
-    out.stderr("failed to bind socket");
-  }),
-];
+function failures(config: ListenerConfig): Failure[] {
+  return [
+    RESOLVE_FAILURE,
+    failure(BindError, 2, (out, error) => {
+      for (const { address, error: cause } of error.failures) {
+        // -v names the address each failure is for.
+        const where = config.verbose
+          ? `: ${formatHostPort(address, config.port)}`
+          : "";
+        out.error(`bind${where}`, cause);
+      }
+      out.stderr("failed to bind socket");
+    }),
+  ];
+}
 
 /**
  * Receive `count` datagrams (or until SIGINT, SIGTERM or SIGHUP with `-k`),
@@ -161,7 +169,7 @@ export async function runListener(
     json: config.json,
     pipeline: true,
   });
-  return await withFailures(out, FAILURES, async () => {
+  return await withFailures(out, failures(config), async () => {
     const allowed = accessList(config.access);
     const print = config.quiet
       ? () => {}

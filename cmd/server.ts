@@ -128,13 +128,21 @@ export function parseServer(args: readonly string[]): ServerConfig | Info {
 }
 
 /** How each library error ends `server`: its lines and exit code. */
-const FAILURES: Failure[] = [
-  RESOLVE_FAILURE,
-  failure(BindError, 1, (out, error) => {
-    for (const { error: cause } of error.failures) out.error("bind", cause);
-    out.stderr("failed to bind");
-  }),
-];
+function failures(config: ServerConfig): Failure[] {
+  return [
+    RESOLVE_FAILURE,
+    failure(BindError, 1, (out, error) => {
+      for (const { address, error: cause } of error.failures) {
+        // -v names the address each failure is for.
+        const where = config.verbose
+          ? `: ${formatHostPort(address, config.port)}`
+          : "";
+        out.error(`bind${where}`, cause);
+      }
+      out.stderr("failed to bind");
+    }),
+  ];
+}
 
 /**
  * Serve until SIGINT, SIGTERM or SIGHUP (or `io.signal`), or until stdout
@@ -152,7 +160,7 @@ export async function runServer(
     json: config.json,
     batch: true,
   });
-  return await withFailures(out, FAILURES, async () => {
+  return await withFailures(out, failures(config), async () => {
     using stop = stopSignal(out, io.signal);
     const server = await serveGreeting({
       port,

@@ -217,7 +217,7 @@ Deno.test({
       `${tcpPort}`,
     ]);
     assertEquals(linesOf(server.stderr), [
-      `server: bind: 127.0.0.1 port ${tcpPort}: Address already in use`,
+      `server: bind: 127.0.0.1:${tcpPort}: Address already in use`,
       "server: failed to bind",
     ]);
     assertEquals(server.status.code, 1);
@@ -232,7 +232,7 @@ Deno.test({
       `${udpPort}`,
     ]);
     assertEquals(linesOf(listener.stderr), [
-      `listener: bind: 127.0.0.1 port ${udpPort}: Address already in use`,
+      `listener: bind: 127.0.0.1:${udpPort}: Address already in use`,
       "listener: failed to bind socket",
     ]);
     assertEquals(listener.status.code, 2);
