@@ -28,7 +28,7 @@ import {
   stopSignal,
   withFailures,
 } from "./_cli.ts";
-import { datagramPrinter } from "./_datagram.ts";
+import { checkUdp, datagramPrinter, UDP_FAILURE } from "./_datagram.ts";
 import { parseAccess } from "./_access.ts";
 import {
   COMMON_OPTIONS,
@@ -134,6 +134,7 @@ export function parseListener(
 function failures(config: ListenerConfig): Failure[] {
   return [
     RESOLVE_FAILURE,
+    UDP_FAILURE,
     failure(BindError, 2, (out, error) => {
       for (const { address, error: cause } of error.failures) {
         // -v names the address each failure is for.
@@ -170,6 +171,7 @@ export async function runListener(
     pipeline: true,
   });
   return await withFailures(out, failures(config), async () => {
+    checkUdp();
     const allowed = accessList(config.access);
     const print = config.quiet
       ? () => {}

@@ -33,7 +33,7 @@ import {
   RESOLVE_FAILURE,
   withFailures,
 } from "./_cli.ts";
-import { datagramPrinter } from "./_datagram.ts";
+import { checkUdp, datagramPrinter, UDP_FAILURE } from "./_datagram.ts";
 import {
   COMMON_OPTIONS,
   familyOf,
@@ -145,6 +145,7 @@ function reportFailures(out: Output, list: readonly AddressFailure[]): void {
 /** How each library error ends `talker`: its lines and exit code. */
 const FAILURES: Failure[] = [
   RESOLVE_FAILURE,
+  UDP_FAILURE,
   failure(BindError, 2, (out, error) => {
     reportFailures(out, error.failures);
     out.stderr("failed to create socket");
@@ -168,6 +169,7 @@ export async function runTalker(
   const { host, port } = config;
   const out = await Output.open("talker", io, { json: config.json });
   return await withFailures(out, FAILURES, async () => {
+    checkUdp();
     const addresses = await resolve(host, { family: config.family });
     const message = config.message === "-"
       ? await readStdin(io.stdin ?? Deno.stdin.readable, addresses)
