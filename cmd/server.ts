@@ -51,8 +51,9 @@ options:
   -m, --message TEXT       send TEXT instead of "Hello, world!"
       --max-connections N  at most N greetings in flight; the rest wait
       --workers N          N accept loops on N threads sharing the port
-                           (SO_REUSEPORT); under deno run they need
-                           --allow-read for their module
+                           (SO_REUSEPORT); under a plain deno run they
+                           need read access to their modules (deno task
+                           server and the compiled server have it)
       --allow CIDR         serve only peers in CIDR (repeatable)
       --deny CIDR          refuse peers in CIDR (repeatable; wins over --allow)
   -q, --quiet              no line per connection

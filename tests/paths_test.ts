@@ -60,14 +60,30 @@ Deno.test({
       stderr: "inherit",
     }).output();
     assertEquals(code, 0);
-    const info = JSON.parse(decoder.decode(stdout));
-    const modules = (info.modules as { specifier: string }[])
-      .map((m) => m.specifier)
-      .filter((s) => s.startsWith("file:"))
-      .map((s) => new URL(s).pathname)
-      .sort();
-    assert(modules.length > 0);
-    assertEquals(taskReadPermission(), modules);
+    const info = JSON.parse(decoder.decode(stdout)) as {
+      roots: string[];
+      modules: {
+        specifier: string;
+        dependencies?: { code?: { specifier: string } }[];
+      }[];
+    };
+    // What the worker loads when it runs: its imports that are code (type
+    // imports are erased), static or dynamic, transitively.
+    const bySpecifier = new Map(info.modules.map((m) => [m.specifier, m]));
+    const loaded = new Set<string>();
+    const next = [...info.roots];
+    while (next.length > 0) {
+      const specifier = next.pop()!;
+      if (loaded.has(specifier)) continue;
+      loaded.add(specifier);
+      for (const dependency of bySpecifier.get(specifier)?.dependencies ?? []) {
+        if (dependency.code) next.push(dependency.code.specifier);
+      }
+    }
+    const files = [...loaded].filter((s) => s.startsWith("file:"))
+      .map((s) => new URL(s).pathname).sort();
+    assert(files.length > 0);
+    assertEquals(taskReadPermission(), files);
   },
 });
 
