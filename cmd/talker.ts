@@ -110,14 +110,14 @@ export function parseTalker(args: readonly string[]): TalkerConfig | Info {
 
 /**
  * The guide's talker sends `-hi` as typed; here it reads as options. An
- * unknown option says where such a message goes.
+ * unknown short option says where such a message goes.
  */
 function withMessageHint<T>(parse: () => T): T {
   try {
     return parse();
   } catch (error) {
     if (
-      error instanceof UsageError && error.message.startsWith("Unknown option")
+      error instanceof UsageError && /^Unknown option "-\w"/.test(error.message)
     ) {
       throw new UsageError(
         `${error.message} (a message starting with "-" goes after "--": ` +

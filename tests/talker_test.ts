@@ -490,10 +490,7 @@ Deno.test("talker -V prints one version line, exit 0", async () => {
 
 /** Bad command lines, each with the one line it must print. */
 const BAD_INPUT: [string[], RegExp][] = [
-  [
-    ["--bogus", "h", "m"],
-    /^talker: unknown option "--bogus" \(a message starting with "-" goes after "--": talker HOST -- MESSAGE\)$/,
-  ],
+  [["--bogus", "h", "m"], /^talker: unknown option "--bogus"$/],
   [
     ["-z", "h", "m"],
     /^talker: unknown option "-z" \(a message starting with "-" goes after "--": talker HOST -- MESSAGE\)$/,
