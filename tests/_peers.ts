@@ -278,6 +278,26 @@ export async function waitConsumed(peerPort: number): Promise<void> {
   }, `the connection to port ${peerPort} to drain`);
 }
 
+/**
+ * The bytes waiting in the receive queue of the UDP socket on `port`, and
+ * the datagrams it dropped, from `/proc/net/udp` and `/proc/net/udp6`.
+ */
+export function udpQueue(port: number): { queued: number; drops: number } {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  for (const file of ["/proc/net/udp6", "/proc/net/udp"]) {
+    for (const row of Deno.readTextFileSync(file).split("\n").slice(1)) {
+      const f = row.trim().split(/\s+/);
+      if (f[1]?.endsWith(hex)) {
+        return {
+          queued: parseInt(f[4]!.split(":")[1]!, 16),
+          drops: Number(f.at(-1)),
+        };
+      }
+    }
+  }
+  throw new Error(`no UDP socket on port ${port}`);
+}
+
 /** Whether `/proc/net/tcp` can be read (Linux, with --allow-read). */
 export const HAS_PROC_NET: boolean = (() => {
   try {

@@ -236,6 +236,7 @@ export class TestProcess implements AsyncDisposable {
   readonly #stdoutReader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   readonly #session: boolean;
   #exited = false;
+  #held: PromiseWithResolvers<void> | undefined;
 
   /**
    * Start `program` with `args`. `stdin` bytes are written in the background
@@ -278,7 +279,9 @@ export class TestProcess implements AsyncDisposable {
     this.#pumps = [pump(child.stderr.getReader(), this.stderr)];
     if (!options.stdout) {
       this.#stdoutReader = child.stdout.getReader();
-      this.#pumps.push(pump(this.#stdoutReader, this.stdout));
+      this.#pumps.push(
+        pump(this.#stdoutReader, this.stdout, () => this.#held?.promise),
+      );
     }
     const data = stdin instanceof Uint8Array ? stdin : undefined;
     this.#feeding = data
@@ -346,6 +349,21 @@ export class TestProcess implements AsyncDisposable {
   }
 
   /**
+   * Stop reading its stdout, as a reader that stalls does: once the pipe is
+   * full, its writes to stdout wait. {@linkcode TestProcess.resumeStdout}
+   * reads on.
+   */
+  holdStdout(): void {
+    this.#held ??= Promise.withResolvers<void>();
+  }
+
+  /** Read its stdout again after {@linkcode TestProcess.holdStdout}. */
+  resumeStdout(): void {
+    this.#held?.resolve();
+    this.#held = undefined;
+  }
+
+  /**
    * Close the reading end of its stdout, as `head` does once it has its
    * lines: the next write to stdout fails with EPIPE.
    */
@@ -367,6 +385,7 @@ export class TestProcess implements AsyncDisposable {
         Deno.kill(-this.child.pid, "SIGKILL"); // the whole session's group
       } catch { /* every process of it is gone */ }
     } else this.kill("SIGKILL");
+    this.resumeStdout();
     await this.child.status;
     await Promise.all([...this.#pumps, this.#feeding]);
   }
@@ -375,9 +394,11 @@ export class TestProcess implements AsyncDisposable {
 async function pump(
   reader: ReadableStreamDefaultReader<Uint8Array>,
   sink: Capture,
+  held: () => Promise<void> | undefined = () => undefined,
 ): Promise<void> {
   try {
     while (true) {
+      await held();
       const { done, value } = await reader.read();
       if (done) return;
       sink.writeSync(value);

@@ -1,18 +1,23 @@
 /**
  * Data that arrived is shown: what `client` received before the server reset
  * the connection or before a signal stopped it, and every datagram a
- * `listener` with its output in a file received.
+ * `listener` received while its stdout's reader stalled.
  *
  * @module
  */
 
 import { assertEquals } from "@std/assert";
 import {
+  countLines,
   HAS_PROC_NET,
   needs,
   onePeer,
   resettingPeer,
+  startTool,
+  udpPeer,
+  udpQueue,
   waitConsumed,
+  waitUntil,
   writeAll,
 } from "./_peers.ts";
 import { assertNoStack, bytes, ignoreUnless, TestProcess } from "./_util.ts";
@@ -172,5 +177,40 @@ Deno.test({
       stop();
       await peer.done.catch(() => {});
     }
+  },
+});
+
+Deno.test({
+  name:
+    "listener -k whose stdout reader stalls receives on: its lines wait behind the write in flight, none lost",
+  ignore: needs("sh") ||
+    ignoreUnless(HAS_PROC_NET, "this test reads /proc/net/udp (Linux)"),
+  async fn(): Promise<void> {
+    const { proc, port } = await startTool("listener", ["-k", "-p", "0"]);
+    await using _ = proc;
+    proc.holdStdout();
+    using socket = udpPeer();
+    const payload = new Uint8Array(100).fill(0x61);
+    const to = { transport: "udp", hostname: "127.0.0.1", port } as const;
+    // 3,000 datagrams: ~570 KB of lines, many times what the pipe holds. Sent
+    // in bursts the receive buffer holds; after each, the listener must
+    // empty it, which it cannot while blocked in a write to the full pipe.
+    const total = 3_000, burst = 50;
+    for (let sent = 0; sent < total; sent += burst) {
+      for (let i = 0; i < burst; i++) await socket.send(payload, to);
+      await waitUntil(
+        () => udpQueue(port).queued === 0,
+        `the listener to read datagrams ${sent}-${sent + burst}`,
+      );
+    }
+    assertEquals(udpQueue(port).drops, 0);
+    proc.resumeStdout();
+    await waitUntil(
+      () =>
+        countLines(proc.stdout, "listener: packet is 100 bytes long") === total,
+      "every datagram's lines",
+    );
+    proc.kill("SIGTERM");
+    assertEquals(await proc.exit(), 0);
   },
 });
