@@ -503,6 +503,11 @@ const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
 /** A signal that stops a tool gracefully. */
 export type StopSignalName = keyof typeof SIGNAL_NUMBERS;
 
+/** The exit code of a tool stopped by `signal`: 128 + N, as a shell reports it. */
+export function signalExitCode(signal: StopSignalName): number {
+  return 128 + SIGNAL_NUMBERS[signal];
+}
+
 /** The reason of a tool's stop signal when a signal stopped it. */
 export class Stopped extends Error {
   /** The signal. */
@@ -557,9 +562,9 @@ export function stopSignal(
     signal,
     get exitCode(): number {
       const reason = signal.reason;
-      return reason instanceof Stopped
-        ? 128 + SIGNAL_NUMBERS[reason.signal]
-        : 128 + SIGNAL_NUMBERS.SIGINT;
+      return signalExitCode(
+        reason instanceof Stopped ? reason.signal : "SIGINT",
+      );
     },
     [Symbol.dispose](): void {
       for (const [name, stop] of listeners) {

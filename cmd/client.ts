@@ -16,7 +16,7 @@ import { DEFAULT_MAX_BYTES, DEFAULT_TCP_PORT } from "../lib/constants.ts";
 import { type AddressFailure, ConnectError } from "../lib/errors.ts";
 import { formatAddress } from "../lib/format_address.ts";
 import { connectFirst } from "../lib/happy_eyeballs.ts";
-import { readAll, type ReadAllResult } from "../lib/read_all.ts";
+import { type Readable, readAll, type ReadAllResult } from "../lib/read_all.ts";
 import { resolve } from "../lib/resolve.ts";
 import { escapeBytes } from "../lib/text/escape.ts";
 import {
@@ -30,7 +30,8 @@ import {
   Output,
   RESOLVE_FAILURE,
   seconds,
-  stopSignal,
+  signalExitCode,
+  type StopSignalName,
   withFailures,
 } from "./_cli.ts";
 import {
@@ -166,32 +167,32 @@ export async function runClient(
     });
     if (!verbose) reportFailures(out, connected.failures);
     using conn = connected.conn;
-    // From here on SIGINT and SIGTERM stop the read, and what arrived is
-    // shown before the exit; before, they end the client as they always do.
-    using stop = stopSignal(out, io.signal, ["SIGINT", "SIGTERM"]);
     const { address } = connected.address;
     const connecting = `connecting to ${formatAddress(address)}`;
     if (raw) out.stderr(connecting);
     else out.event("connection", { address, port }, `client: ${connecting}`);
+    out.flush();
+    if (out.failed.aborted) return 1; // stdout's own exit code follows
     const chunks: Uint8Array[] = [];
     let bytes = 0;
     let result: ReadAllResult | undefined;
     let failure: unknown;
+    using reading = new StoppableRead(conn, io.signal);
     try {
-      result = await readAll(conn, {
+      result = await readAll(reading, {
         maxBytes,
         idleTimeout: timeout,
-        signal: stop.signal,
         onChunk: (chunk) => {
           bytes += chunk.length;
-          if (raw) out.stdoutBytes(chunk);
-          else chunks.push(chunk);
+          if (!raw) return void chunks.push(chunk);
+          out.stdoutBytes(chunk);
+          if (out.failed.aborted) throw out.failed.reason;
         },
       });
     } catch (error) {
       failure = error;
     }
-    if (out.failed.aborted) return 1; // stdout's own exit code follows
+    if (out.failed.aborted) return 1;
     // What arrived is shown, whatever ended the read.
     if (raw) out.stderr(`received ${bytes} bytes`);
     else if (!out.json) {
@@ -205,7 +206,7 @@ export async function runClient(
       });
     }
     if (failure !== undefined) {
-      if (stop.signal.aborted) return stop.exitCode;
+      if (reading.stoppedBy) return signalExitCode(reading.stoppedBy);
       throw new CallError("recv", failure);
     }
     if (result!.truncated) {
@@ -226,6 +227,75 @@ export async function runClient(
     }
     return 0;
   });
+}
+
+/**
+ * The connection as `readAll()` reads it. Once data has arrived and a read
+ * has to wait for more, SIGINT and SIGTERM (or the caller's signal) close
+ * the connection instead of ending the process, so that what arrived is
+ * shown first. Only then: until data arrives there is nothing to lose, and
+ * the listeners cost a one-shot client start-up time (measured: a
+ * greeting and its end of stream arrive together, and each read of them
+ * completes at once).
+ */
+class StoppableRead implements Readable, Disposable {
+  readonly #conn: Deno.Conn;
+  readonly #given: AbortSignal | undefined;
+  #received = 0;
+  #listening = false;
+  readonly #listeners: [Deno.Signal, () => void][] = [];
+  /** The signal that stopped the read, if one did. */
+  stoppedBy: StopSignalName | undefined;
+
+  constructor(conn: Deno.Conn, given: AbortSignal | undefined) {
+    this.#conn = conn;
+    this.#given = given;
+    given?.addEventListener("abort", this.#stop, { once: true });
+  }
+
+  read(buffer: Uint8Array): Promise<number | null> {
+    const reading = this.#conn.read(buffer);
+    if (this.#received > 0 && !this.#listening && !this.#given) {
+      // A read that completes at once settles before this microtask runs.
+      let settled = false;
+      const settle = (): void => void (settled = true);
+      reading.then(settle, settle);
+      queueMicrotask(() => {
+        if (!settled) this.#listen();
+      });
+    }
+    return reading.then((n) => {
+      this.#received += n ?? 0;
+      return n;
+    });
+  }
+
+  #listen(): void {
+    this.#listening = true;
+    const names: StopSignalName[] = Deno.build.os === "windows"
+      ? ["SIGINT"]
+      : ["SIGINT", "SIGTERM"];
+    for (const name of names) {
+      const stop = (): void => this.#stop(name);
+      Deno.addSignalListener(name, stop);
+      this.#listeners.push([name, stop]);
+    }
+  }
+
+  // The pending read fails once the connection is closed.
+  readonly #stop = (signal: StopSignalName | Event = "SIGINT"): void => {
+    this.stoppedBy ??= typeof signal === "string" ? signal : "SIGINT";
+    try {
+      this.#conn.close();
+    } catch { /* closed already */ }
+  };
+
+  [Symbol.dispose](): void {
+    this.#given?.removeEventListener("abort", this.#stop);
+    for (const [name, stop] of this.#listeners) {
+      Deno.removeSignalListener(name, stop);
+    }
+  }
 }
 
 /**

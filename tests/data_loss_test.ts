@@ -8,6 +8,7 @@
 
 import { assertEquals } from "@std/assert";
 import {
+  catches,
   countLines,
   HAS_PROC_NET,
   needs,
@@ -130,6 +131,11 @@ for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
         ]);
         await client.stdout.waitFor(/^client: connecting to 127\.0\.0\.1$/);
         await waitConsumed(peer.port); // the client has read "abc"
+        // ... and, waiting for more, catches the signal.
+        await waitUntil(
+          () => catches(client.child.pid, signal),
+          `the client to catch ${signal}`,
+        );
         client.kill(signal);
         const status = await client.status();
         assertNoStack(client.stderr.text);
@@ -167,6 +173,10 @@ Deno.test({
       ]);
       await client.stdout.waitFor(/"connection"/);
       await waitConsumed(peer.port);
+      await waitUntil(
+        () => catches(client.child.pid, "SIGTERM"),
+        "the client to catch SIGTERM",
+      );
       client.kill("SIGTERM");
       const status = await client.status();
       const events = client.stdout.lines.map((line) => JSON.parse(line));
