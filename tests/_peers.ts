@@ -61,6 +61,13 @@ const PROGRAMS = {
     expect: /^ok$/,
     what: "a POSIX sh (to redirect a tool's stdin and stdout)",
   },
+  // To run a process tree in a session of its own, so that a test can end
+  // whatever it leaves behind.
+  setsid: {
+    args: ["--version"],
+    expect: /util-linux/,
+    what: "setsid (Debian package util-linux)",
+  },
 } as const;
 
 /** A peer program. */

@@ -239,3 +239,21 @@ Deno.test("withFailures(): a stdout that failed decides the exit code; what the 
   assertStrictEquals(code, 1);
   assertEquals(stderr.lines, ["tool: stdout: no space left on device"]);
 });
+
+Deno.test("a pipelined Output behind a stalled write keeps 8 MiB of lines, drops the rest and says how many", async () => {
+  const stdout = new SlowSink();
+  const stderr = new Capture();
+  const out = new Output("tool", { stdout, stderr }, { pipeline: true });
+  const line = "x".repeat(1023);
+  out.stdout(line); // in flight
+  for (let i = 0; i < 9 * 1024; i++) out.stdout(line);
+  stdout.finish();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assertEquals(stderr.lines, [
+    "tool: stdout: 1024 lines dropped: its reader did not keep up",
+  ]);
+  const closing = out.close();
+  stdout.finish();
+  await closing;
+  assertStrictEquals(stdout.writes[1]!.length, 8 * 1024 * 1024);
+});

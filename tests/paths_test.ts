@@ -92,7 +92,7 @@ for (const cwd of ["", "tests/"]) {
     name: `deno task server --workers 2 serves from the checkout${
       cwd ? ` (run from ${cwd})` : ""
     }, and stops on SIGTERM`,
-    ignore: ignoreUnless(CAN_SPAWN, "needs --allow-run --allow-read"),
+    ignore: needs("setsid"),
     async fn(): Promise<void> {
       await using task = new TestProcess(
         Deno.execPath(),
@@ -226,7 +226,7 @@ const NPX = CAN_SPAWN && (() => {
 Deno.test({
   name:
     "the README's npx command for the server: kill of npx stops the server, none is left behind",
-  ignore: ignoreUnless(
+  ignore: needs("setsid") || ignoreUnless(
     NPX,
     "the Node-only path needs npx that can run deno@2.9 (npm install -g deno@2.9)",
   ),
