@@ -11,9 +11,14 @@ import {
 import { escapeText } from "../lib/text/escape.ts";
 import { UsageError } from "./_options.ts";
 
-/** Something that takes bytes synchronously, like `Deno.stdout`. */
+/** Something that takes bytes, like `Deno.stdout`. */
 export interface Sink {
+  /** Write synchronously; the count written. */
   writeSync(p: Uint8Array): number;
+  /** Write asynchronously, if the sink can (a pipelined Output uses it). */
+  write?(p: Uint8Array): Promise<number>;
+  /** Whether it is a terminal (lines then go out at once, in order). */
+  isTerminal?(): boolean;
 }
 
 /** How a tool's `main()` is wired to the world; tests replace each part. */
@@ -55,8 +60,8 @@ export async function command<C>(
   if (typeof config === "object" && config !== null && "info" in config) {
     const out = new Output(tool, io);
     out.stdout((config as Info).info);
-    out.flush();
-    return 0;
+    await out.close();
+    return out.stdoutExitCode ?? 0;
   }
   return await run(config as C, io);
 }
@@ -83,24 +88,62 @@ const encoder = new TextEncoder();
 /** How long a batching {@linkcode Output} gathers lines, in ms. */
 const BATCH_MS = 5;
 
+/**
+ * How many bytes a pipelined {@linkcode Output} gathers behind a write in
+ * flight before it drops lines: a reader that stopped reading must not
+ * fill the memory.
+ */
+const BACKLOG_LIMIT = 8 * 1024 * 1024;
+
 /** How a tool's {@linkcode Output} writes. */
 export interface OutputOptions {
   /** `--json`: events as JSON lines on stdout instead of text lines. */
   json?: boolean;
   /**
    * Gather stdout lines for up to 5 ms before writing them, for a tool that
-   * prints a line per event under load (server). Without it lines are
-   * written at the end of the current task, which is what a one-shot tool
-   * wants, and the listener too: no timer (the first costs milliseconds,
-   * and slows every later turn of the event loop; bench/README.md).
+   * prints a line per event under load (server). Without it (and without
+   * `pipeline`) lines are written at the end of the current task, which is
+   * what a one-shot tool wants: no timer (the first costs milliseconds, and
+   * slows every later turn of the event loop; bench/README.md).
    */
   batch?: boolean;
+  /**
+   * Keep one write of stdout in flight, asynchronously, and gather the
+   * lines that come meanwhile behind it for the next (listener): no timer,
+   * and no write(2) on the event loop's thread. Only where stdout can be
+   * written asynchronously and is not a terminal (there lines go out at
+   * once, in order with stderr's).
+   */
+  pipeline?: boolean;
 }
+
+/**
+ * Why stdout could not be written, as the reason of
+ * {@linkcode Output.failed}: the tool stops.
+ */
+export class StdoutFailure extends Error {
+  /** Whether the reader went away (EPIPE): then the tool stops quietly. */
+  readonly readerGone: boolean;
+  /** @param cause What the write threw. */
+  constructor(cause: unknown) {
+    super(`stdout: ${lowerFirst(describeError(cause))}`, { cause });
+    this.name = "StdoutFailure";
+    this.readerGone = cause instanceof Deno.errors.BrokenPipe;
+  }
+}
+
+/** The exit code of a tool whose stdout's reader went away: a shell's for SIGPIPE. */
+export const READER_GONE_EXIT = 128 + 13;
 
 /**
  * A tool's output. Stdout carries the tool's text lines, or under `--json`
  * its events as JSON lines; stderr carries status and error lines, escaped
  * so that nothing from the network drives the terminal.
+ *
+ * A write that fails never throws: a failed stdout is said once on stderr
+ * (`TOOL: stdout: no space left on device`; nothing when its reader went
+ * away) and aborts {@linkcode Output.failed}, which stops the tool; stderr
+ * goes on working. A failed stderr is given up silently.
  */
 export class Output {
   readonly #tool: string;
@@ -109,8 +152,12 @@ export class Output {
   #pending = "";
   #scheduled = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #broken = false;
+  #inFlight: Promise<void> | undefined;
+  #dropped = 0;
+  #stderrBroken = false;
+  readonly #failed = new AbortController();
   readonly #batch: boolean;
+  readonly #pipeline: boolean;
   readonly #format: ((value: unknown) => string) | undefined;
   /** Whether `--json` asked for JSON events instead of text lines. */
   readonly json: boolean;
@@ -118,18 +165,22 @@ export class Output {
   /**
    * @param tool The tool's name, which starts its stderr lines.
    * @param io Where output goes.
-   * @param options Batching or not, and the JSON line formatter for
+   * @param options How stdout is batched, and the JSON line formatter for
    *   `--json` ({@linkcode Output.open} loads it).
    */
   constructor(
     tool: string,
     io: MainOptions,
-    options: { batch?: boolean; jsonLine?: (value: unknown) => string } = {},
+    options: Omit<OutputOptions, "json"> & {
+      jsonLine?: (value: unknown) => string;
+    } = {},
   ) {
     this.#tool = tool;
     this.#stdout = io.stdout ?? Deno.stdout;
     this.#stderr = io.stderr ?? Deno.stderr;
     this.#batch = options.batch ?? false;
+    this.#pipeline = (options.pipeline ?? false) &&
+      this.#stdout.write !== undefined && !this.#stdout.isTerminal?.();
     this.#format = options.jsonLine;
     this.json = options.jsonLine !== undefined;
   }
@@ -146,7 +197,26 @@ export class Output {
     const jsonLine = options.json
       ? (await import("../lib/text/json_line.ts")).jsonLine
       : undefined;
-    return new Output(tool, io, { batch: options.batch, jsonLine });
+    return new Output(tool, io, { ...options, jsonLine });
+  }
+
+  /**
+   * Aborted when stdout cannot be written (its reason a
+   * {@linkcode StdoutFailure}): a tool stops on it.
+   */
+  get failed(): AbortSignal {
+    return this.#failed.signal;
+  }
+
+  /**
+   * The exit code a failed stdout calls for — 141 when its reader went
+   * away (as a shell reports a program killed by SIGPIPE), 1 otherwise —
+   * or `undefined` while stdout is fine.
+   */
+  get stdoutExitCode(): number | undefined {
+    const reason = this.#failed.signal.reason;
+    if (!(reason instanceof StdoutFailure)) return undefined;
+    return reason.readerGone ? READER_GONE_EXIT : 1;
   }
 
   /** A line on stdout, whatever the mode; `text` must be terminal-safe. */
@@ -157,22 +227,19 @@ export class Output {
   /** Bytes on stdout exactly as they are (`client --raw`). */
   stdoutBytes(bytes: Uint8Array): void {
     this.flush();
-    this.#write(this.#stdout, bytes);
+    if (!this.#failed.signal.aborted) this.#writeStdout(bytes);
   }
 
   /** `TOOL: text` on stderr, escaped. */
   stderr(text: string): void {
     this.flush();
-    this.#write(
-      this.#stderr,
-      encoder.encode(`${this.#tool}: ${escapeText(text)}\n`),
-    );
+    this.#writeStderr(`${this.#tool}: ${escapeText(text)}\n`);
   }
 
   /** A line on stderr without the tool's name (`usage: ...`), escaped. */
   stderrBare(text: string): void {
     this.flush();
-    this.#write(this.#stderr, encoder.encode(escapeText(text) + "\n"));
+    this.#writeStderr(escapeText(text) + "\n");
   }
 
   /**
@@ -204,21 +271,37 @@ export class Output {
     this.stderrBare(`${context}: ${reason}`);
   }
 
-  /** Write what stdout has queued. */
+  /**
+   * Write what stdout has queued. A pipelined output only starts the write
+   * if none is in flight; {@linkcode Output.close} waits for the last.
+   */
   flush(): void {
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    if (this.#pending === "") return;
+    if (this.#pending === "" || this.#inFlight) return;
     const text = this.#pending;
     this.#pending = "";
-    this.#write(this.#stdout, encoder.encode(text));
+    if (this.#pipeline) this.#inFlight = this.#writeBehind(text);
+    else this.#writeStdout(encoder.encode(text));
+  }
+
+  /** Write everything queued and wait for the writes in flight. */
+  async close(): Promise<void> {
+    this.flush();
+    while (this.#inFlight) await this.#inFlight;
   }
 
   #queue(text: string): void {
+    if (this.#failed.signal.aborted) return;
+    if (this.#inFlight) {
+      if (this.#pending.length + text.length > BACKLOG_LIMIT) this.#dropped++;
+      else this.#pending += text;
+      return;
+    }
     this.#pending += text;
-    if (this.#pending.length > 65_536) {
+    if (this.#pipeline || this.#pending.length > 65_536) {
       this.flush();
     } else if (this.#batch) {
       this.#timer ??= setTimeout(() => this.flush(), BATCH_MS);
@@ -231,18 +314,64 @@ export class Output {
     }
   }
 
-  #write(sink: Sink, bytes: Uint8Array): void {
-    if (this.#broken) return;
+  /** One asynchronous write, then the next batch gathered meanwhile. */
+  async #writeBehind(text: string): Promise<void> {
+    const bytes = encoder.encode(text);
     try {
       for (let written = 0; written < bytes.length;) {
-        written += sink.writeSync(bytes.subarray(written));
+        written += await this.#stdout.write!(bytes.subarray(written));
       }
     } catch (error) {
-      // A reader that went away (`| head`) is not worth a stack trace.
-      if (error instanceof Deno.errors.BrokenPipe) this.#broken = true;
-      else throw error;
+      this.#inFlight = undefined;
+      this.#stdoutFailed(error);
+      return;
+    }
+    this.#inFlight = undefined;
+    if (this.#dropped > 0) {
+      this.stderr(
+        `stdout: ${this.#dropped} lines dropped: its reader did not keep up`,
+      );
+      this.#dropped = 0;
+    }
+    this.flush();
+  }
+
+  #writeStdout(bytes: Uint8Array): void {
+    try {
+      for (let written = 0; written < bytes.length;) {
+        written += this.#stdout.writeSync(bytes.subarray(written));
+      }
+    } catch (error) {
+      this.#stdoutFailed(error);
     }
   }
+
+  #stdoutFailed(error: unknown): void {
+    if (this.#failed.signal.aborted) return;
+    const failure = new StdoutFailure(error);
+    this.#pending = "";
+    if (!failure.readerGone) this.stderr(failure.message);
+    this.#failed.abort(failure);
+  }
+
+  #writeStderr(text: string): void {
+    if (this.#stderrBroken) return;
+    const bytes = encoder.encode(text);
+    try {
+      for (let written = 0; written < bytes.length;) {
+        written += this.#stderr.writeSync(bytes.subarray(written));
+      }
+    } catch {
+      // Nowhere left to say it: stderr is given up, stdout goes on.
+      this.#stderrBroken = true;
+    }
+  }
+}
+
+/** A duration for a message: `1 second`, `0.5 seconds`. */
+export function seconds(ms: number): string {
+  const n = ms / 1000;
+  return `${n} second${n === 1 ? "" : "s"}`;
 }
 
 /** The first letter in lower case: sentence-case messages after `tool: `. */
@@ -338,43 +467,109 @@ function withFlagHint(message: string): string {
 /**
  * Run a tool's body; when it throws, its failure table says what to print
  * and which exit code to return. Anything no row expects is rethrown, as
- * the bug it is: it is not dressed up as a usage mistake.
+ * the bug it is: it is not dressed up as a usage mistake. A stdout that
+ * failed decides the exit code (see {@linkcode Output.stdoutExitCode})
+ * whatever the body returned, and what the body threw because of it is not
+ * reported again.
  */
 export async function withFailures(
   out: Output,
   table: readonly Failure[],
   body: () => Promise<number>,
 ): Promise<number> {
+  let code: number;
   try {
-    return await body();
+    code = await body();
   } catch (error) {
-    const row = [...table, ...COMMON_FAILURES].find((r) => r.is(error));
-    if (!row) throw error;
-    row.report(out, error);
-    return row.code;
-  } finally {
-    out.flush();
+    if (error instanceof StdoutFailure) {
+      code = 1;
+    } else {
+      const row = [...table, ...COMMON_FAILURES].find((r) => r.is(error));
+      if (!row) {
+        await out.close();
+        throw error;
+      }
+      row.report(out, error);
+      code = row.code;
+    }
+  }
+  await out.close();
+  return out.stdoutExitCode ?? code;
+}
+
+/** The signals that stop a tool, as a shell numbers them for exit codes. */
+const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
+
+/** A signal that stops a tool gracefully. */
+export type StopSignalName = keyof typeof SIGNAL_NUMBERS;
+
+/** The exit code of a tool stopped by `signal`: 128 + N, as a shell reports it. */
+export function signalExitCode(signal: StopSignalName): number {
+  return 128 + SIGNAL_NUMBERS[signal];
+}
+
+/** The reason of a tool's stop signal when a signal stopped it. */
+export class Stopped extends Error {
+  /** The signal. */
+  readonly signal: StopSignalName;
+  /** @param signal The signal. */
+  constructor(signal: StopSignalName) {
+    super(`Stopped by ${signal}`);
+    this.name = "Stopped";
+    this.signal = signal;
   }
 }
 
+/** What stops a long-running tool, and why it stopped. */
+export interface Stop extends Disposable {
+  /**
+   * Aborted by the tool's signals (or the caller's signal, in tests) and by
+   * a stdout that cannot be written.
+   */
+  readonly signal: AbortSignal;
+  /**
+   * The exit code of a tool stopped before it finished its work: 128 + N
+   * for signal N, as a shell reports a program killed by it (130 for the
+   * caller's signal, as for SIGINT).
+   */
+  readonly exitCode: number;
+}
+
 /**
- * An AbortSignal for a long-running tool: the caller's, or one that SIGINT
- * and SIGTERM abort. Dispose of it to remove the signal listeners.
+ * What stops a tool: `signals` (or, in tests, the caller's `given` signal
+ * instead), and `out` failing. Dispose of it to remove the listeners.
  */
 export function stopSignal(
+  out: Output,
   given: AbortSignal | undefined,
-): { signal: AbortSignal; [Symbol.dispose](): void } {
-  if (given) return { signal: given, [Symbol.dispose](): void {} };
+  signals: readonly StopSignalName[] = ["SIGINT", "SIGTERM", "SIGHUP"],
+): Stop {
   const controller = new AbortController();
-  const stop = (): void => controller.abort();
-  const signals: Deno.Signal[] = Deno.build.os === "windows"
-    ? ["SIGINT"]
-    : ["SIGINT", "SIGTERM"];
-  for (const name of signals) Deno.addSignalListener(name, stop);
+  const listeners: [Deno.Signal, () => void][] = [];
+  if (given === undefined) {
+    // Windows has SIGINT (and SIGBREAK) only.
+    const names = Deno.build.os === "windows"
+      ? signals.filter((name) => name === "SIGINT")
+      : signals;
+    for (const name of names) {
+      const stop = (): void => controller.abort(new Stopped(name));
+      Deno.addSignalListener(name, stop);
+      listeners.push([name, stop]);
+    }
+  }
+  const signal = AbortSignal.any([given ?? controller.signal, out.failed]);
   return {
-    signal: controller.signal,
+    signal,
+    get exitCode(): number {
+      const reason = signal.reason;
+      return signalExitCode(
+        reason instanceof Stopped ? reason.signal : "SIGINT",
+      );
+    },
     [Symbol.dispose](): void {
-      for (const name of signals) Deno.removeSignalListener(name, stop);
+      for (const [name, stop] of listeners) {
+        Deno.removeSignalListener(name, stop);
+      }
     },
   };
 }

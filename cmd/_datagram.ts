@@ -4,7 +4,35 @@
 
 import { formatAddress } from "../lib/format_address.ts";
 import { escapeBytes } from "../lib/text/escape.ts";
-import type { Output } from "./_cli.ts";
+import { type Failure, failure, type Output } from "./_cli.ts";
+
+/** Deno's UDP API is missing: it needs `--unstable-net`. */
+export class UdpUnavailable extends Error {
+  constructor() {
+    super(
+      "UDP needs Deno's --unstable-net flag " +
+        "(deno run --unstable-net ...; deno task sets it from deno.json)",
+    );
+    this.name = "UdpUnavailable";
+  }
+}
+
+/**
+ * Refuse to start without UDP: `Deno.listenDatagram` exists only under
+ * `--unstable-net` (`deno run --no-config`, `deno install`, a JSR user).
+ *
+ * @throws {UdpUnavailable} When it is missing.
+ */
+export function checkUdp(): void {
+  if (typeof Deno.listenDatagram !== "function") throw new UdpUnavailable();
+}
+
+/** Without UDP: one line saying so, and the code of "no socket" (2). */
+export const UDP_FAILURE: Failure = failure(
+  UdpUnavailable,
+  2,
+  (out, error) => out.stderr(error.message),
+);
 
 /** Shows one datagram and who sent it. */
 export type DatagramPrinter = (data: Uint8Array, peer: Deno.NetAddr) => void;

@@ -11,16 +11,17 @@
  * @module
  */
 
+import { concat } from "@std/bytes/concat";
 import { DEFAULT_MAX_BYTES, DEFAULT_TCP_PORT } from "../lib/constants.ts";
 import { type AddressFailure, ConnectError } from "../lib/errors.ts";
 import { formatAddress } from "../lib/format_address.ts";
 import { connectFirst } from "../lib/happy_eyeballs.ts";
-import { readAll } from "../lib/read_all.ts";
+import { type Readable, readAll, type ReadAllResult } from "../lib/read_all.ts";
 import { resolve } from "../lib/resolve.ts";
 import { escapeBytes } from "../lib/text/escape.ts";
 import {
+  CallError,
   command,
-  during,
   type Failure,
   failure,
   type Info,
@@ -28,6 +29,9 @@ import {
   type MainOptions,
   Output,
   RESOLVE_FAILURE,
+  seconds,
+  signalExitCode,
+  type StopSignalName,
   withFailures,
 } from "./_cli.ts";
 import {
@@ -138,8 +142,10 @@ function reportFailures(out: Output, list: readonly AddressFailure[]): void {
  * Connect, read until the server closes, print what it sent.
  *
  * @returns The exit code: 0; 1 for a name that does not resolve, a failed
- *   read, output cut at `--max-bytes` or a silence longer than `-w`; 2 when
- *   no address accepted the connection.
+ *   read, output cut at `--max-bytes`, a silence longer than `-w` or a
+ *   stdout that cannot be written; 2 when no address accepted the
+ *   connection; 130 or 143 when SIGINT or SIGTERM stopped the read (what
+ *   arrived is shown first); 141 when stdout's reader went away.
  */
 export async function runClient(
   config: ClientConfig,
@@ -165,40 +171,131 @@ export async function runClient(
     const connecting = `connecting to ${formatAddress(address)}`;
     if (raw) out.stderr(connecting);
     else out.event("connection", { address, port }, `client: ${connecting}`);
-    const result = await during(
-      "recv",
-      readAll(conn, {
+    out.flush();
+    if (out.failed.aborted) return 1; // stdout's own exit code follows
+    const chunks: Uint8Array[] = [];
+    let bytes = 0;
+    let result: ReadAllResult | undefined;
+    let failure: unknown;
+    using reading = new StoppableRead(conn, io.signal);
+    try {
+      result = await readAll(reading, {
         maxBytes,
         idleTimeout: timeout,
-        onChunk: raw ? (chunk) => out.stdoutBytes(chunk) : undefined,
-      }),
-    );
-    const { bytes, truncated } = result;
+        onChunk: (chunk) => {
+          bytes += chunk.length;
+          if (!raw) return void chunks.push(chunk);
+          out.stdoutBytes(chunk);
+          if (out.failed.aborted) throw out.failed.reason;
+        },
+      });
+    } catch (error) {
+      failure = error;
+    }
+    if (out.failed.aborted) return 1;
+    // What arrived is shown, whatever ended the read.
     if (raw) out.stderr(`received ${bytes} bytes`);
     else if (!out.json) {
-      out.stdout(`client: received '${escapeBytes(result.data)}'`);
+      out.stdout(`client: received '${escapeBytes(concat(chunks))}'`);
     } else {
       const { dataFields } = await import("../lib/text/json_line.ts");
-      out.event("received", { bytes, ...dataFields(result.data), truncated });
+      out.event("received", {
+        bytes,
+        ...dataFields(concat(chunks)),
+        truncated: result?.truncated ?? false,
+      });
     }
-    if (truncated) {
+    if (failure !== undefined) {
+      if (reading.stoppedBy) return signalExitCode(reading.stoppedBy);
+      throw new CallError("recv", failure);
+    }
+    if (result!.truncated) {
       out.error(
         undefined,
         `Output cut at ${maxBytes} bytes: the server sent more (--max-bytes)`,
       );
       return 1;
     }
-    if (result.timedOut) {
+    if (result!.timedOut) {
       out.error(
         undefined,
         `Timed out: the server sent nothing for ${
-          timeout! / 1000
-        } seconds and did not close the connection`,
+          seconds(timeout!)
+        } and did not close the connection`,
       );
       return 1;
     }
     return 0;
   });
+}
+
+/**
+ * The connection as `readAll()` reads it. Once data has arrived and a read
+ * has to wait for more, SIGINT and SIGTERM (or the caller's signal) close
+ * the connection instead of ending the process, so that what arrived is
+ * shown first. Only then: until data arrives there is nothing to lose, and
+ * the listeners cost a one-shot client start-up time (measured: a
+ * greeting and its end of stream arrive together, and each read of them
+ * completes at once).
+ */
+class StoppableRead implements Readable, Disposable {
+  readonly #conn: Deno.Conn;
+  readonly #given: AbortSignal | undefined;
+  #received = 0;
+  #listening = false;
+  readonly #listeners: [Deno.Signal, () => void][] = [];
+  /** The signal that stopped the read, if one did. */
+  stoppedBy: StopSignalName | undefined;
+
+  constructor(conn: Deno.Conn, given: AbortSignal | undefined) {
+    this.#conn = conn;
+    this.#given = given;
+    given?.addEventListener("abort", this.#stop, { once: true });
+  }
+
+  read(buffer: Uint8Array): Promise<number | null> {
+    const reading = this.#conn.read(buffer);
+    if (this.#received > 0 && !this.#listening && !this.#given) {
+      // A read that completes at once settles before this microtask runs.
+      let settled = false;
+      const settle = (): void => void (settled = true);
+      reading.then(settle, settle);
+      queueMicrotask(() => {
+        if (!settled) this.#listen();
+      });
+    }
+    return reading.then((n) => {
+      this.#received += n ?? 0;
+      return n;
+    });
+  }
+
+  #listen(): void {
+    this.#listening = true;
+    const names: StopSignalName[] = Deno.build.os === "windows"
+      ? ["SIGINT"]
+      : ["SIGINT", "SIGTERM"];
+    for (const name of names) {
+      const stop = (): void => this.#stop(name);
+      Deno.addSignalListener(name, stop);
+      this.#listeners.push([name, stop]);
+    }
+  }
+
+  // The pending read fails once the connection is closed.
+  readonly #stop = (signal: StopSignalName | Event = "SIGINT"): void => {
+    this.stoppedBy ??= typeof signal === "string" ? signal : "SIGINT";
+    try {
+      this.#conn.close();
+    } catch { /* closed already */ }
+  };
+
+  [Symbol.dispose](): void {
+    this.#given?.removeEventListener("abort", this.#stop);
+    for (const [name, stop] of this.#listeners) {
+      Deno.removeSignalListener(name, stop);
+    }
+  }
 }
 
 /**

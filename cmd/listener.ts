@@ -29,9 +29,11 @@ import {
   withFailures,
 } from "./_cli.ts";
 import {
+  checkUdp,
   type DatagramPrinter,
   datagramPrinter,
   numberedPrinter,
+  UDP_FAILURE,
 } from "./_datagram.ts";
 import { parseAccess } from "./_access.ts";
 import {
@@ -56,7 +58,7 @@ options:
   -b, --bind ADDR    listen on ADDR only (an address or a name)
   -4, -6             IPv4 only / IPv6 only
   -c, --count N      stop after N datagrams [1]
-  -k, --keep         go on until SIGINT or SIGTERM
+  -k, --keep         go on until SIGINT, SIGTERM or SIGHUP
   -x, --hex          show each datagram as a hex dump
       --allow CIDR   keep only datagrams from CIDR (repeatable)
       --deny CIDR    drop datagrams from CIDR (repeatable; wins over --allow)
@@ -159,20 +161,31 @@ export function parseListener(
 }
 
 /** How each library error ends `listener`: its lines and exit code. */
-const FAILURES: Failure[] = [
-  RESOLVE_FAILURE,
-  failure(BindError, 2, (out, error) => {
-    for (const { error: cause } of error.failures) out.error("bind", cause);
-    out.stderr("failed to bind socket");
-  }),
-];
+function failures(config: ListenerConfig): Failure[] {
+  return [
+    RESOLVE_FAILURE,
+    UDP_FAILURE,
+    failure(BindError, 2, (out, error) => {
+      for (const { address, error: cause } of error.failures) {
+        // -v names the address each failure is for.
+        const where = config.verbose
+          ? `: ${formatHostPort(address, config.port)}`
+          : "";
+        out.error(`bind${where}`, cause);
+      }
+      out.stderr("failed to bind socket");
+    }),
+  ];
+}
 
 /**
- * Receive `count` datagrams (or until SIGINT or SIGTERM with `-k`),
+ * Receive `count` datagrams (or until SIGINT, SIGTERM or SIGHUP with `-k`),
  * printing each.
  *
  * @returns The exit code: 0; 1 for a failed receive; 2 when the socket
- *   cannot be bound; 130 when stopped before `count` datagrams.
+ *   cannot be bound; 128 + N when signal N stopped it before `count`
+ *   datagrams (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP); 1 when
+ *   stdout cannot be written, 141 when its reader went away.
  */
 export async function runListener(
   config: ListenerConfig,
@@ -181,9 +194,14 @@ export async function runListener(
   const { count, verbose, port } = config;
   // No batching timer: measured, the first use of the timer API slows every
   // later turn of the event loop enough to cost the listener a third of its
-  // loss-free rate; a write per datagram costs it less (bench/README.md).
-  const out = await Output.open("listener", io, { json: config.json });
-  return await withFailures(out, FAILURES, async () => {
+  // loss-free rate (bench/README.md). One write in flight instead, the lines
+  // that arrive meanwhile gathered behind it.
+  const out = await Output.open("listener", io, {
+    json: config.json,
+    pipeline: true,
+  });
+  return await withFailures(out, failures(config), async () => {
+    checkUdp();
     const allowed = accessList(config.access);
     const print = config.quiet
       ? () => {}
@@ -191,7 +209,7 @@ export async function runListener(
     const counting = config.stats
       ? await statsCounter(out, config, print)
       : undefined;
-    using stop = stopSignal(io.signal);
+    using stop = stopSignal(out, io.signal);
     const listener = await listenForDatagrams({
       port,
       hostname: config.bind,
@@ -222,7 +240,9 @@ export async function runListener(
     using _reporting = counting?.start();
     const delivered = await during("recvfrom", listener.finished);
     counting?.report(true);
-    return delivered < count && count !== Infinity ? 130 : 0;
+    // Stopped before its count, as the reference would be killed by the
+    // signal: 128 + N. With -k stopping is how it ends.
+    return delivered < count && count !== Infinity ? stop.exitCode : 0;
   });
 }
 

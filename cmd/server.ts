@@ -41,8 +41,8 @@ import {
 const HELP = `usage: server [options]
 
 Listens on TCP port ${DEFAULT_TCP_PORT} (IPv6 and IPv4), sends "Hello, world!" to every
-connection and closes it. SIGINT or SIGTERM stops accepting, lets the
-connections in flight finish, and exits 0.
+connection and closes it. SIGINT, SIGTERM or SIGHUP stops accepting, lets
+the connections in flight finish, and exits 0.
 
 options:
   -p, --port N             listen on port N (0: any free port) [${DEFAULT_TCP_PORT}]
@@ -51,8 +51,9 @@ options:
   -m, --message TEXT       send TEXT instead of "Hello, world!"
       --max-connections N  at most N greetings in flight; the rest wait
       --workers N          N accept loops on N threads sharing the port
-                           (SO_REUSEPORT); under deno run they need
-                           --allow-read for their module
+                           (SO_REUSEPORT); under a plain deno run they
+                           need read access to their modules (deno task
+                           server and the compiled server have it)
       --allow CIDR         serve only peers in CIDR (repeatable)
       --deny CIDR          refuse peers in CIDR (repeatable; wins over --allow)
   -q, --quiet              no line per connection
@@ -128,18 +129,28 @@ export function parseServer(args: readonly string[]): ServerConfig | Info {
 }
 
 /** How each library error ends `server`: its lines and exit code. */
-const FAILURES: Failure[] = [
-  RESOLVE_FAILURE,
-  failure(BindError, 1, (out, error) => {
-    for (const { error: cause } of error.failures) out.error("bind", cause);
-    out.stderr("failed to bind");
-  }),
-];
+function failures(config: ServerConfig): Failure[] {
+  return [
+    RESOLVE_FAILURE,
+    failure(BindError, 1, (out, error) => {
+      for (const { address, error: cause } of error.failures) {
+        // -v names the address each failure is for.
+        const where = config.verbose
+          ? `: ${formatHostPort(address, config.port)}`
+          : "";
+        out.error(`bind${where}`, cause);
+      }
+      out.stderr("failed to bind");
+    }),
+  ];
+}
 
 /**
- * Serve until SIGINT or SIGTERM (or `io.signal`).
+ * Serve until SIGINT, SIGTERM or SIGHUP (or `io.signal`), or until stdout
+ * cannot be written; then let the greetings in flight finish.
  *
- * @returns The exit code: 0, or 1 when it cannot start.
+ * @returns The exit code: 0; 1 when it cannot start or stdout cannot be
+ *   written; 141 when stdout's reader went away.
  */
 export async function runServer(
   config: ServerConfig,
@@ -150,8 +161,8 @@ export async function runServer(
     json: config.json,
     batch: true,
   });
-  return await withFailures(out, FAILURES, async () => {
-    using stop = stopSignal(io.signal);
+  return await withFailures(out, failures(config), async () => {
+    using stop = stopSignal(out, io.signal);
     const server = await serveGreeting({
       port,
       hostname: config.bind,

@@ -15,12 +15,13 @@ import { DEFAULT_UDP_PORT, MAX_UDP_PAYLOAD_IPV6 } from "../lib/constants.ts";
 import {
   type AddressFailure,
   BindError,
+  describeError,
   MessageSizeError,
   SendError,
   TimeoutError,
 } from "../lib/errors.ts";
 import { resolve, type ResolvedAddress } from "../lib/resolve.ts";
-import { sendDatagram } from "../lib/send_datagram.ts";
+import { maxPayload, sendDatagram } from "../lib/send_datagram.ts";
 import {
   command,
   type Failure,
@@ -33,7 +34,7 @@ import {
   stopSignal,
   withFailures,
 } from "./_cli.ts";
-import { datagramPrinter } from "./_datagram.ts";
+import { checkUdp, datagramPrinter, UDP_FAILURE } from "./_datagram.ts";
 import {
   COMMON_OPTIONS,
   familyOf,
@@ -57,7 +58,7 @@ options:
   -w, --wait SECS     wait SECS seconds for one reply from the peer, and show it
   -c, --count N       send N numbered datagrams: a header, then MESSAGE [1]
   -r, --rate R        send R datagrams per second [1]
-  -i, --interval S    wait S seconds between datagrams (0: flat out) [1]
+      --interval S    wait S seconds between datagrams (0: flat out) [1]
       --seq           number the datagram even when there is only one
   -s, --size BYTES    pad each numbered datagram to BYTES, header included
   -v, --verbose       say where the datagram goes
@@ -70,7 +71,8 @@ const SPEC = {
   wait: { type: "string", short: "w" },
   count: { type: "string", short: "c" },
   rate: { type: "string", short: "r" },
-  interval: { type: "string", short: "i" },
+  // No -i: the guide sends "-hi", which must stay an unknown option.
+  interval: { type: "string" },
   seq: { type: "boolean" },
   size: { type: "string", short: "s" },
 } as const;
@@ -110,7 +112,9 @@ export interface TalkerConfig {
  * @throws {UsageError} For any mistake, with the line to print.
  */
 export function parseTalker(args: readonly string[]): TalkerConfig | Info {
-  const { values, positionals } = parseCommandLine(args, SPEC);
+  const { values, positionals } = withMessageHint(() =>
+    parseCommandLine(args, SPEC)
+  );
   const info = infoRequest("talker", values, HELP);
   if (info) return info;
   if (positionals.length !== 2) {
@@ -172,6 +176,35 @@ export function parseTalker(args: readonly string[]): TalkerConfig | Info {
   };
 }
 
+/**
+ * The guide's talker sends `-hi` as typed; here it reads as options. An
+ * unknown short option says where such a message goes.
+ */
+function withMessageHint<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (
+      error instanceof UsageError && /^Unknown option "-\w"/.test(error.message)
+    ) {
+      throw new UsageError(
+        `${error.message} (a message starting with "-" goes after "--": ` +
+          `talker HOST -- MESSAGE)`,
+      );
+    }
+    throw error;
+  }
+}
+
+/** Stdin could not be read, or held nothing to send (`talker HOST -`). */
+class StdinError extends Error {
+  /** @param reason Why, for example `"Is a directory"`. */
+  constructor(reason: string) {
+    super(reason);
+    this.name = "StdinError";
+  }
+}
+
 /** `talker: socket: REASON` or `talker: sendto: REASON` for each address. */
 function reportFailures(out: Output, list: readonly AddressFailure[]): void {
   for (const { error, call } of list) out.error(call, error);
@@ -180,12 +213,14 @@ function reportFailures(out: Output, list: readonly AddressFailure[]): void {
 /** How each library error ends `talker`: its lines and exit code. */
 const FAILURES: Failure[] = [
   RESOLVE_FAILURE,
+  UDP_FAILURE,
   failure(BindError, 2, (out, error) => {
     reportFailures(out, error.failures);
     out.stderr("failed to create socket");
   }),
   failure(SendError, 1, (out, error) => reportFailures(out, error.failures)),
   failure(MessageSizeError, 1, (out, error) => out.error(undefined, error)),
+  failure(StdinError, 1, (out, error) => out.error("stdin", error.message)),
   failure(TimeoutError, 1, (out, error) => out.error(undefined, error)),
 ];
 
@@ -202,12 +237,10 @@ export async function runTalker(
   const { host, port } = config;
   const out = await Output.open("talker", io, { json: config.json });
   return await withFailures(out, FAILURES, async () => {
+    checkUdp();
     const addresses = await resolve(host, { family: config.family });
     const message = config.message === "-"
-      ? await readAtMost(
-        io.stdin ?? Deno.stdin.readable,
-        MAX_UDP_PAYLOAD_IPV6 + 1,
-      )
+      ? await readStdin(io.stdin ?? Deno.stdin.readable, addresses)
       : new TextEncoder().encode(config.message);
     if (config.numbered) {
       return await sendRun(out, config, addresses, message, io);
@@ -215,6 +248,7 @@ export async function runTalker(
     const sent = await sendDatagram(addresses, message, {
       port,
       replyTimeout: config.replyTimeout,
+      signal: out.failed,
       onSent: ({ address }, bytes, failures) => {
         reportFailures(out, failures);
         out.event(
@@ -257,7 +291,7 @@ async function sendRun(
     return 1;
   }
   const { sendNumbered } = await import("../lib/send_numbered.ts");
-  using stop = stopSignal(io.signal);
+  using stop = stopSignal(out, io.signal);
   const run = await sendNumbered(addresses, message, {
     port,
     count,
@@ -297,26 +331,44 @@ async function sendRun(
       run.stopped ? ` (stopped after ${attempts} of ${count})` : ""
     }`,
   );
-  return run.stopped ? 130 : run.sent === 0 ? 1 : 0;
+  return run.stopped ? stop.exitCode : run.sent === 0 ? 1 : 0;
 }
 
-/** Read a stream whole, but stop once it holds more than `limit` bytes. */
-async function readAtMost(
+/**
+ * The message of `talker HOST -`: stdin whole, read no further than one
+ * byte past what any datagram carries. Stdin that cannot be read, or holds
+ * nothing (as when it is closed: the runtime opens /dev/null in its place),
+ * is refused; so is more than fits, without claiming a size never read.
+ */
+async function readStdin(
   stream: ReadableStream<Uint8Array>,
-  limit: number,
+  addresses: readonly ResolvedAddress[],
 ): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = stream.getReader();
   try {
-    while (size <= limit) {
+    while (size <= MAX_UDP_PAYLOAD_IPV6) {
       const { done, value } = await reader.read();
       if (done) break;
       chunks.push(value);
       size += value.length;
     }
+  } catch (error) {
+    throw new StdinError(describeError(error));
   } finally {
-    await reader.cancel();
+    await reader.cancel().catch(() => {});
+  }
+  if (size === 0) {
+    throw new StdinError(
+      'nothing to send (an empty datagram is MESSAGE "")',
+    );
+  }
+  if (size > MAX_UDP_PAYLOAD_IPV6) {
+    const family = addresses.some((a) => a.family === 6) ? 6 : 4;
+    throw new MessageSizeError(size, maxPayload(family), family, {
+      exact: false,
+    });
   }
   return concat(chunks);
 }

@@ -2,14 +2,14 @@
 // accept loop on the shared port (SO_REUSEPORT) and reports its events to the
 // thread that started it as the messages of _worker_protocol.ts.
 
-import { greetLoop } from "./_greeting_loop.ts";
+// Its modules are imported when it starts, not statically: a worker whose
+// modules cannot be read (the read permission is checked for each) then
+// says so as a "failed" message, instead of dying with an uncaught error.
 import type {
   PlainPeer,
   WorkerReport,
   WorkerRequest,
 } from "./_worker_protocol.ts";
-import { accessList } from "./access_list.ts";
-import { describeError } from "./errors.ts";
 
 const scope = globalThis as unknown as {
   onmessage: ((event: MessageEvent<WorkerRequest>) => void) | null;
@@ -44,7 +44,15 @@ scope.onmessage = async (event) => {
     controller.abort();
     return;
   }
+  let describeError = (error: unknown): string =>
+    error instanceof Error ? error.message : String(error);
   try {
+    const [{ greetLoop }, { accessList }, errors] = await Promise.all([
+      import("./_greeting_loop.ts"),
+      import("./access_list.ts"),
+      import("./errors.ts"),
+    ]);
+    describeError = errors.describeError;
     const allowed = accessList(request.access);
     const server = await greetLoop({
       port: request.port,
@@ -74,6 +82,13 @@ scope.onmessage = async (event) => {
     flushConnections();
     post({ type: "finished" });
   } catch (error) {
-    post({ type: "failed", message: describeError(error) });
+    const message = describeError(error);
+    post({
+      type: "failed",
+      message,
+      // A module it may not read fails its import with a TypeError.
+      permission: error instanceof Deno.errors.NotCapable ||
+        /^Requires \w+ access/.test(message),
+    });
   }
 };

@@ -16,14 +16,15 @@ const WORKER_MODULE = new URL("./_greeting_worker.ts", import.meta.url);
 
 // A worker loads its modules with the read permission; without it Deno
 // prints an uncaught error of the worker's, so refuse first, in one line.
+// (A compiled binary may read its own embedded modules.)
 function checkWorkerPermission(): void {
   if (WORKER_MODULE.protocol !== "file:") return;
-  const dir = new URL(".", WORKER_MODULE).pathname;
+  const path = WORKER_MODULE.pathname;
   if (
-    Deno.permissions.querySync({ name: "read", path: dir }).state !== "granted"
+    Deno.permissions.querySync({ name: "read", path }).state !== "granted"
   ) {
     throw new Deno.errors.NotCapable(
-      `Requires read access to "${dir}" to start workers`,
+      `Requires read access to "${path}" to start workers`,
     );
   }
 }
@@ -89,7 +90,12 @@ export async function serveOnWorkers(
         case "finished":
           return onDone();
         case "failed":
-          onFail(new Error(report.message));
+          // A permission the worker lacked stays a permission error.
+          onFail(
+            report.permission
+              ? new Deno.errors.NotCapable(report.message)
+              : new Error(report.message),
+          );
           return onDone();
         case "connections":
           for (const one of report.peers) options.onConnection?.(toPeer(one));

@@ -32,7 +32,8 @@ export type WorkerRequest = WorkerStart | { type: "stop" };
 /** A message from a worker. */
 export type WorkerReport =
   | { type: "listening" | "finished" }
-  | { type: "failed" | "accept-error"; message: string }
+  | { type: "failed"; message: string; permission: boolean }
+  | { type: "accept-error"; message: string }
   | { type: "connections"; peers: PlainPeer[] }
   | { type: "refused"; peer: PlainPeer }
   | { type: "send-error"; peer: PlainPeer; message: string };

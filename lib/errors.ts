@@ -157,24 +157,38 @@ export class SendError extends AddressError {
  * ```
  */
 export class MessageSizeError extends RangeError {
-  /** The message's size in bytes. */
+  /** The message's size in bytes, or how much of it was read. */
   readonly size: number;
   /** The most one datagram carries. */
   readonly limit: number;
   /**
+   * Whether `size` is the message's whole size; `false` when reading
+   * stopped past the limit (the message is then "more than" the limit).
+   */
+  readonly exact: boolean;
+  /**
    * Make the error.
    *
-   * @param size The message's size in bytes.
+   * @param size The message's size in bytes, or how much of it was read.
    * @param limit The most one datagram carries.
    * @param family The family the limit is for.
+   * @param options `exact: false` when the whole size is not known.
    */
-  constructor(size: number, limit: number, family: 4 | 6) {
+  constructor(
+    size: number,
+    limit: number,
+    family: 4 | 6,
+    options: { exact?: boolean } = {},
+  ) {
+    const exact = options.exact ?? true;
     super(
-      `Message is ${size} bytes: at most ${limit} fit in one IPv${family} datagram`,
+      `Message is ${exact ? size : `more than ${limit}`} bytes: ` +
+        `at most ${limit} fit in one IPv${family} datagram`,
     );
     this.name = "MessageSizeError";
     this.size = size;
     this.limit = limit;
+    this.exact = exact;
   }
 }
 

@@ -16,6 +16,12 @@ export interface ReadAllOptions {
   idleTimeout?: number;
   /** Receives each chunk as it arrives; then nothing is collected. */
   onChunk?: (chunk: Uint8Array) => void;
+  /**
+   * Stops reading: `readAll()` rejects with the signal's reason. The read
+   * still pending fails once the caller closes the reader; what arrived
+   * before went to `onChunk`.
+   */
+  signal?: AbortSignal;
 }
 
 /** Anything with a `read()` like `Deno.Conn`'s. */
@@ -45,7 +51,9 @@ const CHUNK_SIZE = 65_536;
  * @param options The cap, the idle limit and an optional chunk callback.
  * @returns The bytes, their count, whether the peer had sent more, and
  *   whether it went silent: what arrived before is kept either way.
- * @throws {Error} What a read throws, for example when the peer resets.
+ * @throws {Error} What a read throws, for example when the peer resets
+ *   (what arrived before went to `onChunk`).
+ * @throws {unknown} The signal's reason, when `signal` is aborted.
  *
  * @example Read a greeting
  * ```ts
@@ -73,21 +81,35 @@ export async function readAll(
   let bytes = 0;
   let truncated = false;
   let timedOut = false;
-  // Loaded only for an idle limit: a one-shot client pays for each module.
-  const deadline = options.idleTimeout === undefined
+  const { idleTimeout, signal } = options;
+  // Loaded only for an idle limit or a signal: a one-shot client pays for
+  // each module.
+  const deadline = idleTimeout === undefined
     ? undefined
     : (await import("@std/async/deadline")).deadline;
+  const abortable = signal === undefined || deadline !== undefined
+    ? undefined
+    : (await import("@std/async/abortable")).abortable;
   while (true) {
+    signal?.throwIfAborted();
     let n: number | null;
+    const reading = reader.read(buffer);
     try {
-      n = deadline === undefined
-        ? await reader.read(buffer)
-        : await deadline(reader.read(buffer), options.idleTimeout!);
+      n = deadline !== undefined
+        ? await deadline(reading, idleTimeout!, { signal })
+        : abortable !== undefined
+        ? await abortable(reading, signal!)
+        : await reading;
     } catch (error) {
+      if (signal?.aborted) {
+        reading.catch(() => {}); // fails when the caller closes the reader
+        throw signal.reason;
+      }
       if (!(error instanceof DOMException && error.name === "TimeoutError")) {
         throw error;
       }
       // The read still pending fails when the caller closes the reader.
+      reading.catch(() => {});
       timedOut = true;
       break;
     }

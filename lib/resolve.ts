@@ -75,8 +75,9 @@ export function checkHost(host: string): string {
  * @param options The family to keep.
  * @returns At least one address.
  * @throws {TypeError} When the host is not acceptable (see {@linkcode checkHost}).
- * @throws {ResolveError} When the name does not resolve, or has no address of
- *   the family asked for.
+ * @throws {ResolveError} When the name does not resolve, has no address of
+ *   the family asked for, or is an IPv6 literal with a zone (`fe80::1%eth0`),
+ *   which Deno's sockets cannot use.
  * @throws {Deno.errors.NotCapable} When the net permission for the name is
  *   missing.
  *
@@ -95,6 +96,11 @@ export async function resolve(
   const name = checkHost(host);
   const wanted = options.family ?? 0;
   const literal = ipFamily(name);
+  if (literal === 6 && name.includes("%")) {
+    // Deno's sockets take no zone (scope id): its own resolver fails on
+    // `fe80::1%eth0` as on an unknown name, and so does this one.
+    throw new ResolveError(host, "EAI_NONAME");
+  }
   if (literal !== 0) {
     if (wanted !== 0 && wanted !== literal) {
       throw new ResolveError(host, "EAI_ADDRFAMILY");

@@ -31,6 +31,8 @@ export interface SendDatagramOptions {
   port?: number;
   /** After sending, wait this many ms for one reply from the peer. */
   replyTimeout?: number;
+  /** Stops the wait for a reply: `sendDatagram()` rejects with its reason. */
+  signal?: AbortSignal;
   /**
    * Called once the datagram is sent, before any wait for a reply, with the
    * addresses that failed before it (as in {@linkcode SentDatagram}).
@@ -144,22 +146,28 @@ export async function sendDatagram(
       continue;
     }
     try {
-      const bytes = await socket.send(message, {
-        transport: "udp",
-        hostname: address.address,
-        port,
-      });
+      let bytes: number;
+      try {
+        bytes = await socket.send(message, {
+          transport: "udp",
+          hostname: address.address,
+          port,
+        });
+      } catch (error) {
+        if (isPermissionError(error)) throw error;
+        failures.push({ address: address.address, error, call: "sendto" });
+        sendFailed = true;
+        continue;
+      }
+      // Whatever the callback or the wait throws is theirs, not sendto's.
       options.onSent?.(address, bytes, failures);
       const reply = options.replyTimeout === undefined
         ? undefined
-        : await receiveReply(socket, address, port, options.replyTimeout);
+        : await receiveReply(socket, address, port, {
+          timeout: options.replyTimeout,
+          signal: options.signal,
+        });
       return { address, bytes, failures, reply };
-    } catch (error) {
-      if (error instanceof TimeoutError || isPermissionError(error)) {
-        throw error;
-      }
-      failures.push({ address: address.address, error, call: "sendto" });
-      sendFailed = true;
     } finally {
       socket.close();
     }
@@ -171,18 +179,23 @@ async function receiveReply(
   socket: Deno.DatagramConn,
   address: ResolvedAddress,
   port: number,
-  timeout: number,
+  { timeout, signal }: { timeout: number; signal?: AbortSignal },
 ): Promise<{ data: Uint8Array; peer: Deno.NetAddr }> {
   const buffer = new Uint8Array(DATAGRAM_BUFFER_SIZE);
   const expired = AbortSignal.timeout(timeout);
+  const stop = signal ? AbortSignal.any([signal, expired]) : expired;
   while (true) {
     let data: Uint8Array;
     let addr: Deno.Addr;
     try {
-      [data, addr] = await abortable(socket.receive(buffer), expired);
+      [data, addr] = await abortable(socket.receive(buffer), stop);
     } catch (error) {
+      if (signal?.aborted) throw signal.reason;
       if (!expired.aborted) throw error;
-      throw new TimeoutError(`No reply within ${timeout / 1000} seconds`);
+      const s = timeout / 1000;
+      throw new TimeoutError(
+        `No reply within ${s} second${s === 1 ? "" : "s"}`,
+      );
     }
     const peer = addr as Deno.NetAddr;
     if (sameAddress(peer.hostname, address.address) && peer.port === port) {

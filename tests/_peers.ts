@@ -15,6 +15,8 @@ import {
   type ReadResult,
   readToEnd,
   TestProcess,
+  type TestProcessOptions,
+  type ToolCommandOptions,
 } from "./_util.ts";
 
 /** The greeting of `server`. */
@@ -51,6 +53,20 @@ const PROGRAMS = {
     args: ["-c", "ulimit -n 64 && echo ok"],
     expect: /^ok$/,
     what: "bash with ulimit (to lower the server's file limit)",
+  },
+  // To give a tool a stdout that is a file (/dev/full), or a stdin that is
+  // closed or a directory: what Deno.Command cannot set up.
+  sh: {
+    args: ["-c", "echo ok >/dev/null && echo ok"],
+    expect: /^ok$/,
+    what: "a POSIX sh (to redirect a tool's stdin and stdout)",
+  },
+  // To run a process tree in a session of its own, so that a test can end
+  // whatever it leaves behind.
+  setsid: {
+    args: ["--version"],
+    expect: /util-linux/,
+    what: "setsid (Debian package util-linux)",
   },
 } as const;
 
@@ -130,7 +146,7 @@ export interface Started {
 export async function startTool(
   tool: "server" | "listener",
   args: string[],
-  options: { permissions?: string[] } = {},
+  options: TestProcessOptions & ToolCommandOptions = {},
 ): Promise<Started> {
   const proc = TestProcess.tool(tool, args, options);
   try {
@@ -208,6 +224,126 @@ export function onePeer(
   })();
   return { port: (listener.addr as Deno.NetAddr).port, done };
 }
+
+/** A TCP peer that resets its connection when told to. */
+export interface ResettingPeer {
+  proc: TestProcess;
+  port: number;
+  /** Resolves once the peer's data is written to its socket. */
+  sent: Promise<unknown>;
+  /** Reset the connection now (an RST, as SO_LINGER 0 closes). */
+  reset(): Promise<void>;
+}
+
+/**
+ * A peer on 127.0.0.1 run by Node (`needs("node")`): it accepts one
+ * connection, sends `data`, and resets the connection on `reset()`. Deno
+ * cannot set SO_LINGER; Node's `resetAndDestroy()` does.
+ */
+export async function resettingPeer(data: string): Promise<ResettingPeer> {
+  const script = `
+    const net = require("net");
+    let conn;
+    process.on("SIGUSR2", () => {
+      conn?.resetAndDestroy();
+      console.log("reset");
+    });
+    const server = net.createServer((socket) => {
+      server.close();
+      conn = socket;
+      socket.write(${JSON.stringify(data)}, () => console.log("sent"));
+    });
+    server.listen(0, "127.0.0.1", () => console.log("port " + server.address().port));
+  `;
+  const proc = new TestProcess("node", ["-e", script]);
+  const [, port] = await proc.stdout.waitFor(/^port (\d+)$/, "the peer's port");
+  return {
+    proc,
+    port: Number(port),
+    sent: proc.stdout.waitFor(/^sent$/, "the peer to send"),
+    async reset(): Promise<void> {
+      proc.kill("SIGUSR2");
+      await proc.stdout.waitFor(/^reset$/, "the peer to reset");
+    },
+  };
+}
+
+/**
+ * Wait until the TCP connection to `peerPort` on 127.0.0.1 has nothing
+ * queued either way: what the peer sent was acknowledged, and read by the
+ * client. Read from `/proc/net/tcp` (Linux); a bounded poll.
+ */
+export async function waitConsumed(peerPort: number): Promise<void> {
+  const hex = `:${peerPort.toString(16).toUpperCase().padStart(4, "0")}`;
+  await waitUntil(() => {
+    const ends = readProc("/proc/net/tcp").split("\n").slice(1)
+      .map((row) => row.trim().split(/\s+/))
+      .filter((f) =>
+        f[3] === "01" && (f[1]!.endsWith(hex) || f[2]!.endsWith(hex))
+      );
+    return ends.length >= 2 && ends.every((f) => f[4] === "00000000:00000000");
+  }, `the connection to port ${peerPort} to drain`);
+}
+
+/**
+ * The bytes waiting in the receive queue of the UDP socket on `port`, and
+ * the datagrams it dropped, from `/proc/net/udp` and `/proc/net/udp6`.
+ */
+export function udpQueue(port: number): { queued: number; drops: number } {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  for (const file of ["/proc/net/udp6", "/proc/net/udp"]) {
+    for (const row of readProc(file).split("\n").slice(1)) {
+      const f = row.trim().split(/\s+/);
+      if (f[1]?.endsWith(hex)) {
+        return {
+          queued: parseInt(f[4]!.split(":")[1]!, 16),
+          drops: Number(f.at(-1)),
+        };
+      }
+    }
+  }
+  throw new Error(`no UDP socket on port ${port}`);
+}
+
+/** Signal numbers on Linux, for {@linkcode catches}. */
+const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
+
+/**
+ * Whether process `pid` has a handler for `signal` (`SigCgt` of
+ * `/proc/PID/status`, Linux): a test waits for it before sending one.
+ */
+export function catches(
+  pid: number,
+  signal: keyof typeof SIGNAL_NUMBERS,
+): boolean {
+  const status = readProc(`/proc/${pid}/status`);
+  const mask = BigInt(`0x${status.match(/^SigCgt:\s*([0-9a-f]+)$/m)![1]}`);
+  return (mask & (1n << BigInt(SIGNAL_NUMBERS[signal] - 1))) !== 0n;
+}
+
+/**
+ * A file of `/proc`, read by `cat`: Deno asks for every permission
+ * (`--allow-all`) to read `/proc` itself, and the tests run with fewer.
+ */
+export function readProc(path: string): string {
+  const { success, stdout } = new Deno.Command("cat", {
+    args: [path],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+  }).outputSync();
+  if (!success) throw new Error(`cannot read ${path}`);
+  return new TextDecoder().decode(stdout);
+}
+
+/** Whether `/proc/net/tcp` and the like can be read (Linux). */
+export const HAS_PROC_NET: boolean = CAN_SPAWN && (() => {
+  try {
+    return readProc("/proc/net/tcp").startsWith("  sl");
+  } catch {
+    return false;
+  }
+})();
 
 /** Poll `condition` until it holds; a bounded poll, for counts in output. */
 export async function waitUntil(

@@ -181,23 +181,44 @@ export function entry(tool: string): string {
 export function toolCommand(
   tool: string,
   permissions: string[] = ["--allow-net"],
+  options: { flags?: string[] } = {},
 ): string[] {
   return [
     Deno.execPath(),
     "run",
     "--quiet",
-    "--unstable-net",
+    ...(options.flags ?? ["--unstable-net"]),
     ...permissions,
     entry(tool),
   ];
 }
 
+/** How {@linkcode TestProcess.tool} runs a tool. */
+export interface ToolCommandOptions {
+  /** Permission flags. @default {["--allow-net"]} */
+  permissions?: string[];
+  /** Deno's other flags. @default {["--unstable-net"]} */
+  flags?: string[];
+}
+
 /** Options for {@linkcode TestProcess}. */
 export interface TestProcessOptions {
-  /** Bytes written to stdin in the background, then closed; no stdin without. */
-  stdin?: Uint8Array;
+  /**
+   * Stdin: bytes written in the background, then closed; `"closed"` (the
+   * shell's `<&-`); a file or directory opened as stdin. None without.
+   */
+  stdin?: Uint8Array | "closed" | { path: string };
+  /** A file stdout goes to instead of a pipe (`/dev/full`). */
+  stdout?: { path: string };
   /** Environment variables besides `NO_COLOR=1`. */
   env?: Record<string, string>;
+  /** The working directory. */
+  cwd?: string;
+  /**
+   * Run it in a session of its own (`setsid`): disposing of it then ends
+   * every process it started, those it left behind included.
+   */
+  session?: boolean;
 }
 
 /**
@@ -206,11 +227,16 @@ export interface TestProcessOptions {
  */
 export class TestProcess implements AsyncDisposable {
   readonly child: Deno.ChildProcess;
+  /** Stdout as read so far (nothing when it goes to a file). */
   readonly stdout: Capture = new Capture();
   readonly stderr: Capture = new Capture();
   readonly #pumps: Promise<void>[];
   readonly #feeding: Promise<void>;
   readonly #name: string;
+  readonly #stdoutReader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  readonly #session: boolean;
+  #exited = false;
+  #held: PromiseWithResolvers<void> | undefined;
 
   /**
    * Start `program` with `args`. `stdin` bytes are written in the background
@@ -222,19 +248,42 @@ export class TestProcess implements AsyncDisposable {
     options: TestProcessOptions = {},
   ) {
     this.#name = `${program} ${args.join(" ")}`.slice(0, 200);
-    const child = new Deno.Command(program, {
-      args,
-      stdin: options.stdin ? "piped" : "null",
-      stdout: "piped",
+    // A shell sets up what Deno.Command cannot (stdout to a file, stdin
+    // closed or a file), then `exec`s the program in its own place.
+    let script = 'exec "$@"';
+    const env: Record<string, string> = { NO_COLOR: "1", ...options.env };
+    if (options.stdout) {
+      script += ' >"$TEST_STDOUT"';
+      env.TEST_STDOUT = options.stdout.path;
+    }
+    const stdin = options.stdin;
+    if (stdin === "closed") script += " <&-";
+    else if (stdin !== undefined && !(stdin instanceof Uint8Array)) {
+      script += ' <"$TEST_STDIN"';
+      env.TEST_STDIN = stdin.path;
+    }
+    let argv = [program, ...args];
+    if (script !== 'exec "$@"') argv = ["sh", "-c", script, "sh", ...argv];
+    this.#session = options.session ?? false;
+    if (this.#session) argv = ["setsid", ...argv];
+    const child = new Deno.Command(argv[0]!, {
+      args: argv.slice(1),
+      cwd: options.cwd,
+      stdin: stdin instanceof Uint8Array ? "piped" : "null",
+      stdout: options.stdout ? "null" : "piped",
       stderr: "piped",
-      env: { NO_COLOR: "1", ...options.env },
+      env,
     }).spawn();
     this.child = child;
-    this.#pumps = [
-      pump(child.stdout, this.stdout),
-      pump(child.stderr, this.stderr),
-    ];
-    const data = options.stdin;
+    child.status.then(() => this.#exited = true);
+    this.#pumps = [pump(child.stderr.getReader(), this.stderr)];
+    if (!options.stdout) {
+      this.#stdoutReader = child.stdout.getReader();
+      this.#pumps.push(
+        pump(this.#stdoutReader, this.stdout, () => this.#held?.promise),
+      );
+    }
+    const data = stdin instanceof Uint8Array ? stdin : undefined;
     this.#feeding = data
       ? (async () => {
         const writer = child.stdin.getWriter();
@@ -250,10 +299,23 @@ export class TestProcess implements AsyncDisposable {
   static tool(
     tool: string,
     args: string[],
-    options: TestProcessOptions & { permissions?: string[] } = {},
+    options: TestProcessOptions & ToolCommandOptions = {},
   ): TestProcess {
-    const [program, ...command] = toolCommand(tool, options.permissions);
+    const [program, ...command] = toolCommand(tool, options.permissions, {
+      flags: options.flags,
+    });
     return new TestProcess(program!, [...command, ...args], options);
+  }
+
+  /** Run one of our tools to its end; its status and output. */
+  static async run(
+    tool: string,
+    args: string[],
+    options: TestProcessOptions & ToolCommandOptions = {},
+  ): Promise<{ status: Deno.CommandStatus; stdout: string; stderr: string }> {
+    await using proc = TestProcess.tool(tool, args, options);
+    const status = await proc.status(`${tool} ${args.join(" ")}`);
+    return { status, stdout: proc.stdout.text, stderr: proc.stderr.text };
   }
 
   /** Everything written to stdout, as bytes. */
@@ -266,30 +328,82 @@ export class TestProcess implements AsyncDisposable {
     what = `${this.#name} to exit`,
     ms = DEADLINE_MS,
   ): Promise<number> {
+    return (await this.status(what, ms)).code;
+  }
+
+  /**
+   * Wait for the process to exit and its output to end (every process
+   * holding it exited); its status, with the signal that killed it, if one
+   * did.
+   */
+  async status(
+    what = `${this.#name} to exit`,
+    ms = DEADLINE_MS,
+  ): Promise<Deno.CommandStatus> {
     const status = await deadline(this.child.status, what, ms);
-    await Promise.all([...this.#pumps, this.#feeding]);
-    return status.code;
+    await deadline(
+      Promise.all([...this.#pumps, this.#feeding]),
+      `the end of the output of ${this.#name}`,
+    );
+    return status;
+  }
+
+  /**
+   * Stop reading its stdout, as a reader that stalls does: once the pipe is
+   * full, its writes to stdout wait. {@linkcode TestProcess.resumeStdout}
+   * reads on.
+   */
+  holdStdout(): void {
+    this.#held ??= Promise.withResolvers<void>();
+  }
+
+  /** Read its stdout again after {@linkcode TestProcess.holdStdout}. */
+  resumeStdout(): void {
+    this.#held?.resolve();
+    this.#held = undefined;
+  }
+
+  /**
+   * Close the reading end of its stdout, as `head` does once it has its
+   * lines: the next write to stdout fails with EPIPE.
+   */
+  async closeStdout(): Promise<void> {
+    await this.#stdoutReader?.cancel();
   }
 
   /** Send a signal, if the process is still there. */
   kill(signal: Deno.Signal = "SIGTERM"): void {
+    if (this.#exited) return;
     try {
       this.child.kill(signal);
     } catch { /* already gone */ }
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    this.kill("SIGKILL");
+    if (this.#session) {
+      try {
+        Deno.kill(-this.child.pid, "SIGKILL"); // the whole session's group
+      } catch { /* every process of it is gone */ }
+    } else this.kill("SIGKILL");
+    this.resumeStdout();
     await this.child.status;
     await Promise.all([...this.#pumps, this.#feeding]);
   }
 }
 
 async function pump(
-  stream: ReadableStream<Uint8Array>,
+  reader: ReadableStreamDefaultReader<Uint8Array>,
   sink: Capture,
+  held: () => Promise<void> | undefined = () => undefined,
 ): Promise<void> {
-  for await (const chunk of stream) sink.writeSync(chunk);
+  try {
+    while (true) {
+      await held();
+      const { done, value } = await reader.read();
+      if (done) return;
+      sink.writeSync(value);
+    }
+  } catch { /* cancelled: closeStdout() */ }
 }
 
 /** Run a tool to completion; its exit code and output. */

@@ -126,3 +126,134 @@ Deno.test("Output.error() is a stderr line, and also an error event under --json
     { event: "error", context: "connect", message: "Connection refused" },
   ]);
 });
+
+/** A stdout whose asynchronous writes finish when the test says. */
+class SlowSink {
+  readonly writes: string[] = [];
+  readonly #pending: PromiseWithResolvers<number>[] = [];
+  fail: Error | undefined;
+  writeSync(p: Uint8Array): number {
+    this.writes.push(new TextDecoder().decode(p));
+    return p.length;
+  }
+  write(p: Uint8Array): Promise<number> {
+    if (this.fail) return Promise.reject(this.fail);
+    this.writes.push(new TextDecoder().decode(p));
+    const done = Promise.withResolvers<number>();
+    this.#pending.push(done);
+    return done.promise.then(() => p.length);
+  }
+  isTerminal(): boolean {
+    return false;
+  }
+  /** Finish the oldest write in flight. */
+  finish(): void {
+    this.#pending.shift()?.resolve(0);
+  }
+  get inFlight(): number {
+    return this.#pending.length;
+  }
+}
+
+Deno.test("a pipelined Output keeps one write in flight and gathers the lines that come meanwhile behind it", async () => {
+  const stdout = new SlowSink();
+  const stderr = new Capture();
+  const out = new Output("tool", { stdout, stderr }, { pipeline: true });
+  out.stdout("one");
+  out.stdout("two");
+  out.stdout("three");
+  assertEquals(stdout.writes, ["one\n"]);
+  assertStrictEquals(stdout.inFlight, 1);
+  stdout.finish();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assertEquals(stdout.writes, ["one\n", "two\nthree\n"]);
+  const closing = out.close();
+  stdout.finish();
+  await closing;
+  assertStrictEquals(stdout.inFlight, 0);
+  assertStrictEquals(out.stdoutExitCode, undefined);
+});
+
+Deno.test("Output: a stdout that fails is said once on stderr, aborts failed, and later lines are dropped", async () => {
+  const stdout = {
+    writeSync(): number {
+      throw new Error("No space left on device (os error 28)");
+    },
+  };
+  const stderr = new Capture();
+  const out = new Output("tool", { stdout, stderr });
+  out.stdout("a");
+  out.flush();
+  out.stdout("b");
+  out.flush();
+  out.stderr("still here");
+  await out.close();
+  assertEquals(stderr.lines, [
+    "tool: stdout: no space left on device",
+    "tool: still here",
+  ]);
+  assertStrictEquals(out.failed.aborted, true);
+  assertStrictEquals(out.stdoutExitCode, 1);
+});
+
+Deno.test("Output: a reader that went away (EPIPE) is quiet, exit code 141, stderr still written", async () => {
+  const stdout = new SlowSink();
+  stdout.fail = new Deno.errors.BrokenPipe("Broken pipe (os error 32)");
+  const stderr = new Capture();
+  const out = new Output("tool", { stdout, stderr }, { pipeline: true });
+  out.stdout("a");
+  await out.close();
+  out.stderr("stopped");
+  assertEquals(stderr.lines, ["tool: stopped"]);
+  assertStrictEquals(out.stdoutExitCode, 141);
+});
+
+Deno.test("Output: a stderr that fails is given up without a throw", async () => {
+  const stdout = new Capture();
+  const stderr = {
+    writeSync(): number {
+      throw new Deno.errors.BrokenPipe("Broken pipe (os error 32)");
+    },
+  };
+  const out = new Output("tool", { stdout, stderr });
+  out.stderr("lost");
+  out.stdout("kept");
+  await out.close();
+  assertEquals(stdout.lines, ["kept"]);
+  assertStrictEquals(out.stdoutExitCode, undefined);
+});
+
+Deno.test("withFailures(): a stdout that failed decides the exit code; what the body threw for it is not reported", async () => {
+  const stdout = {
+    writeSync(): number {
+      throw new Error("No space left on device (os error 28)");
+    },
+  };
+  const stderr = new Capture();
+  const out = new Output("tool", { stdout, stderr });
+  const code = await withFailures(out, [], () => {
+    out.stdout("x");
+    out.flush();
+    throw out.failed.reason;
+  });
+  assertStrictEquals(code, 1);
+  assertEquals(stderr.lines, ["tool: stdout: no space left on device"]);
+});
+
+Deno.test("a pipelined Output behind a stalled write keeps 8 MiB of lines, drops the rest and says how many", async () => {
+  const stdout = new SlowSink();
+  const stderr = new Capture();
+  const out = new Output("tool", { stdout, stderr }, { pipeline: true });
+  const line = "x".repeat(1023);
+  out.stdout(line); // in flight
+  for (let i = 0; i < 9 * 1024; i++) out.stdout(line);
+  stdout.finish();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assertEquals(stderr.lines, [
+    "tool: stdout: 1024 lines dropped: its reader did not keep up",
+  ]);
+  const closing = out.close();
+  stdout.finish();
+  await closing;
+  assertStrictEquals(stdout.writes[1]!.length, 8 * 1024 * 1024);
+});

@@ -261,3 +261,36 @@ Deno.test("readAll() rethrows an error from read", async () => {
   const error = await assertRejects(() => readAll(reader));
   assertStrictEquals(error, failure);
 });
+
+Deno.test("readAll() stops when its signal aborts, rejecting with the reason; what arrived went to onChunk", async () => {
+  const { client, server } = await tcpPair();
+  await writeAll(server, bytes("abc"));
+  const controller = new AbortController();
+  const got: string[] = [];
+  const reading = readAll(client, {
+    signal: controller.signal,
+    onChunk: (chunk) => {
+      got.push(new TextDecoder().decode(chunk));
+      controller.abort(new Error("stop"));
+    },
+  });
+  const error = await assertRejects(() => reading);
+  assertStrictEquals((error as Error).message, "stop");
+  assertEquals(got, ["abc"]);
+  client.close();
+  server.close();
+});
+
+Deno.test("readAll() with an idle limit stops on its signal too", async () => {
+  const { client, server } = await tcpPair();
+  const controller = new AbortController();
+  const reading = readAll(client, {
+    idleTimeout: 60_000,
+    signal: controller.signal,
+  });
+  controller.abort(new Error("stop"));
+  const error = await assertRejects(() => reading);
+  assertStrictEquals((error as Error).message, "stop");
+  client.close();
+  server.close();
+});

@@ -106,6 +106,15 @@ Deno.test("resolve() of an IPv6 literal with family 4 throws ResolveError", asyn
   assertStrictEquals(error.code, "EAI_ADDRFAMILY");
 });
 
+Deno.test("resolve() of an IPv6 literal with a zone throws ResolveError: Deno's sockets take none", async () => {
+  for (const host of ["::1%lo", "[fe80::1%eth0]"]) {
+    const error = await assertRejectsExactly(resolve(host), ResolveError, {
+      message: "Name or service not known",
+    });
+    assertStrictEquals(error.host, host);
+  }
+});
+
 Deno.test("resolve() of nonexistent.invalid throws 'Name or service not known'", async () => {
   const error = await deadline(
     resolve("nonexistent.invalid").then(

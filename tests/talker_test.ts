@@ -183,12 +183,30 @@ Deno.test("talker - sends stdin as the datagram, binary-safe", async () => {
   assertEquals((await receive(socket))[0], BINARY);
 });
 
-Deno.test("talker - with empty stdin sends an empty datagram", async () => {
+// A closed stdin reads as empty (the runtime opens /dev/null in its place),
+// so an empty stdin is refused, naming stdin; MESSAGE "" is the empty
+// datagram.
+Deno.test("talker - with empty stdin: nothing to send, said of stdin, exit 1", async () => {
   using socket = receiver();
   const { code, run } = await talker(
     ["-p", `${portOf(socket)}`, "127.0.0.1", "-"],
     [],
   );
+  assertStrictEquals(code, 1);
+  assertStrictEquals(run.stdout.text, "");
+  assertEquals(run.stderr.lines, [
+    'talker: stdin: nothing to send (an empty datagram is MESSAGE "")',
+  ]);
+});
+
+Deno.test('talker HOST "" sends an empty datagram', async () => {
+  using socket = receiver();
+  const { code, run } = await talker([
+    "-p",
+    `${portOf(socket)}`,
+    "127.0.0.1",
+    "",
+  ]);
   assertStrictEquals(code, 0);
   assertEquals(run.stdout.lines, ["talker: sent 0 bytes to 127.0.0.1"]);
   assertStrictEquals((await receive(socket))[0].length, 0);
@@ -234,7 +252,7 @@ Deno.test("talker - refuses stdin too large for one datagram, exit 1", async () 
   assertStrictEquals(run.stderr.lines.length, 1);
   assertMatch(
     run.stderr.lines[0]!,
-    /^talker: message is \d+ bytes: at most 65507 fit in one IPv4 datagram$/,
+    /^talker: message is more than 65507 bytes: at most 65507 fit in one IPv4 datagram$/,
   );
 });
 
@@ -480,7 +498,10 @@ Deno.test("talker -V prints one version line, exit 0", async () => {
 /** Bad command lines, each with the one line it must print. */
 const BAD_INPUT: [string[], RegExp][] = [
   [["--bogus", "h", "m"], /^talker: unknown option "--bogus"$/],
-  [["-z", "h", "m"], /^talker: unknown option "-z"$/],
+  [
+    ["-z", "h", "m"],
+    /^talker: unknown option "-z" \(a message starting with "-" goes after "--": talker HOST -- MESSAGE\)$/,
+  ],
   [["h", "m", "-p"], /^talker: option "-p" needs a value$/],
   [
     ["-p", "65536", "h", "m"],
@@ -519,15 +540,15 @@ const BAD_INPUT: [string[], RegExp][] = [
     /^talker: invalid rate "fast": not a decimal number$/,
   ],
   [
-    ["-c", "2", "-i", "86401", "h", "m"],
+    ["-c", "2", "--interval", "86401", "h", "m"],
     /^talker: invalid interval "86401": must be 0-86400$/,
   ],
   [
-    ["-c", "2", "-i", "1e-3", "h", "m"],
+    ["-c", "2", "--interval", "1e-3", "h", "m"],
     /^talker: invalid interval "1e-3": not a decimal number$/,
   ],
   [
-    ["-c", "2", "-r", "10", "-i", "1", "h", "m"],
+    ["-c", "2", "-r", "10", "--interval", "1", "h", "m"],
     /^talker: options "--rate" and "--interval" cannot be used together$/,
   ],
   [
@@ -566,7 +587,7 @@ Deno.test("parseTalker() refuses bad input, each with the one line to print", ()
 });
 
 // ---------------------------------------------------------------------------
-// Numbered datagrams: -c, -r, -i, --seq, -s
+// Numbered datagrams: -c, -r, --interval, --seq, -s
 
 /** Receive `n` datagrams within the deadline; their headers and payloads. */
 async function receiveNumbered(
@@ -614,9 +635,9 @@ Deno.test("parseTalker() turns -r R and -i SECONDS into the interval in ms", () 
   assertEquals(interval("-r", "200"), 5);
   assertEquals(interval("--rate", "0.5"), 2000);
   assertEquals(interval("-r", "20000"), 0.05);
-  assertEquals(interval("-i", "0.25"), 250);
+  assertEquals(interval("--interval", "0.25"), 250);
   assertEquals(interval("--interval", "0"), 0);
-  assertEquals(interval("-i", ".5"), 500);
+  assertEquals(interval("--interval", ".5"), 500);
 });
 
 Deno.test("parseTalker() takes -s BYTES for numbered datagrams, 20 to 65527", () => {
@@ -641,7 +662,7 @@ Deno.test("talker -c 5 sends five numbered datagrams from one socket and one clo
     `${portOf(socket)}`,
     "-c",
     "5",
-    "-i",
+    "--interval",
     "0",
     "127.0.0.1",
     "hello",
@@ -688,7 +709,7 @@ Deno.test("talker -s pads each numbered datagram to the size, header included", 
     `${portOf(socket)}`,
     "-c",
     "2",
-    "-i",
+    "--interval",
     "0",
     "-s",
     "64",
@@ -705,7 +726,7 @@ Deno.test("talker -s pads each numbered datagram to the size, header included", 
 });
 
 Deno.test("talker -r and -i pace the datagrams on their schedule, never faster", async () => {
-  for (const pacing of [["-r", "50"], ["-i", "0.02"]]) {
+  for (const pacing of [["-r", "50"], ["--interval", "0.02"]]) {
     using socket = receiver();
     const { code, run } = await talker([
       "-p",
@@ -735,7 +756,7 @@ Deno.test("talker --json -c carries the run as one summary event", async () => {
     `${port}`,
     "-c",
     "3",
-    "-i",
+    "--interval",
     "0",
     "--json",
     "127.0.0.1",
@@ -772,7 +793,7 @@ Deno.test("talker -c counts sends that fail with ENOBUFS, names the reason once,
       `${portOf(socket)}`,
       "-c",
       "4",
-      "-i",
+      "--interval",
       "0",
       "127.0.0.1",
       "x",
@@ -795,7 +816,7 @@ Deno.test("talker -c stopped by a signal closes with what it did, exit 130", asy
     `${portOf(socket)}`,
     "-c",
     "1000",
-    "-i",
+    "--interval",
     "0.005",
     "127.0.0.1",
     "x",
@@ -817,7 +838,7 @@ Deno.test("talker -c -v says once where the datagrams go", async () => {
     `${port}`,
     "-c",
     "3",
-    "-i",
+    "--interval",
     "0",
     "-v",
     "127.0.0.1",
@@ -831,7 +852,7 @@ Deno.test("talker -c -v says once where the datagrams go", async () => {
 Deno.test("talker -c - reads MESSAGE from stdin, and refuses one that does not fit -s", async () => {
   using socket = receiver();
   const ok = await talker(
-    ["-p", `${portOf(socket)}`, "-c", "2", "-i", "0", "127.0.0.1", "-"],
+    ["-p", `${portOf(socket)}`, "-c", "2", "--interval", "0", "127.0.0.1", "-"],
     [bytes("piped")],
   );
   assertStrictEquals(ok.code, 0);
@@ -916,7 +937,7 @@ Deno.test({
     assertNoStack(result.stderr);
     assertMatch(
       result.stderr,
-      /^talker: message is \d+ bytes: at most 65507 fit in one IPv4 datagram\n$/,
+      /^talker: message is more than 65507 bytes: at most 65507 fit in one IPv4 datagram\n$/,
     );
   },
 });
