@@ -5,12 +5,12 @@
  * `getaddrinfo` does (every address, in order), formats dual-stack addresses
  * the way `inet_ntop` does (IPv4-mapped peers shown as IPv4), connects with
  * Happy Eyeballs, serves greetings concurrently and receives datagrams
- * without truncation. Everything it shows of network data can be escaped so
- * that a peer cannot drive the terminal.
+ * without truncation. Terminal-safe text for what peers send (escaping, hex
+ * dumps, JSON lines) is its own module, `@beejnet/beejnet/text`.
  *
  * ```ts
  * import { readAll, serveGreeting } from "./mod.ts";
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  *
  * const controller = new AbortController();
  * const server = await serveGreeting({
@@ -23,7 +23,7 @@
  * conn.close();
  * controller.abort();
  * await server.finished;
- * assert.equal(new TextDecoder().decode(data), "Hello, world!");
+ * assertEquals(new TextDecoder().decode(data), "Hello, world!");
  * ```
  *
  * @module
@@ -41,11 +41,14 @@ export {
   VERSION,
 } from "./lib/constants.ts";
 export {
+  AddressError,
   BindError,
   ConnectError,
   describeError,
   isPermissionError,
+  MessageSizeError,
   ResolveError,
+  SendError,
   TimeoutError,
 } from "./lib/errors.ts";
 export type { AddressFailure } from "./lib/errors.ts";
@@ -73,21 +76,12 @@ export type {
   GreetingServer,
   ServeGreetingOptions,
 } from "./lib/greeting_server.ts";
-export { serveGreetingWorkers } from "./lib/greeting_workers.ts";
-export type { ServeGreetingWorkersOptions } from "./lib/greeting_workers.ts";
 export { listenForDatagrams } from "./lib/datagram_listener.ts";
 export type {
   DatagramListener,
   ListenForDatagramsOptions,
 } from "./lib/datagram_listener.ts";
-export { maxPayload, sendDatagram, SendError } from "./lib/send_datagram.ts";
+export { maxPayload, sendDatagram } from "./lib/send_datagram.ts";
 export type { SendDatagramOptions, SentDatagram } from "./lib/send_datagram.ts";
 export { accessList, cidrContains, parseCidr } from "./lib/access_list.ts";
 export type { AccessListOptions, Cidr } from "./lib/access_list.ts";
-export { escapeBytes, escapeText } from "./lib/escape.ts";
-export { hexDump } from "./lib/hex_dump.ts";
-export { dataFields, jsonLine } from "./lib/json_line.ts";
-export { parseInteger, parsePort, parseSeconds } from "./lib/parse_number.ts";
-export type { ParseIntegerOptions } from "./lib/parse_number.ts";
-export { parseArgs } from "./lib/parse_args.ts";
-export type { OptionSpec, OptionValues, ParsedArgs } from "./lib/parse_args.ts";

@@ -1,20 +1,15 @@
 // Private to cmd/: what the four tools share at their edge — where output
-// goes, how an error becomes one line and an exit code, and signals.
+// goes, how a command line becomes a run, how each library error becomes its
+// lines and exit code (each tool's table), and signals.
 
+import { VERSION } from "../lib/constants.ts";
 import {
-  BindError,
   describeError,
   isPermissionError,
   ResolveError,
 } from "../lib/errors.ts";
-import { escapeText } from "../lib/escape.ts";
-import {
-  type OptionSpec,
-  type OptionValues,
-  parseArgs,
-  type ParsedArgs,
-} from "../lib/parse_args.ts";
-import { VERSION } from "../lib/constants.ts";
+import { escapeText } from "../lib/text/escape.ts";
+import { UsageError } from "./_options.ts";
 
 /** Something that takes bytes synchronously, like `Deno.stdout`. */
 export interface Sink {
@@ -33,58 +28,54 @@ export interface MainOptions {
   signal?: AbortSignal;
 }
 
-/** The options every tool takes. */
-export const COMMON_OPTIONS = {
-  port: { type: "string", short: "p" },
-  ipv4: { type: "boolean", short: "4" },
-  ipv6: { type: "boolean", short: "6" },
-  help: { type: "boolean", short: "h" },
-  version: { type: "boolean", short: "V" },
-  verbose: { type: "boolean", short: "v" },
-  json: { type: "boolean" },
-} as const satisfies Record<string, OptionSpec>;
-
-/** A mistake in the command line: one line, exit code 1. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
+/** What `--help` or `--version` asked for: text to print, exit 0. */
+export interface Info {
+  info: string;
 }
 
-/** Parse a command line; every parse failure becomes a {@linkcode UsageError}. */
-export function parseCommandLine<T extends Record<string, OptionSpec>>(
+/**
+ * The tool's life: parse (a mistake is one line, exit 1; `--help` and
+ * `--version` print and exit 0), then run.
+ */
+export async function command<C>(
+  tool: string,
   args: readonly string[],
-  spec: T,
-): ParsedArgs<T> {
+  io: MainOptions,
+  parse: (args: readonly string[]) => C | Info,
+  run: (config: C, io: MainOptions) => Promise<number>,
+): Promise<number> {
+  let config: C | Info;
   try {
-    return parseArgs(args, spec);
+    config = parse(args);
   } catch (error) {
-    throw new UsageError(describeError(error));
+    if (!(error instanceof UsageError)) throw error;
+    new Output(tool, io).stderrBare(usageText(tool, error));
+    return 1;
   }
+  if (typeof config === "object" && config !== null && "info" in config) {
+    const out = new Output(tool, io);
+    out.stdout((config as Info).info);
+    out.flush();
+    return 0;
+  }
+  return await run(config as C, io);
 }
 
-/** Run `parse`, turning its TypeError, RangeError or SyntaxError into a UsageError. */
-export function option<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch (error) {
-    if (
-      error instanceof TypeError || error instanceof RangeError ||
-      error instanceof SyntaxError
-    ) throw new UsageError(error.message);
-    throw error;
-  }
+/** The line a UsageError prints (before escaping): `TOOL: mistake`. */
+export function usageText(tool: string, error: UsageError): string {
+  return error.bare ? error.message : `${tool}: ${lowerFirst(error.message)}`;
 }
 
-/** `-4`/`-6` as a family; both together is a usage error. */
-export function familyOf(
-  values: { ipv4?: boolean; ipv6?: boolean },
-): 0 | 4 | 6 {
-  if (values.ipv4 && values.ipv6) {
-    throw new UsageError('Options "-4" and "-6" cannot be used together');
+/** `--help` and `--version` as {@linkcode Info}, or nothing when neither. */
+export function infoRequest(
+  tool: string,
+  values: { help?: boolean; version?: boolean },
+  help: string,
+): Info | undefined {
+  if (values.help) return { info: help };
+  if (values.version) {
+    return { info: `${tool} (beejnet) ${VERSION} (deno ${Deno.version.deno})` };
   }
-  return values.ipv4 ? 4 : values.ipv6 ? 6 : 0;
 }
 
 const encoder = new TextEncoder();
@@ -92,7 +83,25 @@ const encoder = new TextEncoder();
 /** How long a batching {@linkcode Output} gathers lines, in ms. */
 const BATCH_MS = 5;
 
-/** A tool's output: status lines, JSON events, raw bytes and error lines. */
+/** How a tool's {@linkcode Output} writes. */
+export interface OutputOptions {
+  /** `--json`: events as JSON lines on stdout instead of text lines. */
+  json?: boolean;
+  /**
+   * Gather stdout lines for up to 5 ms before writing them, for a tool that
+   * prints a line per event under load (server). Without it lines are
+   * written at the end of the current task, which is what a one-shot tool
+   * wants, and the listener too: no timer (the first costs milliseconds,
+   * and slows every later turn of the event loop; bench/README.md).
+   */
+  batch?: boolean;
+}
+
+/**
+ * A tool's output. Stdout carries the tool's text lines, or under `--json`
+ * its events as JSON lines; stderr carries status and error lines, escaped
+ * so that nothing from the network drives the terminal.
+ */
 export class Output {
   readonly #tool: string;
   readonly #stdout: Sink;
@@ -103,56 +112,56 @@ export class Output {
   #broken = false;
   readonly #batch: boolean;
   readonly #format: ((value: unknown) => string) | undefined;
-  /** Whether `--json` asked for JSON events instead of status lines. */
+  /** Whether `--json` asked for JSON events instead of text lines. */
   readonly json: boolean;
 
   /**
-   * @param tool The tool's name, which starts its error lines.
-   * @param options Where output goes.
-   * @param json The JSON line formatter when `--json` was given (loaded
-   *   only then: a one-shot tool's start-up pays for every module).
-   * @param batch Gather lines for up to 5 ms before writing them, for tools
-   *   that print a line per event under load (server, listener). Without it
-   *   lines are written at the end of the current task, which is what a
-   *   one-shot tool wants: no timer (the first costs milliseconds).
+   * @param tool The tool's name, which starts its stderr lines.
+   * @param io Where output goes.
+   * @param options Batching or not, and the JSON line formatter for
+   *   `--json` ({@linkcode Output.open} loads it).
    */
   constructor(
     tool: string,
-    options: MainOptions,
-    json?: (value: unknown) => string,
-    batch = false,
+    io: MainOptions,
+    options: { batch?: boolean; jsonLine?: (value: unknown) => string } = {},
   ) {
-    this.#batch = batch;
     this.#tool = tool;
-    this.#stdout = options.stdout ?? Deno.stdout;
-    this.#stderr = options.stderr ?? Deno.stderr;
-    this.#format = json;
-    this.json = json !== undefined;
+    this.#stdout = io.stdout ?? Deno.stdout;
+    this.#stderr = io.stderr ?? Deno.stderr;
+    this.#batch = options.batch ?? false;
+    this.#format = options.jsonLine;
+    this.json = options.jsonLine !== undefined;
   }
 
-  /** A status line on stdout (skipped under `--json`); `text` must be safe. */
-  line(text: string): void {
-    if (!this.json) this.#queue(text + "\n");
+  /**
+   * An output for a run: under `--json` the JSON line module is loaded
+   * first (only then: a one-shot tool's start-up pays for every module).
+   */
+  static async open(
+    tool: string,
+    io: MainOptions,
+    options: OutputOptions = {},
+  ): Promise<Output> {
+    const jsonLine = options.json
+      ? (await import("../lib/text/json_line.ts")).jsonLine
+      : undefined;
+    return new Output(tool, io, { batch: options.batch, jsonLine });
   }
 
-  /** A line on stdout whatever the mode (help, version). */
-  always(text: string): void {
+  /** A line on stdout, whatever the mode; `text` must be terminal-safe. */
+  stdout(text: string): void {
     this.#queue(text + "\n");
   }
 
-  /** A JSON event on stdout (only under `--json`). */
-  event(event: string, fields: Record<string, unknown>): void {
-    if (this.#format) this.#queue(this.#format({ event, ...fields }) + "\n");
-  }
-
-  /** Bytes to stdout exactly as they are (`--raw`). */
-  raw(bytes: Uint8Array): void {
+  /** Bytes on stdout exactly as they are (`client --raw`). */
+  stdoutBytes(bytes: Uint8Array): void {
     this.flush();
     this.#write(this.#stdout, bytes);
   }
 
-  /** `TOOL: text` on stderr, escaped so it cannot drive the terminal. */
-  status(text: string): void {
+  /** `TOOL: text` on stderr, escaped. */
+  stderr(text: string): void {
     this.flush();
     this.#write(
       this.#stderr,
@@ -160,33 +169,42 @@ export class Output {
     );
   }
 
-  /** A line on stderr as it is (the reference's bare `getaddrinfo: ...`). */
-  bare(text: string): void {
+  /** A line on stderr without the tool's name (`usage: ...`), escaped. */
+  stderrBare(text: string): void {
     this.flush();
     this.#write(this.#stderr, encoder.encode(escapeText(text) + "\n"));
   }
 
   /**
-   * Report a failed system call as `perror` does — `context: reason` on
-   * stderr, no tool name — and as an `error` event under `--json`.
+   * An event on stdout: under `--json` the object `{ event, ...fields }` as
+   * one JSON line, otherwise `text` (terminal-safe; nothing when absent).
    */
-  perror(context: string, error: unknown): void {
-    const reason = describeError(error);
-    this.event("error", { context, message: reason });
-    this.bare(`${context}: ${reason}`);
+  event(event: string, fields: Record<string, unknown>, text?: string): void {
+    if (this.#format) this.#queue(this.#format({ event, ...fields }) + "\n");
+    else if (text !== undefined) this.#queue(text + "\n");
   }
 
   /**
-   * Report an error: `TOOL: context: reason` on stderr (or `TOOL: reason`),
-   * and an `error` event under `--json`.
+   * An error: `TOOL: context: reason` on stderr (`TOOL: reason` without a
+   * context), and an `error` event on stdout under `--json`.
    */
   error(context: string | undefined, error: unknown): void {
     const reason = typeof error === "string" ? error : describeError(error);
     this.event("error", { context: context ?? null, message: reason });
-    this.status(context ? `${context}: ${reason}` : lowerFirst(reason));
+    this.stderr(context ? `${context}: ${reason}` : lowerFirst(reason));
   }
 
-  /** Write what is queued. */
+  /**
+   * A failed system call as `perror` prints it: `context: reason` on stderr
+   * without the tool's name, and an `error` event under `--json`.
+   */
+  perror(context: string, error: unknown): void {
+    const reason = describeError(error);
+    this.event("error", { context, message: reason });
+    this.stderrBare(`${context}: ${reason}`);
+  }
+
+  /** Write what stdout has queued. */
   flush(): void {
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer);
@@ -232,95 +250,111 @@ export function lowerFirst(text: string): string {
   return text.charAt(0).toLowerCase() + text.slice(1);
 }
 
-/** How a tool reports that no socket could be bound (the reference's words). */
-export interface BindFailure {
-  /** The last line, for example `failed to bind`. */
-  message: string;
-  /** The exit code. */
-  code: number;
-}
-
 /**
- * Turn what a tool threw into its lines and exit code, as the reference
- * programs do: a name that does not resolve is `getaddrinfo: REASON`, exit 1;
- * a failed bind lists each address (`TOOL: bind: REASON`) and ends with the
- * tool's own line and code; usage and permission errors, and anything
- * unexpected, are one line, exit 1.
+ * A system call of the tool's own that failed (`recv`, `recvfrom`): printed
+ * as `perror` would, `context: reason`.
  */
-export function reportFailure(
-  out: Output,
-  error: unknown,
-  bindFailure?: BindFailure,
-): number {
-  if (error instanceof ResolveError) {
-    out.perror("getaddrinfo", error);
-  } else if (error instanceof BindError && bindFailure) {
-    for (const failure of error.failures) out.error("bind", failure.error);
-    out.status(bindFailure.message);
-    return bindFailure.code;
-  } else if (error instanceof UsageError) {
-    out.error(undefined, error.message);
-  } else if (isPermissionError(error)) {
-    out.error("permission denied", describeError(error));
-  } else {
-    out.error(undefined, error);
+export class CallError extends Error {
+  /** The call, as the reference names it in its `perror`. */
+  readonly call: string;
+  /**
+   * @param call The call that failed.
+   * @param cause What it threw.
+   */
+  constructor(call: string, cause: unknown) {
+    super(`${call}: ${describeError(cause)}`, { cause });
+    this.name = "CallError";
+    this.call = call;
   }
-  out.flush();
-  return 1;
 }
 
-/** What {@linkcode beginCommand} found: an exit code, or options to run with. */
-export type Begun<T extends Record<string, OptionSpec>> =
-  | { exit: number; out: Output }
-  | {
-    exit?: undefined;
-    out: Output;
-    values: OptionValues<T>;
-    positionals: string[];
-  };
-
-/**
- * Parse a tool's command line and deal with what ends it at once: a mistake
- * (one line, exit 1), `--help` and `--version` (stdout, exit 0). Otherwise
- * return the options and the tool's output, batching when `batch` is set.
- */
-export async function beginCommand<
-  T extends Record<string, OptionSpec> & typeof COMMON_OPTIONS,
->(
-  tool: string,
-  args: readonly string[],
-  spec: T,
-  io: MainOptions,
-  help: string,
-  batch = false,
-): Promise<Begun<T>> {
-  let parsed: ParsedArgs<T>;
+/** `promise`, with a rejection named for the call it stands for. */
+export async function during<T>(call: string, promise: Promise<T>): Promise<T> {
   try {
-    parsed = parseCommandLine(args, spec);
+    return await promise;
   } catch (error) {
-    const out = new Output(tool, io);
-    return { exit: reportFailure(out, error), out };
+    throw new CallError(call, error);
   }
-  const { values, positionals } = parsed;
-  const json = values.json
-    ? (await import("../lib/json_line.ts")).jsonLine
-    : undefined;
-  if (values.help || values.version) {
-    const out = new Output(tool, io, json);
-    out.always(values.help ? help : versionLine(tool));
-    out.flush();
-    return { exit: 0, out };
-  }
+}
+
+/** One row of a tool's failure table: which error, its lines, its exit code. */
+export interface Failure<E = unknown> {
+  /** Whether the row is for this error. */
+  is: (error: unknown) => error is E;
+  /** The reference's exit code. */
+  code: number;
+  /** Write its lines. */
+  report: (out: Output, error: E) => void;
+}
+
+/** A row for a class of error. */
+export function failure<E>(
+  type: abstract new (...args: never[]) => E,
+  code: number,
+  report: (out: Output, error: E) => void,
+): Failure {
   return {
-    out: new Output(tool, io, json, batch),
-    values,
-    positionals,
+    is: (error): error is E => error instanceof type,
+    code,
+    report: report as (out: Output, error: unknown) => void,
   };
 }
 
-/** `TOOL VERSION (deno X)`. */
-export function versionLine(tool: string): string {
-  return `${tool} (beejnet) ${VERSION} (deno ${Deno.version.deno})`;
+/** A name that does not resolve: `getaddrinfo: REASON`, exit 1. */
+export const RESOLVE_FAILURE: Failure = failure(
+  ResolveError,
+  1,
+  (out, error) => out.perror("getaddrinfo", error),
+);
+
+/**
+ * The rows every tool shares, after its own: a permission Deno refused is
+ * one line naming the flag that grants it, exit 1; a failed call of the
+ * tool's own is `call: reason`, exit 1.
+ */
+export const COMMON_FAILURES: readonly Failure[] = [
+  {
+    is: (error): error is Error => isPermissionError(error),
+    code: 1,
+    report: (out, error) =>
+      out.error("permission denied", withFlagHint(describeError(error))),
+  },
+  failure(
+    CallError,
+    1,
+    (out, error) => out.perror(error.call, error.cause),
+  ),
+];
+
+/** Deno names the flag in its own messages; the library's need it added. */
+function withFlagHint(message: string): string {
+  if (message.includes("--allow-")) return message;
+  const asked = message.match(/Requires (\w+) access to "([^"]*)"/);
+  return asked
+    ? `${message}, run again with --allow-${asked[1]}=${asked[2]}`
+    : message;
+}
+
+/**
+ * Run a tool's body; when it throws, its failure table says what to print
+ * and which exit code to return. Anything no row expects is rethrown, as
+ * the bug it is: it is not dressed up as a usage mistake.
+ */
+export async function withFailures(
+  out: Output,
+  table: readonly Failure[],
+  body: () => Promise<number>,
+): Promise<number> {
+  try {
+    return await body();
+  } catch (error) {
+    const row = [...table, ...COMMON_FAILURES].find((r) => r.is(error));
+    if (!row) throw error;
+    row.report(out, error);
+    return row.code;
+  } finally {
+    out.flush();
+  }
 }
 
 /**

@@ -1,39 +1,45 @@
-// Private to cmd/: how listener and talker show a datagram.
+// Private to cmd/: how listener and talker show a datagram. The hex dump and
+// JSON modules load only when `--hex` or `--json` asks for them: a one-shot
+// tool's start-up pays for every module it loads.
 
-import { escapeBytes } from "../lib/escape.ts";
 import { formatAddress } from "../lib/format_address.ts";
-import { hexDump } from "../lib/hex_dump.ts";
-import { dataFields } from "../lib/json_line.ts";
+import { escapeBytes } from "../lib/text/escape.ts";
 import type { Output } from "./_cli.ts";
 
+/** Shows one datagram and who sent it. */
+export type DatagramPrinter = (data: Uint8Array, peer: Deno.NetAddr) => void;
+
 /**
- * Show a datagram as Beej's listener does — sender, length, contents
- * (escaped, or as a hex dump) — and as a `datagram` JSON event.
+ * A printer for datagrams as Beej's listener shows them — sender, length,
+ * contents (escaped, or as a hex dump) — or as `datagram` JSON events.
  */
-export function printDatagram(
+export async function datagramPrinter(
   out: Output,
   tool: string,
-  data: Uint8Array,
-  peer: Deno.NetAddr,
   hex = false,
-): void {
-  const address = formatAddress(peer.hostname);
+): Promise<DatagramPrinter> {
   if (out.json) {
-    out.event("datagram", {
-      address,
-      port: peer.port,
-      bytes: data.length,
-      ...dataFields(data),
-    });
-  } else if (hex) {
-    out.line(`${tool}: got packet from ${address}`);
-    out.line(`${tool}: packet is ${data.length} bytes long`);
-    for (const row of hexDump(data)) out.line(row);
-  } else {
-    out.line(
-      `${tool}: got packet from ${address}\n` +
+    const { dataFields } = await import("../lib/text/json_line.ts");
+    return (data, peer) =>
+      out.event("datagram", {
+        address: formatAddress(peer.hostname),
+        port: peer.port,
+        bytes: data.length,
+        ...dataFields(data),
+      });
+  }
+  if (hex) {
+    const { hexDump } = await import("../lib/text/hex_dump.ts");
+    return (data, peer) => {
+      out.stdout(`${tool}: got packet from ${formatAddress(peer.hostname)}`);
+      out.stdout(`${tool}: packet is ${data.length} bytes long`);
+      for (const row of hexDump(data)) out.stdout(row);
+    };
+  }
+  return (data, peer) =>
+    out.stdout(
+      `${tool}: got packet from ${formatAddress(peer.hostname)}\n` +
         `${tool}: packet is ${data.length} bytes long\n` +
         `${tool}: packet contains "${escapeBytes(data)}"`,
     );
-  }
 }

@@ -12,22 +12,34 @@
  */
 
 import { DEFAULT_MAX_BYTES, DEFAULT_TCP_PORT } from "../lib/constants.ts";
-import { ConnectError } from "../lib/errors.ts";
-import { escapeBytes } from "../lib/escape.ts";
+import { type AddressFailure, ConnectError } from "../lib/errors.ts";
 import { formatAddress } from "../lib/format_address.ts";
 import { connectFirst } from "../lib/happy_eyeballs.ts";
-import { parseInteger, parsePort, parseSeconds } from "../lib/parse_number.ts";
 import { readAll } from "../lib/read_all.ts";
 import { resolve } from "../lib/resolve.ts";
+import { escapeBytes } from "../lib/text/escape.ts";
 import {
-  beginCommand,
+  command,
+  during,
+  type Failure,
+  failure,
+  type Info,
+  infoRequest,
+  type MainOptions,
+  Output,
+  RESOLVE_FAILURE,
+  withFailures,
+} from "./_cli.ts";
+import {
   COMMON_OPTIONS,
   familyOf,
-  type MainOptions,
-  option,
-  reportFailure,
+  parseCommandLine,
+  parseDestinationPort,
+  parseHost,
+  parseInteger,
+  parseSeconds,
   UsageError,
-} from "./_cli.ts";
+} from "./_options.ts";
 
 const HELP = `usage: client hostname [options]
 
@@ -35,7 +47,7 @@ Connects to HOSTNAME on TCP port ${DEFAULT_TCP_PORT}, trying each address it res
 (IPv6 and IPv4 raced, as RFC 8305 says), and prints what the server sends.
 
 options:
-  -p, --port N          connect to port N [${DEFAULT_TCP_PORT}]
+  -p, --port N          connect to port N (1-65535) [${DEFAULT_TCP_PORT}]
   -4, -6                IPv4 only / IPv6 only
   -w, --timeout SECS    give up a connect, or a silence, after SECS seconds
       --max-bytes N     read at most N bytes [${DEFAULT_MAX_BYTES}]
@@ -52,105 +64,152 @@ const SPEC = {
   raw: { type: "boolean" },
 } as const;
 
+/** What `client` was asked to do. */
+export interface ClientConfig {
+  /** The host as typed: a name or an address. */
+  host: string;
+  /** The port to connect to, 1-65535. */
+  port: number;
+  /** `-4`, `-6`, or `0` for both. */
+  family: 0 | 4 | 6;
+  /** `-w`: the limit on a connect and on a silence, in ms. */
+  timeout?: number;
+  /** `--max-bytes`. */
+  maxBytes: number;
+  /** `--raw`: the payload alone on stdout. */
+  raw: boolean;
+  /** `-v`: each address tried, live. */
+  verbose: boolean;
+  /** `--json`. */
+  json: boolean;
+}
+
+/**
+ * Read `client`'s command line. Pure: no socket, no output.
+ *
+ * @throws {UsageError} For any mistake, with the line to print.
+ */
+export function parseClient(args: readonly string[]): ClientConfig | Info {
+  const { values, positionals } = parseCommandLine(args, SPEC);
+  const info = infoRequest("client", values, HELP);
+  if (info) return info;
+  if (positionals.length !== 1) {
+    throw new UsageError("usage: client hostname", { bare: true });
+  }
+  const config: ClientConfig = {
+    host: parseHost(positionals[0]!),
+    port: parseDestinationPort(values.port ?? `${DEFAULT_TCP_PORT}`),
+    family: familyOf(values),
+    timeout: values.timeout === undefined
+      ? undefined
+      : parseSeconds(values.timeout),
+    maxBytes: values["max-bytes"] === undefined
+      ? DEFAULT_MAX_BYTES
+      : parseInteger(values["max-bytes"], { name: "max-bytes", min: 1 }),
+    raw: values.raw ?? false,
+    verbose: values.verbose ?? false,
+    json: values.json ?? false,
+  };
+  if (config.raw && config.json) {
+    throw new UsageError(
+      'Options "--raw" and "--json" cannot be used together',
+    );
+  }
+  return config;
+}
+
+/** How each library error ends `client`: its lines and exit code. */
+function failures(config: ClientConfig): Failure[] {
+  return [
+    RESOLVE_FAILURE,
+    failure(ConnectError, 2, (out, error) => {
+      // Under -v each failure was said as it happened.
+      if (!config.verbose) reportFailures(out, error.failures);
+      out.stderr("failed to connect");
+    }),
+  ];
+}
+
+function reportFailures(out: Output, list: readonly AddressFailure[]): void {
+  for (const { error } of list) out.error("connect", error);
+}
+
+/**
+ * Connect, read until the server closes, print what it sent.
+ *
+ * @returns The exit code: 0; 1 for a name that does not resolve, a failed
+ *   read, output cut at `--max-bytes` or a silence longer than `-w`; 2 when
+ *   no address accepted the connection.
+ */
+export async function runClient(
+  config: ClientConfig,
+  io: MainOptions = {},
+): Promise<number> {
+  const { port, raw, verbose, timeout, maxBytes } = config;
+  const out = await Output.open("client", io, { json: config.json });
+  return await withFailures(out, failures(config), async () => {
+    const addresses = await resolve(config.host, { family: config.family });
+    const connected = await connectFirst(addresses, {
+      port,
+      timeout,
+      onAttempt: verbose
+        ? (a) => out.stderr(`trying ${a.address} port ${port}`)
+        : undefined,
+      onFailure: verbose
+        ? (_, error) => out.error("connect", error)
+        : undefined,
+    });
+    if (!verbose) reportFailures(out, connected.failures);
+    using conn = connected.conn;
+    const { address } = connected.address;
+    const connecting = `connecting to ${formatAddress(address)}`;
+    if (raw) out.stderr(connecting);
+    else out.event("connection", { address, port }, `client: ${connecting}`);
+    const result = await during(
+      "recv",
+      readAll(conn, {
+        maxBytes,
+        idleTimeout: timeout,
+        onChunk: raw ? (chunk) => out.stdoutBytes(chunk) : undefined,
+      }),
+    );
+    const { bytes, truncated } = result;
+    if (raw) out.stderr(`received ${bytes} bytes`);
+    else if (!out.json) {
+      out.stdout(`client: received '${escapeBytes(result.data)}'`);
+    } else {
+      const { dataFields } = await import("../lib/text/json_line.ts");
+      out.event("received", { bytes, ...dataFields(result.data), truncated });
+    }
+    if (truncated) {
+      out.error(
+        undefined,
+        `Output cut at ${maxBytes} bytes: the server sent more (--max-bytes)`,
+      );
+      return 1;
+    }
+    if (result.timedOut) {
+      out.error(
+        undefined,
+        `Timed out: the server sent nothing for ${
+          timeout! / 1000
+        } seconds and did not close the connection`,
+      );
+      return 1;
+    }
+    return 0;
+  });
+}
+
 /**
  * Run `client` with command-line arguments.
  *
  * @param args The arguments, without the program name.
  * @param io Where output goes (for tests).
- * @returns The exit code: 0; 1 for bad usage, a name that does not resolve
- *   or a failed read; 2 when no address accepted the connection.
+ * @returns The exit code (see {@linkcode runClient}); 1 for bad usage.
  */
-export async function main(
-  args: string[],
-  io: MainOptions = {},
-): Promise<number> {
-  const begun = await beginCommand("client", args, SPEC, io, HELP);
-  if (begun.exit !== undefined) return begun.exit;
-  const { out, values, positionals } = begun;
-  try {
-    if (positionals.length !== 1) {
-      out.bare("usage: client hostname");
-      return 1;
-    }
-    const host = positionals[0]!;
-    const port = option(() => parsePort(values.port ?? `${DEFAULT_TCP_PORT}`));
-    const family = familyOf(values);
-    const timeout = values.timeout === undefined
-      ? undefined
-      : option(() => parseSeconds(values.timeout!));
-    const maxBytes = values["max-bytes"] === undefined
-      ? DEFAULT_MAX_BYTES
-      : option(() =>
-        parseInteger(values["max-bytes"]!, { name: "max-bytes", min: 1 })
-      );
-    const raw = values.raw ?? false;
-    if (raw && values.json) {
-      throw new UsageError(
-        'Options "--raw" and "--json" cannot be used together',
-      );
-    }
-    const addresses = await option(() => resolve(host, { family }));
-
-    const { conn, address } = await connectFirst(addresses, {
-      port,
-      timeout,
-      onAttempt: (a) => {
-        if (values.verbose) out.status(`trying ${a.address} port ${port}`);
-      },
-      onFailure: (_, error) => out.error("connect", error),
-    });
-    try {
-      const connecting = `client: connecting to ${
-        formatAddress(address.address)
-      }`;
-      if (raw) out.status(connecting.slice("client: ".length));
-      else out.line(connecting);
-      out.event("connection", { address: address.address, port });
-      const result = await readAll(conn, {
-        maxBytes,
-        idleTimeout: timeout,
-        onChunk: raw ? (chunk) => out.raw(chunk) : undefined,
-      });
-      if (raw) out.status(`received ${result.bytes} bytes`);
-      else out.line(`client: received '${escapeBytes(result.data)}'`);
-      out.event("received", {
-        bytes: result.bytes,
-        ...(raw || !out.json
-          ? {}
-          : (await import("../lib/json_line.ts")).dataFields(result.data)),
-        truncated: result.truncated,
-      });
-      if (result.truncated) {
-        out.error(
-          undefined,
-          `Output cut at ${maxBytes} bytes: the server sent more (--max-bytes)`,
-        );
-        return 1;
-      }
-      if (result.timedOut) {
-        out.error(
-          undefined,
-          `Timed out: the server sent nothing for ${
-            timeout! / 1000
-          } seconds and did not close the connection`,
-        );
-        return 1;
-      }
-      out.flush();
-      return 0;
-    } catch (error) {
-      out.perror("recv", error);
-      return 1;
-    } finally {
-      conn.close();
-    }
-  } catch (error) {
-    if (error instanceof ConnectError) {
-      out.status("failed to connect");
-      return 2;
-    }
-    return reportFailure(out, error);
-  }
+export function main(args: string[], io: MainOptions = {}): Promise<number> {
+  return command("client", args, io, parseClient, runClient);
 }
 
 if (import.meta.main) Deno.exitCode = await main(Deno.args);

@@ -10,22 +10,33 @@
  * @module
  */
 
-import { accessList } from "../lib/access_list.ts";
+import type { Cidr } from "../lib/access_list.ts";
 import { DEFAULT_TCP_PORT } from "../lib/constants.ts";
-import { describeError } from "../lib/errors.ts";
+import { BindError, describeError } from "../lib/errors.ts";
 import { formatAddress, formatHostPort } from "../lib/format_address.ts";
-import { serveGreetingWorkers } from "../lib/greeting_workers.ts";
-import { parseInteger, parsePort } from "../lib/parse_number.ts";
+import { serveGreeting } from "../lib/greeting_server.ts";
 import {
-  beginCommand,
+  command,
+  type Failure,
+  failure,
+  type Info,
+  infoRequest,
+  type MainOptions,
+  Output,
+  RESOLVE_FAILURE,
+  stopSignal,
+  withFailures,
+} from "./_cli.ts";
+import { parseAccess } from "./_access.ts";
+import {
   COMMON_OPTIONS,
   familyOf,
-  type MainOptions,
-  option,
-  reportFailure,
-  stopSignal,
-  UsageError,
-} from "./_cli.ts";
+  noPositionals,
+  parseBind,
+  parseBindPort,
+  parseCommandLine,
+  parseInteger,
+} from "./_options.ts";
 
 const HELP = `usage: server [options]
 
@@ -61,83 +72,136 @@ const SPEC = {
   deny: { type: "string", multiple: true },
 } as const;
 
+/** What `server` was asked to do. */
+export interface ServerConfig {
+  /** The port to listen on; 0 for any free port. */
+  port: number;
+  /** `-b`: the address or name to bind; both wildcards without it. */
+  bind?: string;
+  /** `-4`, `-6`, or `0` for both. */
+  family: 0 | 4 | 6;
+  /** `-m`: what each connection is sent instead of the greeting. */
+  message?: string;
+  /** `--max-connections`. */
+  maxConnections?: number;
+  /** `--workers`: accept loops, 1-64. */
+  workers: number;
+  /** `--allow` and `--deny`, parsed. */
+  access: { allow: Cidr[]; deny: Cidr[] };
+  /** `-q`: no line per connection. */
+  quiet: boolean;
+  /** `-v`. */
+  verbose: boolean;
+  /** `--json`. */
+  json: boolean;
+}
+
+/**
+ * Read `server`'s command line. Pure: no socket, no output.
+ *
+ * @throws {UsageError} For any mistake, with the line to print.
+ */
+export function parseServer(args: readonly string[]): ServerConfig | Info {
+  const { values, positionals } = parseCommandLine(args, SPEC);
+  const info = infoRequest("server", values, HELP);
+  if (info) return info;
+  noPositionals(positionals);
+  return {
+    port: parseBindPort(values.port ?? `${DEFAULT_TCP_PORT}`),
+    family: familyOf(values),
+    maxConnections: values["max-connections"] === undefined
+      ? undefined
+      : parseInteger(values["max-connections"], {
+        name: "max-connections",
+        min: 1,
+      }),
+    bind: parseBind(values.bind),
+    message: values.message,
+    access: parseAccess(values),
+    workers: values.workers === undefined
+      ? 1
+      : parseInteger(values.workers, { name: "workers", min: 1, max: 64 }),
+    quiet: values.quiet ?? false,
+    verbose: values.verbose ?? false,
+    json: values.json ?? false,
+  };
+}
+
+/** How each library error ends `server`: its lines and exit code. */
+const FAILURES: Failure[] = [
+  RESOLVE_FAILURE,
+  failure(BindError, 1, (out, error) => {
+    for (const { error: cause } of error.failures) out.error("bind", cause);
+    out.stderr("failed to bind");
+  }),
+];
+
+/**
+ * Serve until SIGINT or SIGTERM (or `io.signal`).
+ *
+ * @returns The exit code: 0, or 1 when it cannot start.
+ */
+export async function runServer(
+  config: ServerConfig,
+  io: MainOptions = {},
+): Promise<number> {
+  const { verbose, port } = config;
+  const out = await Output.open("server", io, {
+    json: config.json,
+    batch: true,
+  });
+  return await withFailures(out, FAILURES, async () => {
+    using stop = stopSignal(io.signal);
+    const server = await serveGreeting({
+      port,
+      hostname: config.bind,
+      family: config.family,
+      message: config.message,
+      maxConnections: config.maxConnections,
+      workers: config.workers,
+      access: config.access,
+      signal: stop.signal,
+      onConnection: config.quiet ? undefined : (peer) => {
+        const address = formatAddress(peer.hostname);
+        out.event(
+          "connection",
+          { address, port: peer.port },
+          `server: got connection from ${address}`,
+        );
+      },
+      onRefused: verbose
+        ? (peer) =>
+          out.stderr(`refused connection from ${formatAddress(peer.hostname)}`)
+        : undefined,
+      onSendError: (_, error) =>
+        out.stderrBare(`send: ${describeError(error)}`),
+      onAcceptError: (error) =>
+        out.stderrBare(`accept: ${describeError(error)} (retrying)`),
+    });
+    const { hostname, port: bound } = server.addr;
+    out.event(
+      "listening",
+      { address: hostname, port: bound },
+      "server: waiting for connections...",
+    );
+    if (verbose || port === 0) {
+      out.stderr(`listening on ${formatHostPort(hostname, bound)}`);
+    }
+    await server.finished;
+    if (verbose) out.stderr("stopped");
+    return 0;
+  });
+}
+
 /**
  * Run `server` with command-line arguments.
  *
  * @param args The arguments, without the program name.
  * @param io Where output goes and what stops the server (for tests).
- * @returns The exit code: 0, or 1 when it cannot start.
+ * @returns The exit code (see {@linkcode runServer}); 1 for bad usage.
  */
-export async function main(
-  args: string[],
-  io: MainOptions = {},
-): Promise<number> {
-  const begun = await beginCommand("server", args, SPEC, io, HELP, true);
-  if (begun.exit !== undefined) return begun.exit;
-  const { out, values, positionals } = begun;
-  try {
-    if (positionals.length > 0) {
-      throw new UsageError(`Unexpected argument "${positionals[0]}"`);
-    }
-    const port = option(() => parsePort(values.port ?? `${DEFAULT_TCP_PORT}`));
-    const family = familyOf(values);
-    const maxConnections = values["max-connections"] === undefined
-      ? undefined
-      : option(() =>
-        parseInteger(values["max-connections"]!, {
-          name: "max-connections",
-          min: 1,
-        })
-      );
-    if (values.bind === "") throw new UsageError("Invalid bind address: empty");
-    const quiet = values.quiet ?? false;
-    const access = { allow: values.allow, deny: values.deny };
-    option(() => accessList(access));
-    const workers = values.workers === undefined
-      ? 1
-      : option(() =>
-        parseInteger(values.workers!, { name: "workers", min: 1, max: 64 })
-      );
-    using stop = stopSignal(io.signal);
-    const server = await serveGreetingWorkers({
-      workers,
-      access,
-      port,
-      hostname: values.bind,
-      family,
-      message: values.message,
-      maxConnections,
-      signal: stop.signal,
-      onConnection: quiet ? undefined : (peer) => {
-        const address = formatAddress(peer.hostname);
-        if (out.json) out.event("connection", { address, port: peer.port });
-        else out.line(`server: got connection from ${address}`);
-      },
-      onRefused: (peer) => {
-        if (values.verbose) {
-          out.status(`refused connection from ${formatAddress(peer.hostname)}`);
-        }
-      },
-      onSendError: (_, error) => out.bare(`send: ${describeError(error)}`),
-      onAcceptError: (error) =>
-        out.bare(`accept: ${describeError(error)} (retrying)`),
-    });
-    const where = formatHostPort(server.addr.hostname, server.addr.port);
-    out.line("server: waiting for connections...");
-    out.event("listening", {
-      address: server.addr.hostname,
-      port: server.addr.port,
-    });
-    if (values.verbose || port === 0) out.status(`listening on ${where}`);
-    await server.finished;
-    if (values.verbose) out.status("stopped");
-    out.flush();
-    return 0;
-  } catch (error) {
-    return reportFailure(out, error, { message: "failed to bind", code: 1 });
-  } finally {
-    out.flush();
-  }
+export function main(args: string[], io: MainOptions = {}): Promise<number> {
+  return command("server", args, io, parseServer, runServer);
 }
 
 if (import.meta.main) Deno.exitCode = await main(Deno.args);

@@ -10,20 +10,38 @@
  * @module
  */
 
+import { concat } from "@std/bytes/concat";
 import { DEFAULT_UDP_PORT, MAX_UDP_PAYLOAD_IPV6 } from "../lib/constants.ts";
-import { BindError } from "../lib/errors.ts";
-import { parsePort, parseSeconds } from "../lib/parse_number.ts";
-import { resolve } from "../lib/resolve.ts";
-import { sendDatagram, SendError } from "../lib/send_datagram.ts";
 import {
-  beginCommand,
+  type AddressFailure,
+  BindError,
+  MessageSizeError,
+  SendError,
+  TimeoutError,
+} from "../lib/errors.ts";
+import { resolve } from "../lib/resolve.ts";
+import { sendDatagram } from "../lib/send_datagram.ts";
+import {
+  command,
+  type Failure,
+  failure,
+  type Info,
+  infoRequest,
+  type MainOptions,
+  Output,
+  RESOLVE_FAILURE,
+  withFailures,
+} from "./_cli.ts";
+import { datagramPrinter } from "./_datagram.ts";
+import {
   COMMON_OPTIONS,
   familyOf,
-  type MainOptions,
-  option,
-  reportFailure,
-} from "./_cli.ts";
-import { printDatagram } from "./_datagram.ts";
+  parseCommandLine,
+  parseDestinationPort,
+  parseHost,
+  parseSeconds,
+  UsageError,
+} from "./_options.ts";
 
 const HELP = `usage: talker hostname message [options]
 
@@ -31,7 +49,7 @@ Sends MESSAGE as one datagram to HOSTNAME on UDP port ${DEFAULT_UDP_PORT}. MESSA
 the datagram from standard input.
 
 options:
-  -p, --port N        send to port N [${DEFAULT_UDP_PORT}]
+  -p, --port N        send to port N (1-65535) [${DEFAULT_UDP_PORT}]
   -4, -6              IPv4 only / IPv6 only
   -w, --wait SECS     wait SECS seconds for one reply from the peer, and show it
   -v, --verbose       say where the datagram goes
@@ -44,69 +62,106 @@ const SPEC = {
   wait: { type: "string", short: "w" },
 } as const;
 
+/** What `talker` was asked to do. */
+export interface TalkerConfig {
+  /** The host as typed: a name or an address. */
+  host: string;
+  /** The message as typed; `"-"` reads it from stdin. */
+  message: string;
+  /** The port to send to, 1-65535. */
+  port: number;
+  /** `-4`, `-6`, or `0` for both. */
+  family: 0 | 4 | 6;
+  /** `-w`: wait this many ms for a reply. */
+  replyTimeout?: number;
+  /** `-v`. */
+  verbose: boolean;
+  /** `--json`. */
+  json: boolean;
+}
+
 /**
- * Run `talker` with command-line arguments.
+ * Read `talker`'s command line. Pure: no socket, no output.
  *
- * @param args The arguments, without the program name.
- * @param io Where output goes and where `-` reads from (for tests).
- * @returns The exit code: 0; 1 for bad usage, a name that does not resolve,
- *   a message too large, a failed send or no reply; 2 when no socket could
- *   be made.
+ * @throws {UsageError} For any mistake, with the line to print.
  */
-export async function main(
-  args: string[],
+export function parseTalker(args: readonly string[]): TalkerConfig | Info {
+  const { values, positionals } = parseCommandLine(args, SPEC);
+  const info = infoRequest("talker", values, HELP);
+  if (info) return info;
+  if (positionals.length !== 2) {
+    throw new UsageError("usage: talker hostname message", { bare: true });
+  }
+  return {
+    host: parseHost(positionals[0]!),
+    message: positionals[1]!,
+    port: parseDestinationPort(values.port ?? `${DEFAULT_UDP_PORT}`),
+    family: familyOf(values),
+    replyTimeout: values.wait === undefined
+      ? undefined
+      : parseSeconds(values.wait, "wait"),
+    verbose: values.verbose ?? false,
+    json: values.json ?? false,
+  };
+}
+
+/** `talker: socket: REASON` or `talker: sendto: REASON` for each address. */
+function reportFailures(out: Output, list: readonly AddressFailure[]): void {
+  for (const { error, call } of list) out.error(call, error);
+}
+
+/** How each library error ends `talker`: its lines and exit code. */
+const FAILURES: Failure[] = [
+  RESOLVE_FAILURE,
+  failure(BindError, 2, (out, error) => {
+    reportFailures(out, error.failures);
+    out.stderr("failed to create socket");
+  }),
+  failure(SendError, 1, (out, error) => reportFailures(out, error.failures)),
+  failure(MessageSizeError, 1, (out, error) => out.error(undefined, error)),
+  failure(TimeoutError, 1, (out, error) => out.error(undefined, error)),
+];
+
+/**
+ * Send the datagram; with `-w`, wait for one reply and show it.
+ *
+ * @returns The exit code: 0; 1 for a name that does not resolve, a message
+ *   too large, a failed send or no reply; 2 when no socket could be made.
+ */
+export async function runTalker(
+  config: TalkerConfig,
   io: MainOptions = {},
 ): Promise<number> {
-  const begun = await beginCommand("talker", args, SPEC, io, HELP);
-  if (begun.exit !== undefined) return begun.exit;
-  const { out, values, positionals } = begun;
-  try {
-    if (positionals.length !== 2) {
-      out.bare("usage: talker hostname message");
-      return 1;
-    }
-    const [host, text] = positionals as [string, string];
-    const port = option(() => parsePort(values.port ?? `${DEFAULT_UDP_PORT}`));
-    const family = familyOf(values);
-    const replyTimeout = values.wait === undefined
-      ? undefined
-      : option(() => parseSeconds(values.wait!, "wait"));
-    const addresses = await option(() => resolve(host, { family }));
-    const message = text === "-"
+  const { host, port } = config;
+  const out = await Output.open("talker", io, { json: config.json });
+  return await withFailures(out, FAILURES, async () => {
+    const addresses = await resolve(host, { family: config.family });
+    const message = config.message === "-"
       ? await readAtMost(
         io.stdin ?? Deno.stdin.readable,
         MAX_UDP_PAYLOAD_IPV6 + 1,
       )
-      : new TextEncoder().encode(text);
-    const sent = await option(() =>
-      sendDatagram(addresses, message, {
-        port,
-        replyTimeout,
-        onSocketError: (_, error) => out.error("socket", error),
-        onSendError: (_, error) => out.error("sendto", error),
-        onSent: (address, bytes) => {
-          out.line(`talker: sent ${bytes} bytes to ${host}`);
-          out.event("sent", { address: address.address, port, bytes });
-          if (values.verbose) {
-            out.status(`sent to ${address.address} port ${port}`);
-          }
-          out.flush();
-        },
-      })
-    );
+      : new TextEncoder().encode(config.message);
+    const sent = await sendDatagram(addresses, message, {
+      port,
+      replyTimeout: config.replyTimeout,
+      onSent: ({ address }, bytes, failures) => {
+        reportFailures(out, failures);
+        out.event(
+          "sent",
+          { address, port, bytes },
+          `talker: sent ${bytes} bytes to ${host}`,
+        );
+        if (config.verbose) out.stderr(`sent to ${address} port ${port}`);
+        out.flush();
+      },
+    });
     if (sent.reply) {
-      printDatagram(out, "talker", sent.reply.data, sent.reply.peer);
+      const print = await datagramPrinter(out, "talker");
+      print(sent.reply.data, sent.reply.peer);
     }
-    out.flush();
     return 0;
-  } catch (error) {
-    if (error instanceof BindError) {
-      out.status("failed to create socket");
-      return 2;
-    }
-    if (error instanceof SendError) return 1;
-    return reportFailure(out, error);
-  }
+  });
 }
 
 /** Read a stream whole, but stop once it holds more than `limit` bytes. */
@@ -127,13 +182,18 @@ async function readAtMost(
   } finally {
     await reader.cancel();
   }
-  const message = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    message.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return message;
+  return concat(chunks);
+}
+
+/**
+ * Run `talker` with command-line arguments.
+ *
+ * @param args The arguments, without the program name.
+ * @param io Where output goes and where `-` reads from (for tests).
+ * @returns The exit code (see {@linkcode runTalker}); 1 for bad usage.
+ */
+export function main(args: string[], io: MainOptions = {}): Promise<number> {
+  return command("talker", args, io, parseTalker, runTalker);
 }
 
 if (import.meta.main) Deno.exitCode = await main(Deno.args);

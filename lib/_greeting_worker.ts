@@ -1,11 +1,15 @@
-// Private to lib/: one worker of serveGreetingWorkers(). It runs its own
-// greeting server on the shared port (SO_REUSEPORT) and reports its events to
-// the thread that started it as plain messages.
+// Private to lib/: one worker of serveGreeting({ workers }). It runs its own
+// accept loop on the shared port (SO_REUSEPORT) and reports its events to the
+// thread that started it as the messages of _worker_protocol.ts.
 
+import { greetLoop } from "./_greeting_loop.ts";
+import type {
+  PlainPeer,
+  WorkerReport,
+  WorkerRequest,
+} from "./_worker_protocol.ts";
 import { accessList } from "./access_list.ts";
 import { describeError } from "./errors.ts";
-import { serveGreeting } from "./greeting_server.ts";
-import type { WorkerReport, WorkerRequest } from "./greeting_workers.ts";
 
 const scope = globalThis as unknown as {
   onmessage: ((event: MessageEvent<WorkerRequest>) => void) | null;
@@ -13,14 +17,14 @@ const scope = globalThis as unknown as {
 };
 const controller = new AbortController();
 const post = (message: WorkerReport): void => scope.postMessage(message);
-const plain = (addr: Deno.NetAddr): { hostname: string; port: number } => ({
+const plain = (addr: Deno.NetAddr): PlainPeer => ({
   hostname: addr.hostname,
   port: addr.port,
 });
 
 // Connections are reported in batches, at most every 5 ms: one message per
 // connection costs the worker more than the connection itself.
-let connections: { hostname: string; port: number }[] = [];
+let connections: PlainPeer[] = [];
 let timer: ReturnType<typeof setTimeout> | undefined;
 const flushConnections = (): void => {
   if (timer !== undefined) clearTimeout(timer);
@@ -42,8 +46,13 @@ scope.onmessage = async (event) => {
   }
   try {
     const allowed = accessList(request.access);
-    const server = await serveGreeting({
-      ...request.options,
+    const server = await greetLoop({
+      port: request.port,
+      hostname: request.hostname,
+      family: request.family,
+      message: request.message,
+      maxConnections: request.maxConnections,
+      shutdownTimeout: request.shutdownTimeout,
       reusePort: true,
       signal: controller.signal,
       accept: allowed && ((peer) => allowed(peer.hostname)),

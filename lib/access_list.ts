@@ -32,11 +32,11 @@ export interface Cidr {
  * @example Parse both families
  * ```ts
  * import { parseCidr } from "./access_list.ts";
- * import assert from "node:assert/strict";
+ * import { assertEquals, assertThrows } from "@std/assert";
  *
- * assert.equal(parseCidr("10.0.0.0/8").prefix, 8);
- * assert.equal(parseCidr("::1").prefix, 128);
- * assert.throws(() => parseCidr("10.0.0.0/33"), RangeError);
+ * assertEquals(parseCidr("10.0.0.0/8").prefix, 8);
+ * assertEquals(parseCidr("::1").prefix, 128);
+ * assertThrows(() => parseCidr("10.0.0.0/33"), RangeError);
  * ```
  */
 export function parseCidr(text: string): Cidr {
@@ -75,10 +75,10 @@ export function parseCidr(text: string): Cidr {
  * @example A mapped peer in an IPv4 prefix
  * ```ts
  * import { cidrContains, parseCidr } from "./access_list.ts";
- * import assert from "node:assert/strict";
+ * import { assert } from "@std/assert";
  *
- * assert.ok(cidrContains(parseCidr("127.0.0.0/8"), "::ffff:127.0.0.1"));
- * assert.ok(!cidrContains(parseCidr("10.0.0.0/8"), "127.0.0.1"));
+ * assert(cidrContains(parseCidr("127.0.0.0/8"), "::ffff:127.0.0.1"));
+ * assert(!cidrContains(parseCidr("10.0.0.0/8"), "127.0.0.1"));
  * ```
  */
 export function cidrContains(cidr: Cidr, address: string): boolean {
@@ -109,12 +109,19 @@ function addressBytes(
   return mapped;
 }
 
+function toCidr(prefix: string | Cidr): Cidr {
+  return typeof prefix === "string" ? parseCidr(prefix) : prefix;
+}
+
 /** Options for {@linkcode accessList}. */
 export interface AccessListOptions {
-  /** Prefixes to allow; when any is given, unlisted peers are refused. */
-  allow?: readonly string[];
-  /** Prefixes to refuse; deny wins over allow. */
-  deny?: readonly string[];
+  /**
+   * Prefixes to allow, as text or parsed by {@linkcode parseCidr}; when any
+   * is given, unlisted peers are refused.
+   */
+  allow?: readonly (string | Cidr)[];
+  /** Prefixes to refuse, as text or parsed; deny wins over allow. */
+  deny?: readonly (string | Cidr)[];
 }
 
 /**
@@ -128,19 +135,19 @@ export interface AccessListOptions {
  * @example Allow loopback except one address
  * ```ts
  * import { accessList } from "./access_list.ts";
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  *
  * const allowed = accessList({ allow: ["127.0.0.0/8"], deny: ["127.0.0.2"] })!;
- * assert.equal(allowed("127.0.0.1"), true);
- * assert.equal(allowed("127.0.0.2"), false);
- * assert.equal(allowed("::1"), false);
+ * assertEquals(allowed("127.0.0.1"), true);
+ * assertEquals(allowed("127.0.0.2"), false);
+ * assertEquals(allowed("::1"), false);
  * ```
  */
 export function accessList(
   options: AccessListOptions,
 ): ((address: string) => boolean) | undefined {
-  const allow = (options.allow ?? []).map(parseCidr);
-  const deny = (options.deny ?? []).map(parseCidr);
+  const allow = (options.allow ?? []).map(toCidr);
+  const deny = (options.deny ?? []).map(toCidr);
   if (allow.length === 0 && deny.length === 0) return undefined;
   return (address) => {
     if (deny.some((cidr) => cidrContains(cidr, address))) return false;

@@ -4,6 +4,8 @@
  * @module
  */
 
+import config from "../deno.json" with { type: "json" };
+
 /** The TCP port of `server` and `client` (`#define PORT "3490"`). */
 export const DEFAULT_TCP_PORT = 3490;
 
@@ -31,5 +33,5 @@ export const DEFAULT_MAX_BYTES = 1_048_576;
 /** RFC 8305's recommended delay between connection attempts, in ms. */
 export const CONNECTION_ATTEMPT_DELAY = 250;
 
-/** The version of beejnet, as in `deno.json`. */
-export const VERSION = "0.1.0";
+/** The version of beejnet: `deno.json`'s, the one place it is written. */
+export const VERSION: string = config.version;

@@ -58,7 +58,7 @@ export interface DatagramListener {
  * @example Receive one datagram
  * ```ts
  * import { listenForDatagrams } from "./datagram_listener.ts";
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  *
  * const got: string[] = [];
  * const listener = await listenForDatagrams({
@@ -73,8 +73,8 @@ export interface DatagramListener {
  * });
  * await socket.send(new TextEncoder().encode("hi"), listener.addr);
  * socket.close();
- * assert.equal(await listener.finished, 1);
- * assert.deepEqual(got, ["hi"]);
+ * assertEquals(await listener.finished, 1);
+ * assertEquals(got, ["hi"]);
  * ```
  */
 export async function listenForDatagrams(

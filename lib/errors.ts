@@ -11,25 +11,71 @@ export interface AddressFailure {
   address: string;
   /** What went wrong there. */
   error: unknown;
+  /**
+   * The step that failed, where an operation has several: `sendDatagram`
+   * says `"socket"` or `"sendto"`.
+   */
+  call?: string;
+}
+
+/**
+ * Every address tried failed: the family of {@linkcode BindError},
+ * {@linkcode ConnectError} and {@linkcode SendError}. `failures` lists each
+ * address in the order it failed, so a caller reports them after the fact.
+ *
+ * @example Report each failure, whatever the operation
+ * ```ts
+ * import { AddressError, ConnectError, describeError } from "./errors.ts";
+ * import { assertEquals, assertInstanceOf } from "@std/assert";
+ *
+ * const error = new ConnectError([
+ *   { address: "::1", error: new Error("Connection refused (os error 111)") },
+ * ]);
+ * assertEquals(error.message, "Cannot connect: 1 address tried");
+ * assertInstanceOf(error, AddressError);
+ * assertEquals(
+ *   error.failures.map((f) => `${f.address}: ${describeError(f.error)}`),
+ *   ["::1: Connection refused"],
+ * );
+ * ```
+ */
+export class AddressError extends Error {
+  /** Each address tried, in the order they failed, with its error. */
+  readonly failures: readonly AddressFailure[];
+  /**
+   * Make the error.
+   *
+   * @param message What failed, for example `"Cannot connect: 2 addresses tried"`.
+   * @param failures Each address tried, with its error.
+   */
+  constructor(message: string, failures: readonly AddressFailure[]) {
+    super(message);
+    this.name = "AddressError";
+    this.failures = failures;
+  }
+}
+
+/** `Cannot VERB: N address(es) tried`. */
+function countMessage(verb: string, failures: readonly unknown[]): string {
+  const n = failures.length;
+  return `Cannot ${verb}: ${n} address${n === 1 ? "" : "es"} tried`;
 }
 
 /**
  * No address could be bound: every candidate failed (`server: failed to
- * bind`, `listener: failed to bind socket`).
+ * bind`, `listener: failed to bind socket`, `talker: failed to create
+ * socket`).
  *
- * @example Report each failure
+ * @example The message names the last address
  * ```ts
- * import { BindError, describeError } from "./errors.ts";
+ * import { BindError } from "./errors.ts";
+ * import { assertEquals } from "@std/assert";
  *
  * const error = new BindError([{ address: "::", error: new Error("x") }]);
- * for (const { address, error: cause } of error.failures) {
- *   console.log(`${address}: ${describeError(cause)}`);
- * }
+ * assertEquals(error.message, 'Cannot bind "::": x');
  * ```
  */
-export class BindError extends Error {
-  /** Each address tried, in order, with its error. */
-  readonly failures: readonly AddressFailure[];
+export class BindError extends AddressError {
   /**
    * Make the error from the failures.
    *
@@ -41,9 +87,9 @@ export class BindError extends Error {
       last
         ? `Cannot bind "${last.address}": ${describeError(last.error)}`
         : "Cannot bind: no address to bind",
+      failures,
     );
     this.name = "BindError";
-    this.failures = failures;
   }
 }
 
@@ -54,28 +100,81 @@ export class BindError extends Error {
  * @example Inspect the failures
  * ```ts
  * import { ConnectError } from "./errors.ts";
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  *
- * const error = new ConnectError([]);
- * assert.equal(error.failures.length, 0);
+ * assertEquals(new ConnectError([]).failures.length, 0);
  * ```
  */
-export class ConnectError extends Error {
-  /** Each address tried, in the order they failed, with its error. */
-  readonly failures: readonly AddressFailure[];
+export class ConnectError extends AddressError {
   /**
    * Make the error from the failures.
    *
    * @param failures Each address tried, with its error.
    */
   constructor(failures: readonly AddressFailure[]) {
-    super(
-      `Cannot connect: ${failures.length} address${
-        failures.length === 1 ? "" : "es"
-      } tried`,
-    );
+    super(countMessage("connect", failures), failures);
     this.name = "ConnectError";
-    this.failures = failures;
+  }
+}
+
+/**
+ * Every address failed at sending (`talker: sendto`).
+ *
+ * @example Inspect the failures
+ * ```ts
+ * import { SendError } from "./errors.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(new SendError([]).failures.length, 0);
+ * ```
+ */
+export class SendError extends AddressError {
+  /**
+   * Make the error from the failures.
+   *
+   * @param failures Each address tried, with its error.
+   */
+  constructor(failures: readonly AddressFailure[]) {
+    super(countMessage("send", failures), failures);
+    this.name = "SendError";
+  }
+}
+
+/**
+ * A message fits in no datagram of the destination's families. It is a
+ * `RangeError`, with the sizes as fields.
+ *
+ * @example The sizes
+ * ```ts
+ * import { MessageSizeError } from "./errors.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const error = new MessageSizeError(65_508, 65_507, 4);
+ * assertEquals(
+ *   error.message,
+ *   "Message is 65508 bytes: at most 65507 fit in one IPv4 datagram",
+ * );
+ * ```
+ */
+export class MessageSizeError extends RangeError {
+  /** The message's size in bytes. */
+  readonly size: number;
+  /** The most one datagram carries. */
+  readonly limit: number;
+  /**
+   * Make the error.
+   *
+   * @param size The message's size in bytes.
+   * @param limit The most one datagram carries.
+   * @param family The family the limit is for.
+   */
+  constructor(size: number, limit: number, family: 4 | 6) {
+    super(
+      `Message is ${size} bytes: at most ${limit} fit in one IPv${family} datagram`,
+    );
+    this.name = "MessageSizeError";
+    this.size = size;
+    this.limit = limit;
   }
 }
 
@@ -86,10 +185,10 @@ export class ConnectError extends Error {
  * @example Match on the code
  * ```ts
  * import { ResolveError } from "./errors.ts";
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  *
  * const error = new ResolveError("nowhere.invalid", "ENOTFOUND");
- * assert.equal(error.message, "Name or service not known");
+ * assertEquals(error.message, "Name or service not known");
  * ```
  */
 export class ResolveError extends Error {
@@ -134,9 +233,9 @@ const GAI_MESSAGES: Record<string, string> = {
  * @example Tell a timeout from other errors
  * ```ts
  * import { TimeoutError } from "./errors.ts";
- * import assert from "node:assert/strict";
+ * import { assert } from "@std/assert";
  *
- * assert.ok(new TimeoutError("Connection timed out") instanceof Error);
+ * assert(new TimeoutError("Connection timed out") instanceof Error);
  * ```
  */
 export class TimeoutError extends Error {
@@ -161,10 +260,10 @@ export class TimeoutError extends Error {
  * @example From a Deno error
  * ```ts
  * import { describeError } from "./errors.ts";
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  *
  * const error = new Error("Connection refused (os error 111)");
- * assert.equal(describeError(error), "Connection refused");
+ * assertEquals(describeError(error), "Connection refused");
  * ```
  */
 export function describeError(error: unknown): string {
@@ -183,9 +282,9 @@ export function describeError(error: unknown): string {
  * @example A denied permission
  * ```ts
  * import { isPermissionError } from "./errors.ts";
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  *
- * assert.equal(isPermissionError(new Deno.errors.NotCapable("no")), true);
+ * assertEquals(isPermissionError(new Deno.errors.NotCapable("no")), true);
  * ```
  */
 export function isPermissionError(error: unknown): boolean {

@@ -19,10 +19,10 @@ import { mappedIPv4 } from "./ip.ts";
  * @example Dual-stack peers
  * ```ts
  * import { formatAddress } from "./format_address.ts";
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  *
- * assert.equal(formatAddress("::ffff:127.0.0.1"), "127.0.0.1");
- * assert.equal(formatAddress("::1"), "::1");
+ * assertEquals(formatAddress("::ffff:127.0.0.1"), "127.0.0.1");
+ * assertEquals(formatAddress("::1"), "::1");
  * ```
  */
 export function formatAddress(hostname: string): string {
@@ -40,10 +40,10 @@ export function formatAddress(hostname: string): string {
  * @example Both families
  * ```ts
  * import { formatHostPort } from "./format_address.ts";
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  *
- * assert.equal(formatHostPort("::", 3490), "[::]:3490");
- * assert.equal(formatHostPort("::ffff:10.0.0.1", 80), "10.0.0.1:80");
+ * assertEquals(formatHostPort("::", 3490), "[::]:3490");
+ * assertEquals(formatHostPort("::ffff:10.0.0.1", 80), "10.0.0.1:80");
  * ```
  */
 export function formatHostPort(hostname: string, port: number): string {

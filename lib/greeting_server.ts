@@ -3,12 +3,20 @@
  * `server.c` without a process per client. Connections are served
  * concurrently, accept errors (such as running out of file descriptors) are
  * survived, and aborting the signal stops accepting and lets the connections
- * in flight finish.
+ * in flight finish. With `workers`, several threads each run an accept loop
+ * on the same port (`SO_REUSEPORT`) and the kernel spreads connections over
+ * them; events reach the callbacks on the thread that started the server.
  *
  * @module
  */
 
-import { bindCandidates, bindFirst, isMappedPeer } from "./_bind.ts";
+import { greetLoop } from "./_greeting_loop.ts";
+import {
+  accessList,
+  type AccessListOptions,
+  type Cidr,
+  parseCidr,
+} from "./access_list.ts";
 import { DEFAULT_TCP_PORT, GREETING } from "./constants.ts";
 import type { IpFamily } from "./ip.ts";
 
@@ -25,19 +33,32 @@ export interface ServeGreetingOptions {
   family?: IpFamily | 0;
   /** What every connection is sent. @default {"Hello, world!"} */
   message?: string | Uint8Array;
-  /** At most this many greetings in flight; the rest wait in the backlog. */
+  /** At most this many greetings in flight (per loop); the rest wait in the backlog. */
   maxConnections?: number;
-  /** Set `SO_REUSEPORT`, so several processes can share the port. */
-  reusePort?: boolean;
+  /**
+   * How many accept loops: this thread plus `workers - 1` worker threads,
+   * sharing the port with `SO_REUSEPORT` (which needs `--unstable-net`, and
+   * the read permission for the workers' module under `deno run`).
+   * @default {1}
+   */
+  workers?: number;
+  /**
+   * Peers to serve and refuse, as prefixes (see {@linkcode accessList});
+   * parsed once and handed to every worker. Refused peers are closed unsent.
+   */
+  access?: AccessListOptions;
+  /**
+   * Decides whether a peer is served, after `access`; refused peers are
+   * closed unsent. A function cannot reach a worker: only with one loop.
+   */
+  accept?: (peer: Deno.NetAddr) => boolean;
   /** Stops the server: no more accepts, connections in flight finish. */
   signal?: AbortSignal;
   /** How long connections in flight may take after `signal`, in ms. @default {1500} */
   shutdownTimeout?: number;
-  /** Decides whether a peer is served; refused peers are closed unsent. */
-  accept?: (peer: Deno.NetAddr) => boolean;
   /** Called for each peer that will be greeted, before it is sent. */
   onConnection?: (peer: Deno.NetAddr) => void;
-  /** Called for each peer that `accept` (or `family: 6`) refused. */
+  /** Called for each peer that `access`, `accept` or `family: 6` refused. */
   onRefused?: (peer: Deno.NetAddr) => void;
   /** Called when sending to a peer fails (it reset the connection, say). */
   onSendError?: (peer: Deno.NetAddr, error: unknown) => void;
@@ -52,28 +73,32 @@ export interface ServeGreetingOptions {
 export interface GreetingServer {
   /** The address the server is bound to, with the real port. */
   readonly addr: Deno.NetAddr;
-  /** Resolves when the server has stopped and every connection is closed. */
+  /**
+   * Resolves when the server has stopped (every loop, with workers) and
+   * every connection is closed.
+   */
   readonly finished: Promise<void>;
 }
-
-const MIN_BACKOFF = 5;
-const MAX_BACKOFF = 1000;
-/** Accept failures this close together (ms) are one episode, reported once. */
-const QUIET_PERIOD = 2000;
 
 /**
  * Start a greeting server.
  *
- * @param options Where to listen, what to send and how to stop.
+ * @param options Where to listen, what to send, how many loops and how to
+ *   stop.
  * @returns The running server: its address and a `finished` promise.
  * @throws {BindError} When no candidate address could be bound; it lists
  *   each address and its error.
  * @throws {ResolveError} When `hostname` does not resolve.
+ * @throws {SyntaxError | RangeError} When a prefix in `access` does not parse.
+ * @throws {TypeError} When `accept` is given with more than one worker.
+ * @throws {Deno.errors.NotCapable} When `workers` is above 1 and the read
+ *   permission for the workers' module is missing.
+ * @throws {Error} When a worker cannot start; the others are stopped.
  *
  * @example Serve one client, then stop
  * ```ts
  * import { serveGreeting } from "./greeting_server.ts";
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  *
  * const controller = new AbortController();
  * const server = await serveGreeting({
@@ -85,159 +110,66 @@ const QUIET_PERIOD = 2000;
  * const reply = await new Response(conn.readable).text();
  * controller.abort();
  * await server.finished;
- * assert.equal(reply, "Hello, world!");
+ * assertEquals(reply, "Hello, world!");
+ * ```
+ *
+ * @example Two accept loops on one port
+ * ```ts
+ * import { serveGreeting } from "./greeting_server.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const controller = new AbortController();
+ * const server = await serveGreeting({
+ *   hostname: "127.0.0.1",
+ *   port: 0,
+ *   workers: 2,
+ *   signal: controller.signal,
+ * });
+ * const conn = await Deno.connect({ port: server.addr.port });
+ * const reply = await new Response(conn.readable).text();
+ * controller.abort();
+ * await server.finished;
+ * assertEquals(reply, "Hello, world!");
  * ```
  */
 export async function serveGreeting(
   options: ServeGreetingOptions = {},
 ): Promise<GreetingServer> {
-  const port = options.port ?? DEFAULT_TCP_PORT;
-  const family = options.family ?? 0;
+  const workers = options.workers ?? 1;
   const message = typeof options.message === "string"
     ? new TextEncoder().encode(options.message)
     : options.message ?? new TextEncoder().encode(GREETING);
-  const signal = options.signal;
-  signal?.throwIfAborted();
-  const candidates = await bindCandidates(options);
-  const listener = bindFirst(
-    candidates,
-    (hostname) =>
-      // Only ask for SO_REUSEPORT when wanted: it needs `--unstable-net`.
-      Deno.listen(
-        options.reusePort
-          ? { hostname, port, reusePort: true }
-          : { hostname, port },
-      ),
-  );
-  const refuseMapped = family === 6;
-  // Connections in flight, in reusable slots: a Map keyed by connection
-  // doubles the young generation under load (measured in bench/).
-  const slots: (Deno.Conn | undefined)[] = [];
-  const free: number[] = [];
-  let active = 0;
-  let onIdle: (() => void) | undefined;
-  let wakeAcceptor: (() => void) | undefined;
-  let stopping = false;
-
-  const stop = (): void => {
-    if (stopping) return;
-    stopping = true;
-    listener.close();
-    wakeAcceptor?.();
+  const port = options.port ?? DEFAULT_TCP_PORT;
+  // Parsed once, here; workers get the parsed prefixes.
+  const parse = (p: string | Cidr): Cidr =>
+    typeof p === "string" ? parseCidr(p) : p;
+  const access = {
+    allow: (options.access?.allow ?? []).map(parse),
+    deny: (options.access?.deny ?? []).map(parse),
   };
-  signal?.addEventListener("abort", stop, { once: true });
-
-  const greet = async (
-    conn: Deno.Conn,
-    peer: Deno.NetAddr,
-    slot: number,
-  ): Promise<void> => {
-    try {
-      const writing = conn.write(message);
-      // Reported once the send is under way, so no output work delays it.
-      options.onConnection?.(peer);
-      for (let sent = await writing; sent < message.length;) {
-        sent += await conn.write(message.subarray(sent));
-      }
-    } catch (error) {
-      if (!stopping || !(error instanceof Deno.errors.BadResource)) {
-        options.onSendError?.(peer, error);
-      }
-    } finally {
-      slots[slot] = undefined;
-      free.push(slot);
-      active--;
-      try {
-        conn.close();
-      } catch { /* closed by the shutdown timeout */ }
-      wakeAcceptor?.();
-      if (active === 0) onIdle?.();
+  const allowed = accessList(access);
+  if (workers > 1) {
+    if (options.accept) {
+      throw new TypeError(
+        "Cannot use an accept function with workers: give access lists",
+      );
     }
-  };
-
-  const serveOne = (conn: Deno.Conn): void => {
-    const peer = conn.remoteAddr as Deno.NetAddr;
-    if (
-      (refuseMapped && isMappedPeer(peer.hostname)) ||
-      (options.accept && !options.accept(peer))
-    ) {
-      conn.close();
-      options.onRefused?.(peer);
-      return;
-    }
-    const slot = free.pop() ?? slots.length;
-    slots[slot] = conn;
-    active++;
-    greet(conn, peer, slot);
-  };
-
-  // After a stop: let the connections in flight finish, then close the rest.
-  const drain = async (timeout: number): Promise<void> => {
-    if (active === 0) return;
-    const idle = new Promise<void>((resolve) => onIdle = resolve);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const expired = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, timeout);
+    // Loaded only for workers: a one-loop server does not pay for it.
+    const { serveOnWorkers } = await import("./_greeting_workers.ts");
+    return await serveOnWorkers(workers, access, {
+      ...options,
+      port,
+      message,
+      accept: allowed && ((peer) => allowed(peer.hostname)),
     });
-    await Promise.race([idle, expired]);
-    clearTimeout(timer);
-    for (const conn of slots) {
-      try {
-        conn?.close();
-      } catch { /* already closed */ }
-    }
-    await idle;
-  };
-
-  const wait = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        wakeAcceptor = undefined;
-        resolve();
-      }
-      wakeAcceptor = done;
-    });
-
-  const acceptLoop = async (): Promise<void> => {
-    let backoff = 0;
-    let lastFailure = -Infinity;
-    while (!stopping) {
-      const limit = options.maxConnections;
-      if (limit !== undefined && active >= limit) {
-        await new Promise<void>((resolve) => wakeAcceptor = resolve);
-        wakeAcceptor = undefined;
-        continue;
-      }
-      let conn: Deno.Conn;
-      try {
-        conn = await listener.accept();
-      } catch (error) {
-        if (stopping) break;
-        // A peer that reset before its accept completed is its own loss,
-        // not a failure of the server: no report, no back-off.
-        if (
-          error instanceof Deno.errors.NotConnected ||
-          error instanceof Deno.errors.ConnectionAborted ||
-          error instanceof Deno.errors.ConnectionReset
-        ) continue;
-        const now = performance.now();
-        if (now - lastFailure > QUIET_PERIOD) options.onAcceptError?.(error);
-        lastFailure = now;
-        backoff = Math.min(Math.max(backoff * 2, MIN_BACKOFF), MAX_BACKOFF);
-        await wait(backoff);
-        continue;
-      }
-      backoff = 0;
-      serveOne(conn);
-    }
-    await drain(options.shutdownTimeout ?? 1500);
-    signal?.removeEventListener("abort", stop);
-  };
-
-  return {
-    addr: listener.addr as Deno.NetAddr,
-    finished: acceptLoop(),
-  };
+  }
+  const accept = options.accept;
+  return await greetLoop({
+    ...options,
+    port,
+    message,
+    accept: allowed
+      ? (peer) => allowed(peer.hostname) && (!accept || accept(peer))
+      : accept,
+  });
 }

@@ -28,14 +28,14 @@ import type { ResolvedAddress } from "./resolve.ts";
  * @example Interleave two families
  * ```ts
  * import { interleaveFamilies } from "./happy_eyeballs.ts";
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  *
  * const order = interleaveFamilies([
  *   { address: "::1", family: 6 },
  *   { address: "::2", family: 6 },
  *   { address: "127.0.0.1", family: 4 },
  * ]).map((a) => a.address);
- * assert.deepEqual(order, ["::1", "127.0.0.1", "::2"]);
+ * assertEquals(order, ["::1", "127.0.0.1", "::2"]);
  * ```
  */
 export function interleaveFamilies<T extends { family: number }>(
@@ -63,9 +63,12 @@ export interface ConnectFirstOptions {
   attemptDelay?: number;
   /** Aborts every attempt. */
   signal?: AbortSignal;
-  /** Called as each attempt starts. */
+  /** Called as each attempt starts, for live progress (`client -v`). */
   onAttempt?: (address: ResolvedAddress) => void;
-  /** Called as each attempt fails, in the order they fail. */
+  /**
+   * Called as each attempt fails, in the order they fail, for live progress
+   * (`client -v`). The same failures are in `failures` afterwards.
+   */
   onFailure?: (address: ResolvedAddress, error: unknown) => void;
   /** Makes one connection; `Deno.connect` by default. For tests. */
   connect?: (
@@ -81,6 +84,8 @@ export interface Connected {
   conn: Deno.TcpConn;
   /** The address it is connected to. */
   address: ResolvedAddress;
+  /** The attempts that failed before it, in the order they failed. */
+  failures: readonly AddressFailure[];
 }
 
 function defaultConnect(
@@ -112,7 +117,7 @@ async function connectOne(
         port: options.port,
         signal,
       });
-    return { conn, address };
+    return { conn, address, failures: [] };
   } catch (error) {
     if (isPermissionError(error) || options.signal?.aborted) throw error;
     options.onFailure?.(address, error);
@@ -122,19 +127,21 @@ async function connectOne(
 
 /**
  * Connect to the first address that accepts. Every address is tried until
- * one succeeds; each failure is reported through `onFailure`.
+ * one succeeds; the failures are in the result (or the error) afterwards,
+ * and live through `onFailure`.
  *
  * @param addresses Addresses in resolver order.
  * @param options The port, timeouts and callbacks.
  * @returns The winning connection; the other attempts are cancelled.
- * @throws {ConnectError} When every address failed; it lists each failure.
+ * @throws {ConnectError} When every address failed; its `failures` lists
+ *   each, in the order they failed.
  * @throws {Deno.errors.NotCapable} When the net permission is missing.
  * @throws {DOMException} An `AbortError` when `signal` aborts first.
  *
  * @example Connect to a local listener
  * ```ts
  * import { connectFirst } from "./happy_eyeballs.ts";
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  *
  * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
  * const { conn, address } = await connectFirst(
@@ -143,7 +150,7 @@ async function connectOne(
  * );
  * (await listener.accept()).close();
  * conn.close();
- * assert.equal(address.address, "127.0.0.1");
+ * assertEquals(address.address, "127.0.0.1");
  * ```
  */
 export function connectFirst(
@@ -200,7 +207,7 @@ export function connectFirst(
           return;
         }
         finish();
-        resolve({ conn, address });
+        resolve({ conn, address, failures });
       }, (error) => {
         pending--;
         if (done) return;
@@ -218,21 +225,19 @@ export function connectFirst(
     const attempt = async (address: ResolvedAddress): Promise<Deno.TcpConn> => {
       const controller = new AbortController();
       attempts.add(controller);
-      let timeout: ReturnType<typeof setTimeout> | undefined;
       try {
         const connecting = connect(address, options.port, controller.signal);
         if (options.timeout === undefined) return await connecting;
-        const expired = new Promise<never>((_, fail) => {
-          timeout = setTimeout(() => {
-            // Settle the race before the abort makes `connecting` fail.
-            fail(new TimeoutError("Connection timed out"));
-            controller.abort();
-          }, options.timeout);
-        });
-        connecting.catch(() => {});
-        return await Promise.race([connecting, expired]);
+        // Loaded only for a deadline: a one-shot client pays for each module.
+        const { deadline } = await import("@std/async/deadline");
+        return await deadline(connecting, options.timeout);
+      } catch (error) {
+        if (!(error instanceof DOMException && error.name === "TimeoutError")) {
+          throw error;
+        }
+        controller.abort();
+        throw new TimeoutError("Connection timed out");
       } finally {
-        if (timeout !== undefined) clearTimeout(timeout);
         attempts.delete(controller);
       }
     };

@@ -21,10 +21,10 @@ export type IpFamily = 4 | 6;
  * @example Parse loopback
  * ```ts
  * import { parseIPv4 } from "./ip.ts";
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  *
- * assert.deepEqual(parseIPv4("127.0.0.1"), new Uint8Array([127, 0, 0, 1]));
- * assert.equal(parseIPv4("localhost"), undefined);
+ * assertEquals(parseIPv4("127.0.0.1"), new Uint8Array([127, 0, 0, 1]));
+ * assertEquals(parseIPv4("localhost"), undefined);
  * ```
  */
 export function parseIPv4(text: string): Uint8Array | undefined {
@@ -60,10 +60,10 @@ export function parseIPv4(text: string): Uint8Array | undefined {
  * @example Parse loopback
  * ```ts
  * import { parseIPv6 } from "./ip.ts";
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  *
- * assert.equal(parseIPv6("::1")?.[15], 1);
- * assert.equal(parseIPv6("127.0.0.1"), undefined);
+ * assertEquals(parseIPv6("::1")?.[15], 1);
+ * assertEquals(parseIPv6("127.0.0.1"), undefined);
  * ```
  */
 export function parseIPv6(text: string): Uint8Array | undefined {
@@ -128,11 +128,11 @@ export function parseIPv6(text: string): Uint8Array | undefined {
  * @example Literals and names
  * ```ts
  * import { ipFamily } from "./ip.ts";
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  *
- * assert.equal(ipFamily("10.0.0.1"), 4);
- * assert.equal(ipFamily("[::1]"), 6);
- * assert.equal(ipFamily("example.com"), 0);
+ * assertEquals(ipFamily("10.0.0.1"), 4);
+ * assertEquals(ipFamily("[::1]"), 6);
+ * assertEquals(ipFamily("example.com"), 0);
  * ```
  */
 export function ipFamily(text: string): IpFamily | 0 {
@@ -151,11 +151,11 @@ export function ipFamily(text: string): IpFamily | 0 {
  * @example Unmap a dual-stack peer
  * ```ts
  * import { mappedIPv4 } from "./ip.ts";
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  *
- * assert.equal(mappedIPv4("::ffff:127.0.0.1"), "127.0.0.1");
- * assert.equal(mappedIPv4("::ffff:7f00:1"), "127.0.0.1");
- * assert.equal(mappedIPv4("::1"), undefined);
+ * assertEquals(mappedIPv4("::ffff:127.0.0.1"), "127.0.0.1");
+ * assertEquals(mappedIPv4("::ffff:7f00:1"), "127.0.0.1");
+ * assertEquals(mappedIPv4("::1"), undefined);
  * ```
  */
 export function mappedIPv4(text: string): string | undefined {
@@ -185,11 +185,11 @@ export function mappedIPv4(text: string): string | undefined {
  * @example Different spellings
  * ```ts
  * import { sameAddress } from "./ip.ts";
- * import assert from "node:assert/strict";
+ * import { assert } from "@std/assert";
  *
- * assert.ok(sameAddress("::1", "0:0:0:0:0:0:0:1"));
- * assert.ok(sameAddress("::ffff:127.0.0.1", "127.0.0.1"));
- * assert.ok(!sameAddress("::1", "127.0.0.1"));
+ * assert(sameAddress("::1", "0:0:0:0:0:0:0:1"));
+ * assert(sameAddress("::ffff:127.0.0.1", "127.0.0.1"));
+ * assert(!sameAddress("::1", "127.0.0.1"));
  * ```
  */
 export function sameAddress(a: string, b: string): boolean {

@@ -5,8 +5,8 @@
  * @module
  */
 
+import { concat } from "@std/bytes/concat";
 import { DEFAULT_MAX_BYTES } from "./constants.ts";
-import { TimeoutError } from "./errors.ts";
 
 /** Options for {@linkcode readAll}. */
 export interface ReadAllOptions {
@@ -50,7 +50,7 @@ const CHUNK_SIZE = 65_536;
  * @example Read a greeting
  * ```ts
  * import { readAll } from "./read_all.ts";
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  *
  * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
  * const conn = await Deno.connect({ port: listener.addr.port });
@@ -59,8 +59,8 @@ const CHUNK_SIZE = 65_536;
  * peer.close();
  * const { data, truncated } = await readAll(conn);
  * conn.close();
- * assert.equal(new TextDecoder().decode(data), "Hello, world!");
- * assert.equal(truncated, false);
+ * assertEquals(new TextDecoder().decode(data), "Hello, world!");
+ * assertEquals(truncated, false);
  * ```
  */
 export async function readAll(
@@ -73,12 +73,21 @@ export async function readAll(
   let bytes = 0;
   let truncated = false;
   let timedOut = false;
+  // Loaded only for an idle limit: a one-shot client pays for each module.
+  const deadline = options.idleTimeout === undefined
+    ? undefined
+    : (await import("@std/async/deadline")).deadline;
   while (true) {
     let n: number | null;
     try {
-      n = await readWithin(reader, buffer, options.idleTimeout);
+      n = deadline === undefined
+        ? await reader.read(buffer)
+        : await deadline(reader.read(buffer), options.idleTimeout!);
     } catch (error) {
-      if (!(error instanceof TimeoutError)) throw error;
+      if (!(error instanceof DOMException && error.name === "TimeoutError")) {
+        throw error;
+      }
+      // The read still pending fails when the caller closes the reader.
       timedOut = true;
       break;
     }
@@ -95,33 +104,5 @@ export async function readAll(
       break;
     }
   }
-  const data = new Uint8Array(options.onChunk ? 0 : bytes);
-  let offset = 0;
-  for (const chunk of chunks) {
-    data.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return { data, bytes, truncated, timedOut };
-}
-
-async function readWithin(
-  reader: Readable,
-  buffer: Uint8Array,
-  timeout: number | undefined,
-): Promise<number | null> {
-  const reading = reader.read(buffer);
-  if (timeout === undefined) return await reading;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, fail) => {
-    timer = setTimeout(() => {
-      fail(new TimeoutError(`No data for ${timeout / 1000} seconds`));
-    }, timeout);
-  });
-  // Once the timer wins, the read fails when the caller closes the reader.
-  reading.catch(() => {});
-  try {
-    return await Promise.race([reading, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return { data: concat(chunks), bytes, truncated, timedOut };
 }

@@ -37,10 +37,10 @@ const MAX_NAME_LENGTH = 253;
  * @example Brackets are removed
  * ```ts
  * import { checkHost } from "./resolve.ts";
- * import assert from "node:assert/strict";
+ * import { assertEquals, assertThrows } from "@std/assert";
  *
- * assert.equal(checkHost("[::1]"), "::1");
- * assert.throws(() => checkHost("localhost:3490"), TypeError);
+ * assertEquals(checkHost("[::1]"), "::1");
+ * assertThrows(() => checkHost("localhost:3490"), TypeError);
  * ```
  */
 export function checkHost(host: string): string {
@@ -58,7 +58,7 @@ export function checkHost(host: string): string {
   }
   if (host.includes(":")) {
     throw new TypeError(
-      `Invalid host "${host}": not a name or address; give the port with --port`,
+      `Invalid host "${host}": not a name or address`,
     );
   }
   if (!/^[\p{L}\p{N}._-]+$/u.test(host)) {
@@ -83,9 +83,9 @@ export function checkHost(host: string): string {
  * @example Literals need no lookup
  * ```ts
  * import { resolve } from "./resolve.ts";
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  *
- * assert.deepEqual(await resolve("::1"), [{ address: "::1", family: 6 }]);
+ * assertEquals(await resolve("::1"), [{ address: "::1", family: 6 }]);
  * ```
  */
 export async function resolve(
@@ -109,7 +109,7 @@ export async function resolve(
     const code = (error as { code?: string }).code ?? "EAI_FAIL";
     if (code === "EPERM") {
       throw new Deno.errors.NotCapable(
-        `Requires net access to "${name}", run again with the --allow-net flag`,
+        `Requires net access to "${name}"`,
       );
     }
     throw new ResolveError(host, code);

@@ -6,17 +6,24 @@
  * @module
  */
 
+import { abortable } from "@std/async/abortable";
 import { bindFirst } from "./_bind.ts";
-import { MAX_UDP_PAYLOAD_IPV4, MAX_UDP_PAYLOAD_IPV6 } from "./constants.ts";
+import {
+  DATAGRAM_BUFFER_SIZE,
+  DEFAULT_UDP_PORT,
+  MAX_UDP_PAYLOAD_IPV4,
+  MAX_UDP_PAYLOAD_IPV6,
+} from "./constants.ts";
 import {
   type AddressFailure,
   BindError,
   isPermissionError,
+  MessageSizeError,
+  SendError,
   TimeoutError,
 } from "./errors.ts";
 import { sameAddress } from "./ip.ts";
 import type { ResolvedAddress } from "./resolve.ts";
-import { DATAGRAM_BUFFER_SIZE, DEFAULT_UDP_PORT } from "./constants.ts";
 
 /** Options for {@linkcode sendDatagram}. */
 export interface SendDatagramOptions {
@@ -24,12 +31,15 @@ export interface SendDatagramOptions {
   port?: number;
   /** After sending, wait this many ms for one reply from the peer. */
   replyTimeout?: number;
-  /** Called when no socket could be made for an address (the next is tried). */
-  onSocketError?: (address: ResolvedAddress, error: unknown) => void;
-  /** Called once the datagram is sent, before any wait for a reply. */
-  onSent?: (address: ResolvedAddress, bytes: number) => void;
-  /** Called when sending to an address fails (the next is tried). */
-  onSendError?: (address: ResolvedAddress, error: unknown) => void;
+  /**
+   * Called once the datagram is sent, before any wait for a reply, with the
+   * addresses that failed before it (as in {@linkcode SentDatagram}).
+   */
+  onSent?: (
+    address: ResolvedAddress,
+    bytes: number,
+    failures: readonly AddressFailure[],
+  ) => void;
 }
 
 /** What {@linkcode sendDatagram} did. */
@@ -38,38 +48,13 @@ export interface SentDatagram {
   address: ResolvedAddress;
   /** How many bytes were sent. */
   bytes: number;
+  /**
+   * The addresses tried before it that failed: no socket could be made for
+   * them, or the send failed. Empty in the common case.
+   */
+  failures: readonly AddressFailure[];
   /** The reply, when one was awaited. */
   reply?: { data: Uint8Array; peer: Deno.NetAddr };
-}
-
-/**
- * Every address failed at sending (`talker: sendto`).
- *
- * @example Inspect the failures
- * ```ts
- * import { SendError } from "./send_datagram.ts";
- * import assert from "node:assert/strict";
- *
- * assert.equal(new SendError([]).failures.length, 0);
- * ```
- */
-export class SendError extends Error {
-  /** Each address tried, with its error. */
-  readonly failures: readonly AddressFailure[];
-  /**
-   * Make the error from the failures.
-   *
-   * @param failures Each address tried, with its error.
-   */
-  constructor(failures: readonly AddressFailure[]) {
-    super(
-      `Cannot send: ${failures.length} address${
-        failures.length === 1 ? "" : "es"
-      } tried`,
-    );
-    this.name = "SendError";
-    this.failures = failures;
-  }
 }
 
 /**
@@ -81,9 +66,9 @@ export class SendError extends Error {
  * @example IPv4
  * ```ts
  * import { maxPayload } from "./send_datagram.ts";
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  *
- * assert.equal(maxPayload(4), 65_507);
+ * assertEquals(maxPayload(4), 65_507);
  * ```
  */
 export function maxPayload(family: 4 | 6): number {
@@ -97,17 +82,18 @@ export function maxPayload(family: 4 | 6): number {
  * @param message The payload, sent whole or not at all.
  * @param options The port, the reply wait and the failure callbacks.
  * @returns Where it went, how many bytes, and the reply if one was awaited.
- * @throws {RangeError} When the message fits in no datagram of the
- *   addresses' families.
- * @throws {BindError} When no socket could be made (`talker: failed to
- *   create socket`).
- * @throws {SendError} When every send failed.
+ * @throws {MessageSizeError} When the message fits in no datagram of the
+ *   addresses' families (a `RangeError`).
+ * @throws {BindError} When no socket could be made for any address
+ *   (`talker: failed to create socket`); `failures` says why for each.
+ * @throws {SendError} When every send failed; `failures` lists every address
+ *   that failed, at making its socket or at sending.
  * @throws {TimeoutError} When a reply was awaited and none came.
  *
  * @example Send to a local socket
  * ```ts
  * import { sendDatagram } from "./send_datagram.ts";
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  *
  * const socket = Deno.listenDatagram({
  *   hostname: "127.0.0.1",
@@ -121,8 +107,8 @@ export function maxPayload(family: 4 | 6): number {
  * );
  * const [data] = await socket.receive();
  * socket.close();
- * assert.equal(sent.bytes, 2);
- * assert.equal(new TextDecoder().decode(data), "hi");
+ * assertEquals(sent.bytes, 2);
+ * assertEquals(new TextDecoder().decode(data), "hi");
  * ```
  */
 export async function sendDatagram(
@@ -137,14 +123,10 @@ export async function sendDatagram(
   );
   if (fitting.length === 0) {
     const family = addresses.some((a) => a.family === 6) ? 6 : 4;
-    throw new RangeError(
-      `Message is ${message.length} bytes: at most ${
-        maxPayload(family)
-      } fit in one IPv${family} datagram`,
-    );
+    throw new MessageSizeError(message.length, maxPayload(family), family);
   }
-  const socketFailures: AddressFailure[] = [];
-  const sendFailures: AddressFailure[] = [];
+  const failures: AddressFailure[] = [];
+  let sendFailed = false;
   for (const address of fitting) {
     let socket: Deno.DatagramConn;
     try {
@@ -158,8 +140,7 @@ export async function sendDatagram(
         ? error.failures[0]!.error
         : error;
       if (isPermissionError(cause)) throw cause;
-      socketFailures.push({ address: address.address, error: cause });
-      options.onSocketError?.(address, cause);
+      failures.push({ address: address.address, error: cause, call: "socket" });
       continue;
     }
     try {
@@ -168,23 +149,22 @@ export async function sendDatagram(
         hostname: address.address,
         port,
       });
-      options.onSent?.(address, bytes);
+      options.onSent?.(address, bytes, failures);
       const reply = options.replyTimeout === undefined
         ? undefined
         : await receiveReply(socket, address, port, options.replyTimeout);
-      return { address, bytes, reply };
+      return { address, bytes, failures, reply };
     } catch (error) {
       if (error instanceof TimeoutError || isPermissionError(error)) {
         throw error;
       }
-      sendFailures.push({ address: address.address, error });
-      options.onSendError?.(address, error);
+      failures.push({ address: address.address, error, call: "sendto" });
+      sendFailed = true;
     } finally {
       socket.close();
     }
   }
-  if (sendFailures.length === 0) throw new BindError(socketFailures);
-  throw new SendError(sendFailures);
+  throw sendFailed ? new SendError(failures) : new BindError(failures);
 }
 
 async function receiveReply(
@@ -194,24 +174,19 @@ async function receiveReply(
   timeout: number,
 ): Promise<{ data: Uint8Array; peer: Deno.NetAddr }> {
   const buffer = new Uint8Array(DATAGRAM_BUFFER_SIZE);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, fail) => {
-    timer = setTimeout(
-      () => fail(new TimeoutError(`No reply within ${timeout / 1000} seconds`)),
-      timeout,
-    );
-  });
-  try {
-    while (true) {
-      const receiving = socket.receive(buffer);
-      receiving.catch(() => {});
-      const [data, addr] = await Promise.race([receiving, expired]);
-      const peer = addr as Deno.NetAddr;
-      if (sameAddress(peer.hostname, address.address) && peer.port === port) {
-        return { data: data.slice(), peer };
-      }
+  const expired = AbortSignal.timeout(timeout);
+  while (true) {
+    let data: Uint8Array;
+    let addr: Deno.Addr;
+    try {
+      [data, addr] = await abortable(socket.receive(buffer), expired);
+    } catch (error) {
+      if (!expired.aborted) throw error;
+      throw new TimeoutError(`No reply within ${timeout / 1000} seconds`);
     }
-  } finally {
-    clearTimeout(timer);
+    const peer = addr as Deno.NetAddr;
+    if (sameAddress(peer.hostname, address.address) && peer.port === port) {
+      return { data: data.slice(), peer };
+    }
   }
 }

@@ -3,17 +3,18 @@
 // their output captured; our tools started on port 0; and the checks those
 // tests share (whole reads, terminal safety, reading escapes back).
 
-import assert from "node:assert/strict";
+import { assert, assertStrictEquals, fail } from "@std/assert";
 import {
   CAN_SPAWN,
-  Capture,
+  type Capture,
   deadline,
   DEADLINE_MS,
-  entry,
   ignoreUnless,
   listeningPort,
   NEEDS_SPAWN,
-  ToolProcess,
+  type ReadResult,
+  readToEnd,
+  TestProcess,
 } from "./_util.ts";
 
 /** The greeting of `server`. */
@@ -116,88 +117,9 @@ export const NEEDS_WRITE = (): boolean =>
     "tests that hand a peer its payload in a file need --allow-write (deno task test grants it)",
   );
 
-/** Any program run as a process, its output captured as it comes. */
-export class PeerProcess implements AsyncDisposable {
-  readonly child: Deno.ChildProcess;
-  readonly stdout: Capture = new Capture();
-  readonly stderr: Capture = new Capture();
-  readonly #pumps: Promise<void>[];
-  readonly #feeding: Promise<void>;
-  readonly #name: string;
-
-  /**
-   * Start `program` with `args`. `stdin` bytes are written in the background
-   * (a peer may read them only once a client connects) and then closed.
-   */
-  constructor(
-    program: string,
-    args: string[],
-    options: { stdin?: Uint8Array; env?: Record<string, string> } = {},
-  ) {
-    this.#name = `${program} ${args.join(" ")}`.slice(0, 200);
-    const child = new Deno.Command(program, {
-      args,
-      stdin: options.stdin ? "piped" : "null",
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1", ...options.env },
-    }).spawn();
-    this.child = child;
-    this.#pumps = [
-      pump(child.stdout, this.stdout),
-      pump(child.stderr, this.stderr),
-    ];
-    const data = options.stdin;
-    this.#feeding = data
-      ? (async () => {
-        const writer = child.stdin.getWriter();
-        try {
-          await writer.write(data);
-          await writer.close();
-        } catch { /* the peer exited or was killed before reading it all */ }
-      })()
-      : Promise.resolve();
-  }
-
-  /** Everything written to stdout, as bytes. */
-  get output(): Uint8Array {
-    return concat(this.stdout.bytes);
-  }
-
-  /** Wait for the process to exit and its output to be read; its exit code. */
-  async exit(
-    what = `${this.#name} to exit`,
-    ms = DEADLINE_MS,
-  ): Promise<number> {
-    const status = await deadline(this.child.status, what, ms);
-    await Promise.all([...this.#pumps, this.#feeding]);
-    return status.code;
-  }
-
-  /** Send a signal, if the process is still there. */
-  kill(signal: Deno.Signal = "SIGTERM"): void {
-    try {
-      this.child.kill(signal);
-    } catch { /* already gone */ }
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.kill("SIGKILL");
-    await this.child.status;
-    await Promise.all([...this.#pumps, this.#feeding]);
-  }
-}
-
-async function pump(
-  stream: ReadableStream<Uint8Array>,
-  sink: Capture,
-): Promise<void> {
-  for await (const chunk of stream) sink.writeSync(chunk);
-}
-
 /** A tool process that is listening, and its real port. */
 export interface Started {
-  proc: ToolProcess;
+  proc: TestProcess;
   port: number;
 }
 
@@ -210,7 +132,7 @@ export async function startTool(
   args: string[],
   options: { permissions?: string[] } = {},
 ): Promise<Started> {
-  const proc = new ToolProcess(tool, args, options);
+  const proc = TestProcess.tool(tool, args, options);
   try {
     const waiting = tool === "server"
       ? /^server: waiting for connections\.\.\.$/
@@ -232,81 +154,6 @@ export async function startTool(
   }
 }
 
-/** The argument vector that runs a tool as `ToolProcess` does, for wrappers like bash. */
-export function toolCommand(
-  tool: string,
-  permissions = ["--allow-net"],
-): string[] {
-  return [
-    Deno.execPath(),
-    "run",
-    "--quiet",
-    "--unstable-net",
-    ...permissions,
-    entry(tool),
-  ];
-}
-
-/** A port that was free on `hostname` a moment ago (for peers that cannot take port 0). */
-export function freePort(
-  transport: "tcp" | "udp",
-  hostname = "127.0.0.1",
-): number {
-  if (transport === "tcp") {
-    using listener = Deno.listen({ hostname, port: 0 });
-    return (listener.addr as Deno.NetAddr).port;
-  }
-  const socket = Deno.listenDatagram({ hostname, port: 0, transport: "udp" });
-  const { port } = socket.addr as Deno.NetAddr;
-  socket.close();
-  return port;
-}
-
-/** Join chunks into one array. */
-export function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  const all = new Uint8Array(chunks.reduce((sum, c) => sum + c.length, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return all;
-}
-
-/** What a client read before the end of the stream or an error. */
-export interface ReadResult {
-  data: Uint8Array;
-  /** Why the read stopped early (a reset), if it did. */
-  error?: unknown;
-}
-
-/** Read `conn` until end of stream (or a reset), then close it. */
-export async function readToEnd(
-  conn: Deno.Conn,
-  ms = DEADLINE_MS,
-): Promise<ReadResult> {
-  const chunks: Uint8Array[] = [];
-  const buffer = new Uint8Array(65_536);
-  try {
-    while (true) {
-      const n = await deadline(conn.read(buffer), "data or end of stream", ms);
-      if (n === null) break;
-      chunks.push(buffer.slice(0, n));
-    }
-    return { data: concat(chunks) };
-  } catch (error) {
-    if (
-      error instanceof Deno.errors.ConnectionReset ||
-      error instanceof Deno.errors.BrokenPipe
-    ) return { data: concat(chunks), error };
-    throw error;
-  } finally {
-    try {
-      conn.close();
-    } catch { /* already closed */ }
-  }
-}
-
 /** Connect to `hostname:port` and read everything the server sends. */
 export async function fetchAll(
   port: number,
@@ -316,7 +163,7 @@ export async function fetchAll(
     Deno.connect({ hostname, port }),
     `a connection to ${hostname} port ${port}`,
   );
-  return await readToEnd(conn);
+  return await readToEnd(conn, { resetEnds: true });
 }
 
 /** Write all of `data`. */
@@ -418,17 +265,17 @@ export function assertTerminalSafe(output: Uint8Array, what: string): void {
   try {
     new TextDecoder("utf-8", { fatal: true }).decode(output);
   } catch {
-    assert.fail(`${what}: not valid UTF-8`);
+    fail(`${what}: not valid UTF-8`);
   }
   for (let i = 0; i < output.length; i++) {
     const byte = output[i]!;
     if ((byte < 0x20 && byte !== 0x0a) || byte === 0x7f) {
-      assert.fail(
+      fail(
         `${what}: byte 0x${byte.toString(16).padStart(2, "0")} at ${i}`,
       );
     }
     for (const [name, matches] of UNSAFE_SEQUENCES) {
-      if (matches(output, i)) assert.fail(`${what}: ${name} at ${i}`);
+      if (matches(output, i)) fail(`${what}: ${name} at ${i}`);
     }
   }
 }
@@ -489,16 +336,20 @@ export function unhex(rows: readonly string[]): Uint8Array {
     const match = /^([0-9a-f]{8}) {2}(.{49}) \|([\x20-\x7e]{1,16})\|$/.exec(
       row,
     );
-    assert.ok(match, `not a hex dump row: ${JSON.stringify(row)}`);
-    assert.equal(parseInt(match[1]!, 16), n * 16, `offset of row ${n}`);
+    assert(match, `not a hex dump row: ${JSON.stringify(row)}`);
+    assertStrictEquals(parseInt(match[1]!, 16), n * 16, `offset of row ${n}`);
     const values = match[2]!.trim().split(/ +/).map((h) => parseInt(h, 16));
-    assert.equal(values.length, match[3]!.length, `row ${n}: hex and text`);
+    assertStrictEquals(
+      values.length,
+      match[3]!.length,
+      `row ${n}: hex and text`,
+    );
     values.forEach((value, k) => {
       const shown = match[3]![k]!;
       const expected = value >= 0x20 && value <= 0x7e
         ? String.fromCharCode(value)
         : ".";
-      assert.equal(shown, expected, `row ${n}, byte ${k}`);
+      assertStrictEquals(shown, expected, `row ${n}, byte ${k}`);
     });
     out.push(...values);
   }

@@ -2,8 +2,23 @@
 // tool as a process, wait for a line with a deadline, and say why a test
 // that needs more permissions than it has is ignored.
 
-import assert from "node:assert/strict";
-import type { MainOptions, Sink } from "../cmd/_cli.ts";
+import {
+  assertMatch,
+  assertNotMatch,
+  assertRejects,
+  assertStrictEquals,
+  assertThrows,
+} from "@std/assert";
+import { deadline as stdDeadline } from "@std/async/deadline";
+import { concat } from "@std/bytes/concat";
+import { getAvailablePort } from "@std/net/get-available-port";
+import config from "../deno.json" with { type: "json" };
+import { type MainOptions, type Sink, usageText } from "../cmd/_cli.ts";
+import { UsageError } from "../cmd/_options.ts";
+import { escapeText } from "../lib/text/escape.ts";
+
+/** The version every tool reports, from `deno.json`. */
+export const VERSION: string = config.version;
 
 /** How long any one wait for the network or a process may take. */
 export const DEADLINE_MS = 10_000;
@@ -48,23 +63,26 @@ export const HAS_IPV6: boolean = (() => {
 export const NEEDS_IPV6 = (): boolean =>
   ignoreUnless(HAS_IPV6, "IPv6 tests need ::1, which this machine lacks");
 
-/** Reject with a clear message when `promise` takes longer than `ms`. */
+/**
+ * Reject with a clear message naming `what` when `promise` takes longer than
+ * `ms`; a rejection of `promise` itself passes through unchanged.
+ */
 export async function deadline<T>(
   promise: Promise<T>,
   what: string,
   ms = DEADLINE_MS,
 ): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`Timed out after ${ms} ms waiting for ${what}`)),
-      ms,
-    );
+  let settled = false;
+  const watched = promise.finally(() => {
+    settled = true;
   });
   try {
-    return await Promise.race([promise, expired]);
-  } finally {
-    clearTimeout(timer);
+    return await stdDeadline(watched, ms);
+  } catch (error) {
+    if (settled) throw error;
+    throw new Error(`Timed out after ${ms} ms waiting for ${what}`, {
+      cause: error,
+    });
   }
 }
 
@@ -159,51 +177,101 @@ export function entry(tool: string): string {
   return new URL(`../cmd/${tool}.ts`, import.meta.url).pathname;
 }
 
-/** A tool running as its own process, its output read line by line. */
-export class ToolProcess implements AsyncDisposable {
-  readonly child: Deno.ChildProcess;
-  readonly stdout = new Capture();
-  readonly stderr = new Capture();
-  readonly #pumps: Promise<void>[];
+/** The argument vector that runs a tool from its source, for `Deno.Command` or wrappers like bash. */
+export function toolCommand(
+  tool: string,
+  permissions: string[] = ["--allow-net"],
+): string[] {
+  return [
+    Deno.execPath(),
+    "run",
+    "--quiet",
+    "--unstable-net",
+    ...permissions,
+    entry(tool),
+  ];
+}
 
+/** Options for {@linkcode TestProcess}. */
+export interface TestProcessOptions {
+  /** Bytes written to stdin in the background, then closed; no stdin without. */
+  stdin?: Uint8Array;
+  /** Environment variables besides `NO_COLOR=1`. */
+  env?: Record<string, string>;
+}
+
+/**
+ * Any program run as a process (one of our tools, or a peer such as nc), its
+ * output captured line by line as it comes.
+ */
+export class TestProcess implements AsyncDisposable {
+  readonly child: Deno.ChildProcess;
+  readonly stdout: Capture = new Capture();
+  readonly stderr: Capture = new Capture();
+  readonly #pumps: Promise<void>[];
+  readonly #feeding: Promise<void>;
+  readonly #name: string;
+
+  /**
+   * Start `program` with `args`. `stdin` bytes are written in the background
+   * (a peer may read them only once a client connects) and then closed.
+   */
   constructor(
-    tool: string,
+    program: string,
     args: string[],
-    options: {
-      stdin?: "piped" | "null";
-      permissions?: string[];
-      env?: Record<string, string>;
-    } = {},
+    options: TestProcessOptions = {},
   ) {
-    const permissions = options.permissions ?? ["--allow-net"];
-    this.child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--quiet",
-        "--unstable-net",
-        ...permissions,
-        entry(tool),
-        ...args,
-      ],
-      stdin: options.stdin ?? "null",
+    this.#name = `${program} ${args.join(" ")}`.slice(0, 200);
+    const child = new Deno.Command(program, {
+      args,
+      stdin: options.stdin ? "piped" : "null",
       stdout: "piped",
       stderr: "piped",
       env: { NO_COLOR: "1", ...options.env },
     }).spawn();
+    this.child = child;
     this.#pumps = [
-      pump(this.child.stdout, this.stdout),
-      pump(this.child.stderr, this.stderr),
+      pump(child.stdout, this.stdout),
+      pump(child.stderr, this.stderr),
     ];
+    const data = options.stdin;
+    this.#feeding = data
+      ? (async () => {
+        const writer = child.stdin.getWriter();
+        try {
+          await writer.write(data);
+          await writer.close();
+        } catch { /* the process exited or was killed before reading it all */ }
+      })()
+      : Promise.resolve();
+  }
+
+  /** Start one of our tools from its source, with `--allow-net` unless `permissions` says otherwise. */
+  static tool(
+    tool: string,
+    args: string[],
+    options: TestProcessOptions & { permissions?: string[] } = {},
+  ): TestProcess {
+    const [program, ...command] = toolCommand(tool, options.permissions);
+    return new TestProcess(program!, [...command, ...args], options);
+  }
+
+  /** Everything written to stdout, as bytes. */
+  get output(): Uint8Array {
+    return concat(this.stdout.bytes);
   }
 
   /** Wait for the process to exit and its output to be read; its exit code. */
-  async exit(what = "the process to exit"): Promise<number> {
-    const status = await deadline(this.child.status, what);
-    await Promise.all(this.#pumps);
+  async exit(
+    what = `${this.#name} to exit`,
+    ms = DEADLINE_MS,
+  ): Promise<number> {
+    const status = await deadline(this.child.status, what, ms);
+    await Promise.all([...this.#pumps, this.#feeding]);
     return status.code;
   }
 
-  /** Send a signal. */
+  /** Send a signal, if the process is still there. */
   kill(signal: Deno.Signal = "SIGTERM"): void {
     try {
       this.child.kill(signal);
@@ -213,7 +281,7 @@ export class ToolProcess implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     this.kill("SIGKILL");
     await this.child.status;
-    await Promise.all(this.#pumps);
+    await Promise.all([...this.#pumps, this.#feeding]);
   }
 }
 
@@ -232,15 +300,9 @@ export async function runTool(
 ): Promise<
   { code: number; stdout: string; stderr: string; bytes: Uint8Array }
 > {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--unstable-net",
-      ...(options.permissions ?? ["--allow-net"]),
-      entry(tool),
-      ...args,
-    ],
+  const [program, ...command] = toolCommand(tool, options.permissions);
+  const child = new Deno.Command(program!, {
+    args: [...command, ...args],
     stdin: options.stdin ? "piped" : "null",
     stdout: "piped",
     stderr: "piped",
@@ -272,9 +334,9 @@ export const bytes = (text: string): Uint8Array =>
 
 /** Fail when a tool's output shows an uncaught error or a stack trace. */
 export function assertNoStack(text: string, what = "output"): void {
-  assert.doesNotMatch(text, /Uncaught/, `${what} has "Uncaught": ${text}`);
-  assert.doesNotMatch(text, /^\s+at \S/m, `${what} has a stack frame: ${text}`);
-  assert.doesNotMatch(text, /^error: /m, `${what} has a Deno error: ${text}`);
+  assertNotMatch(text, /Uncaught/, `${what} has "Uncaught": ${text}`);
+  assertNotMatch(text, /^\s+at \S/m, `${what} has a stack frame: ${text}`);
+  assertNotMatch(text, /^error: /m, `${what} has a Deno error: ${text}`);
 }
 
 /**
@@ -286,12 +348,12 @@ export function assertOneLineFailure(
   expected: RegExp,
   what: string,
 ): void {
-  assert.equal(result.code, 1, what);
-  assert.equal(result.stdout, "", what);
+  assertStrictEquals(result.code, 1, what);
+  assertStrictEquals(result.stdout, "", what);
   assertNoStack(result.stderr, what);
   const lines = result.stderr.split("\n").slice(0, -1);
-  assert.equal(lines.length, 1, `${what}: ${result.stderr}`);
-  assert.match(lines[0]!, expected, what);
+  assertStrictEquals(lines.length, 1, `${what}: ${result.stderr}`);
+  assertMatch(lines[0]!, expected, what);
 }
 
 /** Records calls of a callback and lets a test wait for the nth. */
@@ -316,4 +378,135 @@ export class Calls<T> {
     );
     return this.items;
   }
+}
+
+/**
+ * A TCP port that was free on all addresses a moment ago, for a peer that
+ * cannot take port 0 or a test of a port nobody listens on.
+ */
+export function freeTcpPort(): number {
+  return getAvailablePort();
+}
+
+/**
+ * A UDP port that was free on `hostname` a moment ago. `getAvailablePort()`
+ * asks only TCP, and a free TCP port says nothing about UDP.
+ */
+export function freeUdpPort(hostname = "127.0.0.1"): number {
+  const socket = Deno.listenDatagram({ hostname, port: 0, transport: "udp" });
+  try {
+    return (socket.addr as Deno.NetAddr).port;
+  } finally {
+    socket.close();
+  }
+}
+
+/** What a client read before the end of the stream, or a reset it was told to expect. */
+export interface ReadResult {
+  data: Uint8Array;
+  /** The reset or broken pipe that stopped the read early, with `resetEnds`. */
+  error?: unknown;
+}
+
+/** Options for {@linkcode readToEnd}. */
+export interface ReadToEndOptions {
+  /** How long each read may wait. */
+  ms?: number;
+  /**
+   * Treat a reset or broken pipe as the end, returning what came before it
+   * and the error; without, it rejects.
+   */
+  resetEnds?: boolean;
+}
+
+/** Read `conn` until end of stream, then close it. */
+export async function readToEnd(
+  conn: Deno.Conn,
+  options: ReadToEndOptions = {},
+): Promise<ReadResult> {
+  const { ms = DEADLINE_MS, resetEnds = false } = options;
+  const chunks: Uint8Array[] = [];
+  const buffer = new Uint8Array(65_536);
+  try {
+    while (true) {
+      const n = await deadline(conn.read(buffer), "data or end of stream", ms);
+      if (n === null) break;
+      chunks.push(buffer.slice(0, n));
+    }
+    return { data: concat(chunks) };
+  } catch (error) {
+    if (
+      resetEnds && (error instanceof Deno.errors.ConnectionReset ||
+        error instanceof Deno.errors.BrokenPipe)
+    ) return { data: concat(chunks), error };
+    throw error;
+  } finally {
+    try {
+      conn.close();
+    } catch { /* already closed */ }
+  }
+}
+
+/** What node's `{ name, message }` validator checked; `name` defaults to the class's. */
+export interface ExpectedError {
+  name?: string;
+  message?: string;
+}
+
+// deno-lint-ignore no-explicit-any
+type ErrorClass<E extends Error> = abstract new (...args: any[]) => E;
+
+function assertNamed(
+  error: Error,
+  ErrorClass: ErrorClass<Error>,
+  expected: ExpectedError,
+): void {
+  assertStrictEquals(error.name, expected.name ?? ErrorClass.name);
+  if (expected.message !== undefined) {
+    assertStrictEquals(error.message, expected.message);
+  }
+}
+
+/**
+ * Assert `fn` throws an `ErrorClass` whose name is exactly `expected.name`
+ * (the class's name by default) and whose message, if given, is exactly
+ * `expected.message`; the error.
+ */
+export function assertThrowsExactly<E extends Error>(
+  fn: () => unknown,
+  ErrorClass: ErrorClass<E>,
+  expected: ExpectedError = {},
+): E {
+  const error = assertThrows(fn, ErrorClass);
+  assertNamed(error, ErrorClass, expected);
+  return error;
+}
+
+/** {@linkcode assertThrowsExactly} for a promise. */
+export async function assertRejectsExactly<E extends Error>(
+  promise: Promise<unknown>,
+  ErrorClass: ErrorClass<E>,
+  expected: ExpectedError = {},
+): Promise<E> {
+  const error = await assertRejects(() => promise, ErrorClass);
+  assertNamed(error, ErrorClass, expected);
+  return error;
+}
+
+/**
+ * The one line a tool prints on stderr for a command line its
+ * `parse<Tool>()` refuses, as printed (escaped); fails when it is accepted.
+ */
+export function refusedLine(
+  tool: string,
+  parse: (args: readonly string[]) => unknown,
+  args: readonly string[],
+): string {
+  const error = assertThrows(
+    () => parse(args),
+    UsageError,
+    undefined,
+    `${tool} ${JSON.stringify(args).slice(0, 120)} was accepted`,
+  );
+  return escapeText(usageText(tool, error));
 }

@@ -9,7 +9,7 @@
  * @module
  */
 
-import assert from "node:assert/strict";
+import { assertEquals, assertStrictEquals } from "@std/assert";
 import { main as serverMain } from "../cmd/server.ts";
 import {
   bytes,
@@ -17,15 +17,15 @@ import {
   listeningPort,
   NEEDS_IPV6,
   NEEDS_SPAWN,
+  readToEnd,
   runInProcess,
+  TestProcess,
 } from "./_util.ts";
 import {
   countLines,
   fetchAll,
   GREETING,
   needs,
-  PeerProcess,
-  readToEnd,
   startTool,
   udpPeer,
   waitUntil,
@@ -141,7 +141,7 @@ async function tcpFrom(
   target: string,
 ): Promise<Uint8Array> {
   if (source !== "127.0.0.2") return (await fetchAll(port, source)).data;
-  await using nc = new PeerProcess("nc", [
+  await using nc = new TestProcess("nc", [
     "-N",
     "-s",
     source,
@@ -169,7 +169,11 @@ for (const c of CASES) {
       const target = c.bind ?? "127.0.0.1";
       for (const source of c.refused) {
         const data = await tcpFrom(source, port, target);
-        assert.equal(data.length, 0, `${source} got ${data.length} bytes`);
+        assertStrictEquals(
+          data.length,
+          0,
+          `${source} got ${data.length} bytes`,
+        );
         if (!c.quiet) {
           await server.stderr.waitFor(
             new RegExp(`^server: refused connection from ${source}$`),
@@ -178,18 +182,18 @@ for (const c of CASES) {
       }
       for (const source of c.served) {
         const data = await tcpFrom(source, port, target);
-        assert.deepEqual(data, bytes(GREETING), `${source} greeted`);
+        assertEquals(data, bytes(GREETING), `${source} greeted`);
         await server.stdout.waitFor(
           new RegExp(`^server: got connection from ${source}$`),
         );
       }
       server.kill("SIGTERM");
-      assert.equal(await server.exit(), 0);
-      assert.deepEqual(server.stdout.lines, [
+      assertStrictEquals(await server.exit(), 0);
+      assertEquals(server.stdout.lines, [
         "server: waiting for connections...",
         ...c.served.map((s) => `server: got connection from ${s}`),
       ]);
-      assert.deepEqual(server.stderr.lines, [
+      assertEquals(server.stderr.lines, [
         `server: listening on ${c.bind ?? "[::]"}:${port}`,
         ...(c.quiet
           ? []
@@ -254,11 +258,11 @@ for (const c of CASES) {
       if (c.served.length === 0) {
         // Nothing will be delivered: the drops were seen; stop it.
         listener.kill("SIGINT");
-        assert.equal(await listener.exit(), 130);
+        assertStrictEquals(await listener.exit(), 130);
       } else {
-        assert.equal(await listener.exit(), 0);
+        assertStrictEquals(await listener.exit(), 0);
       }
-      assert.deepEqual(listener.stdout.lines, [
+      assertEquals(listener.stdout.lines, [
         "listener: waiting to recvfrom...",
         ...c.served.flatMap((s) => {
           const data = new TextDecoder().decode(servedData(s));
@@ -269,7 +273,7 @@ for (const c of CASES) {
           ];
         }),
       ]);
-      assert.deepEqual(listener.stderr.lines, [
+      assertEquals(listener.stderr.lines, [
         `listener: listening on ${c.bind ?? "[::]"}:${port}`,
         ...(c.quiet
           ? []
@@ -323,21 +327,27 @@ Deno.test("server --max-connections 2: at most 2 greetings in flight, the rest w
     // The other clients are connected (in the backlog) but must stay
     // unserved while the first N stall.
     await new Promise((resolve) => setTimeout(resolve, 300));
-    assert.equal(printed(), N, "greetings in flight while clients stall");
+    assertStrictEquals(printed(), N, "greetings in flight while clients stall");
 
     // Finishing one greeting lets exactly one more start.
-    const first = await readToEnd(conns[0]!, 30_000);
-    assert.equal(first.data.length, LARGE.length);
+    const first = await readToEnd(conns[0]!, { ms: 30_000, resetEnds: true });
+    assertStrictEquals(first.data.length, LARGE.length);
     await waitUntil(() => printed() === N + 1, "one more greeting started");
     await new Promise((resolve) => setTimeout(resolve, 200));
-    assert.equal(printed(), N + 1, "still at most N in flight");
+    assertStrictEquals(printed(), N + 1, "still at most N in flight");
 
     const rest = await Promise.all(
-      conns.slice(1).map((conn) => readToEnd(conn, 30_000)),
+      conns.slice(1).map((conn) =>
+        readToEnd(conn, { ms: 30_000, resetEnds: true })
+      ),
     );
     for (const [i, reply] of rest.entries()) {
-      assert.equal(reply.error, undefined, `client ${i + 1}: ${reply.error}`);
-      assert.equal(reply.data.length, LARGE.length, `client ${i + 1}`);
+      assertStrictEquals(
+        reply.error,
+        undefined,
+        `client ${i + 1}: ${reply.error}`,
+      );
+      assertStrictEquals(reply.data.length, LARGE.length, `client ${i + 1}`);
     }
     await waitUntil(() => printed() === K, `all ${K} served`);
   } finally {
@@ -347,8 +357,8 @@ Deno.test("server --max-connections 2: at most 2 greetings in flight, the rest w
       } catch { /* read to the end and closed */ }
     }
     run.controller.abort();
-    assert.equal(await deadline(run.code, "the server to stop"), 0);
+    assertStrictEquals(await deadline(run.code, "the server to stop"), 0);
   }
-  assert.equal(run.stdout.lines.length, 1 + K);
-  assert.equal(run.stderr.lines.length, 1, run.stderr.text); // listening only
+  assertStrictEquals(run.stdout.lines.length, 1 + K);
+  assertStrictEquals(run.stderr.lines.length, 1, run.stderr.text); // listening only
 });

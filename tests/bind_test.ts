@@ -1,18 +1,23 @@
-import assert from "node:assert/strict";
+import {
+  assert,
+  assertEquals,
+  assertStrictEquals,
+  assertThrows,
+} from "@std/assert";
 import { bindCandidates, bindFirst, isMappedPeer } from "../lib/_bind.ts";
 import { BindError } from "../lib/errors.ts";
 
 Deno.test("bindCandidates() tries dual-stack :: first, then 0.0.0.0", async () => {
-  assert.deepEqual(await bindCandidates({}), ["::", "0.0.0.0"]);
-  assert.deepEqual(await bindCandidates({ family: 4 }), ["0.0.0.0"]);
-  assert.deepEqual(await bindCandidates({ family: 6 }), ["::"]);
+  assertEquals(await bindCandidates({}), ["::", "0.0.0.0"]);
+  assertEquals(await bindCandidates({ family: 4 }), ["0.0.0.0"]);
+  assertEquals(await bindCandidates({ family: 6 }), ["::"]);
 });
 
 Deno.test("bindCandidates() resolves a bind address", async () => {
-  assert.deepEqual(await bindCandidates({ hostname: "127.0.0.1" }), [
+  assertEquals(await bindCandidates({ hostname: "127.0.0.1" }), [
     "127.0.0.1",
   ]);
-  assert.deepEqual(await bindCandidates({ hostname: "[::1]" }), ["::1"]);
+  assertEquals(await bindCandidates({ hostname: "[::1]" }), ["::1"]);
 });
 
 Deno.test("bindFirst() falls back to IPv4 where IPv6 is missing", () => {
@@ -24,8 +29,8 @@ Deno.test("bindFirst() falls back to IPv4 where IPv6 is missing", () => {
     }
     return hostname;
   });
-  assert.equal(bound, "0.0.0.0");
-  assert.deepEqual(tried, ["::", "0.0.0.0"]);
+  assertStrictEquals(bound, "0.0.0.0");
+  assertEquals(tried, ["::", "0.0.0.0"]);
 });
 
 Deno.test("bindFirst() lists every failure when nothing binds", () => {
@@ -38,14 +43,17 @@ Deno.test("bindFirst() lists every failure when nothing binds", () => {
   } catch (error) {
     caught = error;
   }
-  assert.ok(caught instanceof BindError);
-  assert.deepEqual(caught.failures.map((f) => f.address), ["::", "0.0.0.0"]);
-  assert.equal(caught.message, 'Cannot bind "0.0.0.0": Address already in use');
+  assert(caught instanceof BindError);
+  assertEquals(caught.failures.map((f) => f.address), ["::", "0.0.0.0"]);
+  assertStrictEquals(
+    caught.message,
+    'Cannot bind "0.0.0.0": Address already in use',
+  );
 });
 
 Deno.test("bindFirst() stops at a permission error: another address would not help", () => {
   let calls = 0;
-  assert.throws(
+  assertThrows(
     () =>
       bindFirst(["::", "0.0.0.0"], () => {
         calls++;
@@ -53,12 +61,12 @@ Deno.test("bindFirst() stops at a permission error: another address would not he
       }),
     Deno.errors.NotCapable,
   );
-  assert.equal(calls, 1);
+  assertStrictEquals(calls, 1);
 });
 
 Deno.test("isMappedPeer() tells an IPv4 peer of a dual-stack socket", () => {
-  assert.equal(isMappedPeer("::ffff:127.0.0.1"), true);
-  assert.equal(isMappedPeer("::FFFF:10.0.0.1"), true);
-  assert.equal(isMappedPeer("::1"), false);
-  assert.equal(isMappedPeer("127.0.0.1"), false);
+  assertStrictEquals(isMappedPeer("::ffff:127.0.0.1"), true);
+  assertStrictEquals(isMappedPeer("::FFFF:10.0.0.1"), true);
+  assertStrictEquals(isMappedPeer("::1"), false);
+  assertStrictEquals(isMappedPeer("127.0.0.1"), false);
 });

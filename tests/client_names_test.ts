@@ -4,12 +4,13 @@
 // is bind-mounted over /etc/hosts. Needs root and unshare; ignored, with the
 // reason, elsewhere.
 
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertStrictEquals } from "@std/assert";
 import { main as serverMain } from "../cmd/server.ts";
 import {
   CAN_SPAWN,
   deadline,
   entry,
+  freeTcpPort,
   HAS_IPV6,
   ignoreUnless,
   listeningPort,
@@ -93,12 +94,12 @@ Deno.test({
         "-p",
         `${port}`,
       ]);
-      assert.deepEqual(stderr, ["client: connect: Connection refused"]);
-      assert.deepEqual(stdout, [
+      assertEquals(stderr, ["client: connect: Connection refused"]);
+      assertEquals(stdout, [
         "client: connecting to 127.0.0.1",
         "client: received 'Hello, world!'",
       ]);
-      assert.equal(code, 0);
+      assertStrictEquals(code, 0);
     } finally {
       server.controller.abort();
       await server.code;
@@ -110,23 +111,21 @@ Deno.test({
   name: "client tries every address of a name, then says it failed, exit 2",
   ignore: NEEDS_UNSHARE(),
   async fn(): Promise<void> {
-    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = listener.addr.port;
-    listener.close();
+    const port = freeTcpPort();
     const { code, stdout, stderr } = await clientOfDualName([
       "-p",
       `${port}`,
       "-v",
     ]);
-    assert.deepEqual(stdout, []);
-    assert.deepEqual(stderr, [
+    assertEquals(stdout, []);
+    assertEquals(stderr, [
       `client: trying ::1 port ${port}`,
       "client: connect: Connection refused",
       `client: trying 127.0.0.1 port ${port}`,
       "client: connect: Connection refused",
       "client: failed to connect",
     ]);
-    assert.equal(code, 2);
+    assertStrictEquals(code, 2);
   },
 });
 
@@ -142,9 +141,9 @@ Deno.test({
         "-p",
         `${port}`,
       ]);
-      assert.deepEqual(stderr, []);
-      assert.equal(stdout[0], "client: connecting to 127.0.0.1");
-      assert.equal(code, 0);
+      assertEquals(stderr, []);
+      assertStrictEquals(stdout[0], "client: connecting to 127.0.0.1");
+      assertStrictEquals(code, 0);
     } finally {
       server.controller.abort();
       await server.code;
@@ -160,8 +159,8 @@ Deno.test({
     const port = await listeningPort(server.stderr);
     try {
       const { code, stdout } = await clientOfDualName(["-6", "-p", `${port}`]);
-      assert.equal(stdout[0], "client: connecting to ::1");
-      assert.equal(code, 0);
+      assertStrictEquals(stdout[0], "client: connecting to ::1");
+      assertStrictEquals(code, 0);
     } finally {
       server.controller.abort();
       await server.code;
@@ -216,16 +215,16 @@ Deno.test({
         "-v",
       ]);
       const elapsed = performance.now() - started;
-      assert.deepEqual(stderr, [
+      assertEquals(stderr, [
         `client: trying ::1 port ${port}`,
         `client: trying 127.0.0.1 port ${port}`,
       ]);
-      assert.deepEqual(stdout, [
+      assertEquals(stdout, [
         "client: connecting to 127.0.0.1",
         "client: received 'Hello, world!'",
       ]);
-      assert.equal(code, 0);
-      assert.ok(elapsed < 5000, `took ${elapsed} ms`);
+      assertStrictEquals(code, 0);
+      assert(elapsed < 5000, `took ${elapsed} ms`);
     } finally {
       for (const conn of queued) conn.close();
       server.controller.abort();

@@ -8,22 +8,31 @@
  * @module
  */
 
-import assert from "node:assert/strict";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertStrictEquals,
+} from "@std/assert";
+import { concat } from "@std/bytes/concat";
 import { lookup } from "node:dns/promises";
-import { main } from "../cmd/client.ts";
+import { main, parseClient } from "../cmd/client.ts";
 import { main as serverMain } from "../cmd/server.ts";
 import {
   assertNoStack,
   assertOneLineFailure,
   bytes,
   deadline,
+  freeTcpPort,
   ignoreUnless,
   type InProcess,
   listeningPort,
   NEEDS_IPV6,
   NEEDS_SPAWN,
+  refusedLine,
   runInProcess,
   runTool,
+  VERSION,
 } from "./_util.ts";
 import { onePeer as peer, type TestPeer as Peer } from "./_peers.ts";
 
@@ -49,14 +58,6 @@ async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
   }
 }
 
-/** A port on 127.0.0.1 with nothing listening (it was free a moment ago). */
-function closedPort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
-
 /** Run the client to its end; its exit code and output. */
 async function client(
   args: string[],
@@ -64,17 +65,6 @@ async function client(
   const run = runInProcess(main, args);
   const code = await deadline(run.code, `client ${args.join(" ")}`);
   return { code, run };
-}
-
-/** All that was written to a capture, as bytes. */
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const all = new Uint8Array(chunks.reduce((sum, c) => sum + c.length, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return all;
 }
 
 /** Assert a spawned tool's stderr holds no uncaught error or stack trace. */
@@ -86,13 +76,13 @@ Deno.test("client receives the greeting of our server, exit 0", async () => {
   const port = await listeningPort(server.stderr);
   const { code, run } = await client(["-p", `${port}`, "127.0.0.1"]);
   server.controller.abort();
-  assert.equal(await deadline(server.code, "the server to stop"), 0);
-  assert.equal(code, 0);
-  assert.equal(
+  assertStrictEquals(await deadline(server.code, "the server to stop"), 0);
+  assertStrictEquals(code, 0);
+  assertStrictEquals(
     run.stdout.text,
     "client: connecting to 127.0.0.1\nclient: received 'Hello, world!'\n",
   );
-  assert.equal(run.stderr.text, "");
+  assertStrictEquals(run.stderr.text, "");
 });
 
 Deno.test({
@@ -102,10 +92,10 @@ Deno.test({
   permissions: { net: ["127.0.0.1:1"] },
   async fn(): Promise<void> {
     const { code, run } = await client(["127.0.0.1"]);
-    assert.equal(code, 1);
-    assert.equal(run.stdout.text, "");
-    assert.equal(run.stderr.lines.length, 1);
-    assert.match(
+    assertStrictEquals(code, 1);
+    assertStrictEquals(run.stdout.text, "");
+    assertStrictEquals(run.stderr.lines.length, 1);
+    assertMatch(
       run.stderr.lines[0]!,
       /^client: permission denied: .*"127\.0\.0\.1:3490".*--allow-net/,
     );
@@ -115,24 +105,27 @@ Deno.test({
 Deno.test("client with a wrong argument count prints the usage line, exit 1", async () => {
   for (const args of [[], ["127.0.0.1", "extra"], ["a", "b", "c"]]) {
     const { code, run } = await client(args);
-    assert.equal(code, 1, JSON.stringify(args));
-    assert.equal(run.stdout.text, "");
-    assert.equal(run.stderr.text, "usage: client hostname\n");
+    assertStrictEquals(code, 1, JSON.stringify(args));
+    assertStrictEquals(run.stdout.text, "");
+    assertStrictEquals(run.stderr.text, "usage: client hostname\n");
   }
 });
 
 Deno.test("client with a name that does not resolve: getaddrinfo line, exit 1", async () => {
   const { code, run } = await client(["nonexistent.invalid"]);
-  assert.equal(code, 1);
-  assert.equal(run.stdout.text, "");
-  assert.equal(run.stderr.text, "getaddrinfo: Name or service not known\n");
+  assertStrictEquals(code, 1);
+  assertStrictEquals(run.stdout.text, "");
+  assertStrictEquals(
+    run.stderr.text,
+    "getaddrinfo: Name or service not known\n",
+  );
 });
 
 Deno.test("client refused: connect line, then 'failed to connect', exit 2", async () => {
-  const { code, run } = await client(["-p", `${closedPort()}`, "127.0.0.1"]);
-  assert.equal(code, 2);
-  assert.equal(run.stdout.text, "");
-  assert.deepEqual(run.stderr.lines, [
+  const { code, run } = await client(["-p", `${freeTcpPort()}`, "127.0.0.1"]);
+  assertStrictEquals(code, 2);
+  assertStrictEquals(run.stdout.text, "");
+  assertEquals(run.stderr.lines, [
     "client: connect: Connection refused",
     "client: failed to connect",
   ]);
@@ -146,9 +139,9 @@ Deno.test({
       "trying several is left to the happy_eyeballs tests",
   ),
   async fn(): Promise<void> {
-    const { code, run } = await client(["-p", `${closedPort()}`, "localhost"]);
-    assert.equal(code, 2);
-    assert.deepEqual(run.stderr.lines, [
+    const { code, run } = await client(["-p", `${freeTcpPort()}`, "localhost"]);
+    assertStrictEquals(code, 2);
+    assertEquals(run.stderr.lines, [
       ...LOCALHOST.map(() => "client: connect: Connection refused"),
       "client: failed to connect",
     ]);
@@ -164,12 +157,12 @@ Deno.test("client reads until the server closes: 300 bytes in 3 writes", async (
   ]);
   const { code, run } = await client(["-p", `${server.port}`, "127.0.0.1"]);
   await server.done;
-  assert.equal(code, 0);
-  assert.deepEqual(run.stdout.lines, [
+  assertStrictEquals(code, 0);
+  assertEquals(run.stdout.lines, [
     "client: connecting to 127.0.0.1",
     `client: received '${text}'`,
   ]);
-  assert.equal(run.stderr.text, "");
+  assertStrictEquals(run.stderr.text, "");
 });
 
 Deno.test("client escapes control bytes, invalid UTF-8 and backslashes", async () => {
@@ -183,12 +176,12 @@ Deno.test("client escapes control bytes, invalid UTF-8 and backslashes", async (
   const server = sender([data]);
   const { code, run } = await client(["-p", `${server.port}`, "127.0.0.1"]);
   await server.done;
-  assert.equal(code, 0);
-  assert.deepEqual(run.stdout.lines, [
+  assertStrictEquals(code, 0);
+  assertEquals(run.stdout.lines, [
     "client: connecting to 127.0.0.1",
     "client: received 'a\\x1b[31mb\\nc\\\\d\\t\\r\\xff\\x00\\x7f\u00e9\\u{202e}'",
   ]);
-  assert.ok(!run.stdout.text.includes("\x1b"), "ESC reached stdout");
+  assert(!run.stdout.text.includes("\x1b"), "ESC reached stdout");
 });
 
 // ---------------------------------------------------------------------------
@@ -208,12 +201,12 @@ Deno.test("client --max-bytes 10 cuts 20 bytes at 10 and says so, exit 1", async
     "127.0.0.1",
   ]);
   await server.done;
-  assert.equal(code, 1);
-  assert.deepEqual(run.stdout.lines, [
+  assertStrictEquals(code, 1);
+  assertEquals(run.stdout.lines, [
     "client: connecting to 127.0.0.1",
     "client: received '0123456789'",
   ]);
-  assert.deepEqual(run.stderr.lines, [
+  assertEquals(run.stderr.lines, [
     "client: output cut at 10 bytes: the server sent more (--max-bytes)",
   ]);
 });
@@ -225,12 +218,12 @@ Deno.test("client reads at most 1 MiB by default", async () => {
   });
   const { code, run } = await client(["-p", `${server.port}`, "127.0.0.1"]);
   await server.done;
-  assert.equal(code, 1);
-  assert.equal(
+  assertStrictEquals(code, 1);
+  assertStrictEquals(
     run.stdout.lines[1],
     `client: received '${"a".repeat(1_048_576)}'`,
   );
-  assert.deepEqual(run.stderr.lines, [
+  assertEquals(run.stderr.lines, [
     "client: output cut at 1048576 bytes: the server sent more (--max-bytes)",
   ]);
 });
@@ -250,13 +243,13 @@ Deno.test("client -w 0.3 gives up on a silent server quickly, exit 1", async () 
   const elapsed = performance.now() - started;
   release();
   await server.done;
-  assert.equal(code, 1);
-  assert.ok(elapsed >= 250 && elapsed < 3000, `took ${elapsed} ms`);
-  assert.deepEqual(run.stdout.lines, [
+  assertStrictEquals(code, 1);
+  assert(elapsed >= 250 && elapsed < 3000, `took ${elapsed} ms`);
+  assertEquals(run.stdout.lines, [
     "client: connecting to 127.0.0.1",
     "client: received ''",
   ]);
-  assert.deepEqual(run.stderr.lines, [
+  assertEquals(run.stderr.lines, [
     "client: timed out: the server sent nothing for 0.3 seconds and did not close the connection",
   ]);
 });
@@ -285,7 +278,7 @@ Deno.test("client --timeout bounds the connect: a full backlog times out, exit 2
       } finally {
         clearTimeout(timer);
       }
-      assert.ok(queued.length < 10_000, "the backlog never filled");
+      assert(queued.length < 10_000, "the backlog never filled");
     }
     const started = performance.now();
     const { code, run } = await client([
@@ -296,10 +289,10 @@ Deno.test("client --timeout bounds the connect: a full backlog times out, exit 2
       "127.0.0.1",
     ]);
     const elapsed = performance.now() - started;
-    assert.equal(code, 2);
-    assert.ok(elapsed < 3000, `took ${elapsed} ms`);
-    assert.equal(run.stdout.text, "");
-    assert.deepEqual(run.stderr.lines, [
+    assertStrictEquals(code, 2);
+    assert(elapsed < 3000, `took ${elapsed} ms`);
+    assertStrictEquals(run.stdout.text, "");
+    assertEquals(run.stderr.lines, [
       "client: connect: Connection timed out",
       "client: failed to connect",
     ]);
@@ -318,9 +311,9 @@ Deno.test("client --raw writes exactly the payload to stdout, status to stderr",
     "127.0.0.1",
   ]);
   await server.done;
-  assert.equal(code, 0);
-  assert.deepEqual(concat(run.stdout.bytes), payload);
-  assert.deepEqual(run.stderr.lines, [
+  assertStrictEquals(code, 0);
+  assertEquals(concat(run.stdout.bytes), payload);
+  assertEquals(run.stderr.lines, [
     "client: connecting to 127.0.0.1",
     "client: received 7 bytes",
   ]);
@@ -335,9 +328,9 @@ Deno.test("client --json emits connection and received events (text)", async () 
     "127.0.0.1",
   ]);
   await server.done;
-  assert.equal(code, 0);
-  assert.equal(run.stderr.text, "");
-  assert.deepEqual(run.stdout.lines.map((line) => JSON.parse(line)), [
+  assertStrictEquals(code, 0);
+  assertStrictEquals(run.stderr.text, "");
+  assertEquals(run.stdout.lines.map((line) => JSON.parse(line)), [
     { event: "connection", address: "127.0.0.1", port: server.port },
     { event: "received", bytes: 6, text: "hi \u00e9\n", truncated: false },
   ]);
@@ -352,29 +345,29 @@ Deno.test("client --json carries binary data as base64", async () => {
     "127.0.0.1",
   ]);
   await server.done;
-  assert.equal(code, 0);
+  assertStrictEquals(code, 0);
   const events = run.stdout.lines.map((line) => JSON.parse(line));
-  assert.deepEqual(events[1], {
+  assertEquals(events[1], {
     event: "received",
     bytes: 3,
     base64: "/wAb",
     truncated: false,
   });
-  assert.ok(!run.stdout.text.includes("\x1b"), "ESC reached stdout");
+  assert(!run.stdout.text.includes("\x1b"), "ESC reached stdout");
 });
 
 Deno.test("client --json reports a refusal as an error event", async () => {
   const { code, run } = await client([
     "--json",
     "-p",
-    `${closedPort()}`,
+    `${freeTcpPort()}`,
     "127.0.0.1",
   ]);
-  assert.equal(code, 2);
-  assert.deepEqual(run.stdout.lines.map((line) => JSON.parse(line)), [
+  assertStrictEquals(code, 2);
+  assertEquals(run.stdout.lines.map((line) => JSON.parse(line)), [
     { event: "error", context: "connect", message: "Connection refused" },
   ]);
-  assert.deepEqual(run.stderr.lines, [
+  assertEquals(run.stderr.lines, [
     "client: connect: Connection refused",
     "client: failed to connect",
   ]);
@@ -389,8 +382,8 @@ Deno.test("client -4 localhost connects over IPv4", async () => {
     "localhost",
   ]);
   await server.done;
-  assert.equal(code, 0);
-  assert.deepEqual(run.stdout.lines, [
+  assertStrictEquals(code, 0);
+  assertEquals(run.stdout.lines, [
     "client: connecting to 127.0.0.1",
     "client: received 'v4'",
   ]);
@@ -405,19 +398,19 @@ Deno.test({
   ),
   async fn(): Promise<void> {
     const { code, run } = await client(["-6", "localhost"]);
-    assert.equal(code, 1);
-    assert.equal(run.stdout.text, "");
-    assert.equal(run.stderr.lines.length, 1);
-    assert.match(run.stderr.lines[0]!, /^getaddrinfo: /);
+    assertStrictEquals(code, 1);
+    assertStrictEquals(run.stdout.text, "");
+    assertStrictEquals(run.stderr.lines.length, 1);
+    assertMatch(run.stderr.lines[0]!, /^getaddrinfo: /);
   },
 });
 
 Deno.test("client -6 with an IPv4 literal (and -4 with IPv6): getaddrinfo line, exit 1", async () => {
   for (const args of [["-6", "127.0.0.1"], ["-4", "::1"]]) {
     const { code, run } = await client(args);
-    assert.equal(code, 1, JSON.stringify(args));
-    assert.equal(run.stdout.text, "");
-    assert.deepEqual(run.stderr.lines, [
+    assertStrictEquals(code, 1, JSON.stringify(args));
+    assertStrictEquals(run.stdout.text, "");
+    assertEquals(run.stderr.lines, [
       "getaddrinfo: Address family for hostname not supported",
     ]);
   }
@@ -436,8 +429,8 @@ Deno.test({
         host,
       ]);
       await server.done;
-      assert.equal(code, 0, host);
-      assert.deepEqual(run.stdout.lines, [
+      assertStrictEquals(code, 0, host);
+      assertEquals(run.stdout.lines, [
         "client: connecting to ::1",
         "client: received 'v6'",
       ]);
@@ -454,8 +447,8 @@ Deno.test("client -v says each address it tries", async () => {
     "127.0.0.1",
   ]);
   await server.done;
-  assert.equal(code, 0);
-  assert.deepEqual(run.stderr.lines, [
+  assertStrictEquals(code, 0);
+  assertEquals(run.stderr.lines, [
     `client: trying 127.0.0.1 port ${server.port}`,
   ]);
 });
@@ -463,21 +456,21 @@ Deno.test("client -v says each address it tries", async () => {
 Deno.test("client -h prints usage on stdout, exit 0", async () => {
   for (const flag of ["-h", "--help"]) {
     const { code, run } = await client([flag]);
-    assert.equal(code, 0);
-    assert.match(run.stdout.lines[0]!, /^usage: client hostname/);
-    assert.match(run.stdout.text, /--max-bytes/);
-    assert.equal(run.stderr.text, "");
+    assertStrictEquals(code, 0);
+    assertMatch(run.stdout.lines[0]!, /^usage: client hostname/);
+    assertMatch(run.stdout.text, /--max-bytes/);
+    assertStrictEquals(run.stderr.text, "");
   }
 });
 
 Deno.test("client -V prints one version line, exit 0", async () => {
   for (const flag of ["-V", "--version"]) {
     const { code, run } = await client([flag]);
-    assert.equal(code, 0);
-    assert.deepEqual(run.stdout.lines, [
-      `client (beejnet) 0.1.0 (deno ${Deno.version.deno})`,
+    assertStrictEquals(code, 0);
+    assertEquals(run.stdout.lines, [
+      `client (beejnet) ${VERSION} (deno ${Deno.version.deno})`,
     ]);
-    assert.equal(run.stderr.text, "");
+    assertStrictEquals(run.stderr.text, "");
   }
 });
 
@@ -486,7 +479,9 @@ const BAD_INPUT: [string[], RegExp][] = [
   [["--bogus", "h"], /^client: unknown option "--bogus"$/],
   [["-z", "h"], /^client: unknown option "-z"$/],
   [["h", "-p"], /^client: option "-p" needs a value$/],
-  [["-p", "65536", "h"], /^client: invalid port "65536": must be 0-65535$/],
+  [["-p", "65536", "h"], /^client: invalid port "65536": must be 1-65535$/],
+  // A destination port is 1-65535 (nc's strtonum(port, 1, PORT_MAX)).
+  [["-p", "0", "h"], /^client: invalid port "0": must be 1-65535$/],
   [["-p", "-1", "h"], /^client: invalid port "-1"/],
   [["-p", "3490x", "h"], /^client: invalid port "3490x"/],
   [["-p", "", "h"], /^client: invalid port ""/],
@@ -505,21 +500,10 @@ const BAD_INPUT: [string[], RegExp][] = [
   [["--raw", "--json", "h"], /^client: options "--raw" and "--json"/],
 ];
 
-Deno.test("client rejects bad input with one line on stderr, exit 1", async () => {
+Deno.test("parseClient() refuses bad input, each with the one line to print", () => {
   for (const [args, expected] of BAD_INPUT) {
-    const { code, run } = await client(args);
     const what = `client ${JSON.stringify(args)}`;
-    assert.equal(code, 1, what);
-    assert.equal(run.stderr.lines.length, 1, `${what}: ${run.stderr.text}`);
-    assert.match(run.stderr.lines[0]!, expected, what);
-    // Under --json the error is also an event on stdout; otherwise nothing.
-    if (args.includes("--json")) {
-      for (const line of run.stdout.lines) {
-        assert.equal(JSON.parse(line).event, "error", what);
-      }
-    } else {
-      assert.equal(run.stdout.text, "", what);
-    }
+    assertMatch(refusedLine("client", parseClient, args), expected, what);
   }
 });
 
@@ -534,13 +518,13 @@ Deno.test({
     const port = await listeningPort(server.stderr);
     const result = await runTool("client", ["-p", `${port}`, "127.0.0.1"]);
     server.controller.abort();
-    assert.equal(await deadline(server.code, "the server to stop"), 0);
-    assert.equal(result.code, 0);
-    assert.equal(
+    assertStrictEquals(await deadline(server.code, "the server to stop"), 0);
+    assertStrictEquals(result.code, 0);
+    assertStrictEquals(
       result.stdout,
       "client: connecting to 127.0.0.1\nclient: received 'Hello, world!'\n",
     );
-    assert.equal(result.stderr, "");
+    assertStrictEquals(result.stderr, "");
   },
 });
 
@@ -550,12 +534,12 @@ Deno.test({
   async fn(): Promise<void> {
     const result = await runTool("client", [
       "-p",
-      `${closedPort()}`,
+      `${freeTcpPort()}`,
       "127.0.0.1",
     ]);
-    assert.equal(result.code, 2);
-    assert.equal(result.stdout, "");
-    assert.equal(
+    assertStrictEquals(result.code, 2);
+    assertStrictEquals(result.stdout, "");
+    assertStrictEquals(
       result.stderr,
       "client: connect: Connection refused\nclient: failed to connect\n",
     );
@@ -575,9 +559,9 @@ Deno.test({
       "127.0.0.1",
     ]);
     await server.done;
-    assert.equal(result.code, 0);
-    assert.deepEqual(result.bytes, payload);
-    assert.equal(
+    assertStrictEquals(result.code, 0);
+    assertEquals(result.bytes, payload);
+    assertStrictEquals(
       result.stderr,
       "client: connecting to 127.0.0.1\nclient: received 256 bytes\n",
     );
@@ -608,15 +592,15 @@ Deno.test({
   ignore: NEEDS_SPAWN(),
   async fn(): Promise<void> {
     for (const host of ["127.0.0.1", "localhost"]) {
-      const result = await runTool("client", ["-p", `${closedPort()}`, host], {
+      const result = await runTool("client", ["-p", `${freeTcpPort()}`, host], {
         permissions: ["--allow-net=10.9.9.9"],
       });
-      assert.equal(result.code, 1, host);
-      assert.equal(result.stdout, "", host);
+      assertStrictEquals(result.code, 1, host);
+      assertStrictEquals(result.stdout, "", host);
       assertNoStack(result.stderr);
       const lines = result.stderr.split("\n").slice(0, -1);
-      assert.equal(lines.length, 1, result.stderr);
-      assert.match(lines[0]!, /^client: permission denied: .*--allow-net/);
+      assertStrictEquals(lines.length, 1, result.stderr);
+      assertMatch(lines[0]!, /^client: permission denied: .*--allow-net/);
     }
   },
 });

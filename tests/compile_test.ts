@@ -11,7 +11,12 @@
  * @module
  */
 
-import assert from "node:assert/strict";
+import {
+  assert,
+  assertMatch,
+  assertNotMatch,
+  assertStrictEquals,
+} from "@std/assert";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -144,7 +149,7 @@ async function runWithDeadline(
       stderr: "piped",
       signal: controller.signal,
     }).output();
-    assert.ok(!controller.signal.aborted, `${path} ran longer than ${ms} ms`);
+    assert(!controller.signal.aborted, `${path} ran longer than ${ms} ms`);
     const decoder = new TextDecoder();
     return {
       code: output.code,
@@ -252,7 +257,7 @@ function spawnTool(path: string, args: string[]): RunningTool {
 /** The compiled tools, built once, or a failed assertion. */
 async function compiledTools(): Promise<string> {
   const result = await build(DENORT_BIN);
-  assert.equal(result.code, 0, `compile failed:\n${result.stderr}`);
+  assertStrictEquals(result.code, 0, `compile failed:\n${result.stderr}`);
   return result.dir;
 }
 
@@ -264,20 +269,20 @@ Deno.test({
     const result = await build(undefined);
     if (result.code === 0) {
       for (const tool of TOOLS) {
-        assert.ok(isFile(join(result.dir, tool)), `no ${tool} was written`);
-        assert.match(
+        assert(isFile(join(result.dir, tool)), `no ${tool} was written`);
+        assertMatch(
           result.stdout,
           new RegExp(`^compile: wrote .*${tool}$`, "m"),
         );
       }
       return;
     }
-    assert.equal(result.code, 1, result.stderr);
-    assert.equal(result.stdout, "");
+    assertStrictEquals(result.code, 1, result.stderr);
+    assertStrictEquals(result.stdout, "");
     const lines = result.stderr.split("\n").filter((line) => line !== "");
-    assert.equal(lines.length, 1, `expected one line:\n${result.stderr}`);
-    assert.match(lines[0]!, /^compile: .*DENORT_BIN/);
-    assert.doesNotMatch(result.stderr, /Uncaught|Stack backtrace|^\s+at /m);
+    assertStrictEquals(lines.length, 1, `expected one line:\n${result.stderr}`);
+    assertMatch(lines[0]!, /^compile: .*DENORT_BIN/);
+    assertNotMatch(result.stderr, /Uncaught|Stack backtrace|^\s+at /m);
   },
 });
 
@@ -296,8 +301,8 @@ Deno.test({
       "--port",
       port!,
     ]);
-    assert.equal(client.code, 0, client.stderr);
-    assert.match(client.stdout, /^client: received 'Hello, world!'$/m);
+    assertStrictEquals(client.code, 0, client.stderr);
+    assertMatch(client.stdout, /^client: received 'Hello, world!'$/m);
   },
 });
 
@@ -317,9 +322,9 @@ Deno.test({
       "--port",
       port!,
     ]);
-    assert.equal(talker.code, 0, talker.stderr);
-    assert.match(talker.stdout, /^talker: sent 2 bytes to 127\.0\.0\.1$/m);
+    assertStrictEquals(talker.code, 0, talker.stderr);
+    assertMatch(talker.stdout, /^talker: sent 2 bytes to 127\.0\.0\.1$/m);
     await listener.stdout.waitFor(/^listener: packet contains "hi"$/);
-    assert.equal((await listener.status()).code, 0);
+    assertStrictEquals((await listener.status()).code, 0);
   },
 });

@@ -1,4 +1,4 @@
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertStrictEquals, fail } from "@std/assert";
 import { BindError, describeError } from "../lib/errors.ts";
 import {
   type DatagramListener,
@@ -6,6 +6,7 @@ import {
   type ListenForDatagramsOptions,
 } from "../lib/datagram_listener.ts";
 import {
+  assertRejectsExactly,
   bytes,
   Calls,
   deadline,
@@ -67,16 +68,16 @@ async function sendTo(
     socket.send(data, { transport: "udp", hostname, port }),
     "send",
   );
-  assert.equal(sent, data.length);
+  assertStrictEquals(sent, data.length);
 }
 
 Deno.test("listenForDatagrams() stops after one datagram by default", async () => {
   await using listener = await listen();
   using sender = udp();
   await sendTo(sender, bytes("hi"), listener.addr.port);
-  assert.equal(await deadline(listener.finished, "finished"), 1);
-  assert.equal(listener.received.items.length, 1);
-  assert.deepEqual(listener.received.items[0]!.data, bytes("hi"));
+  assertStrictEquals(await deadline(listener.finished, "finished"), 1);
+  assertStrictEquals(listener.received.items.length, 1);
+  assertEquals(listener.received.items[0]!.data, bytes("hi"));
 });
 
 Deno.test("listenForDatagrams() reports the sender's address and port", async () => {
@@ -86,16 +87,16 @@ Deno.test("listenForDatagrams() reports the sender's address and port", async ()
   const [{ peer }] = await listener.received.wait(1, "a datagram") as [
     Received,
   ];
-  assert.equal(peer.transport, "udp");
-  assert.equal(peer.hostname, "127.0.0.1");
-  assert.equal(peer.port, (sender.addr as Deno.NetAddr).port);
+  assertStrictEquals(peer.transport, "udp");
+  assertStrictEquals(peer.hostname, "127.0.0.1");
+  assertStrictEquals(peer.port, (sender.addr as Deno.NetAddr).port);
 });
 
 Deno.test("listenForDatagrams() on port 0 reports the real port in addr", async () => {
   await using listener = await listen();
-  assert.equal(listener.addr.transport, "udp");
-  assert.equal(listener.addr.hostname, "127.0.0.1");
-  assert.ok(listener.addr.port > 0);
+  assertStrictEquals(listener.addr.transport, "udp");
+  assertStrictEquals(listener.addr.hostname, "127.0.0.1");
+  assert(listener.addr.port > 0);
 });
 
 Deno.test("listenForDatagrams() with count 3 receives three datagrams from several peers", async () => {
@@ -107,13 +108,13 @@ Deno.test("listenForDatagrams() with count 3 receives three datagrams from sever
   await sendTo(a, bytes("a"), port);
   await sendTo(b, bytes("b"), port);
   await sendTo(c, bytes("c"), port);
-  assert.equal(await deadline(listener.finished, "finished"), 3);
+  assertStrictEquals(await deadline(listener.finished, "finished"), 3);
   const got = listener.received.items;
-  assert.deepEqual(
+  assertEquals(
     got.map((d) => new TextDecoder().decode(d.data)).sort(),
     ["a", "b", "c"],
   );
-  assert.equal(new Set(got.map((d) => d.peer.port)).size, 3);
+  assertStrictEquals(new Set(got.map((d) => d.peer.port)).size, 3);
 });
 
 Deno.test("listenForDatagrams() receives a 65,507-byte datagram whole", async () => {
@@ -122,10 +123,10 @@ Deno.test("listenForDatagrams() receives a 65,507-byte datagram whole", async ()
   const payload = new Uint8Array(65_507);
   for (let i = 0; i < payload.length; i++) payload[i] = i % 253;
   await sendTo(sender, payload, listener.addr.port);
-  assert.equal(await deadline(listener.finished, "finished"), 1);
+  assertStrictEquals(await deadline(listener.finished, "finished"), 1);
   const { data } = listener.received.items[0]!;
-  assert.equal(data.length, 65_507);
-  assert.deepEqual(data, payload);
+  assertStrictEquals(data.length, 65_507);
+  assertEquals(data, payload);
 });
 
 Deno.test({
@@ -137,8 +138,8 @@ Deno.test({
     const payload = new Uint8Array(65_527);
     for (let i = 0; i < payload.length; i++) payload[i] = i % 251;
     await sendTo(sender, payload, listener.addr.port, "::1");
-    assert.equal(await deadline(listener.finished, "finished"), 1);
-    assert.deepEqual(listener.received.items[0]!.data, payload);
+    assertStrictEquals(await deadline(listener.finished, "finished"), 1);
+    assertEquals(listener.received.items[0]!.data, payload);
   },
 });
 
@@ -146,8 +147,8 @@ Deno.test("listenForDatagrams() delivers an empty datagram", async () => {
   await using listener = await listen();
   using sender = udp();
   await sendTo(sender, new Uint8Array(), listener.addr.port);
-  assert.equal(await deadline(listener.finished, "finished"), 1);
-  assert.equal(listener.received.items[0]!.data.length, 0);
+  assertStrictEquals(await deadline(listener.finished, "finished"), 1);
+  assertStrictEquals(listener.received.items[0]!.data.length, 0);
 });
 
 Deno.test("listenForDatagrams() gives each datagram as a copy the next one does not overwrite", async () => {
@@ -155,9 +156,9 @@ Deno.test("listenForDatagrams() gives each datagram as a copy the next one does 
   using sender = udp();
   await sendTo(sender, bytes("first"), listener.addr.port);
   await sendTo(sender, bytes("XXXXXXXX"), listener.addr.port);
-  assert.equal(await deadline(listener.finished, "finished"), 2);
-  assert.deepEqual(listener.received.items[0]!.data, bytes("first"));
-  assert.deepEqual(listener.received.items[1]!.data, bytes("XXXXXXXX"));
+  assertStrictEquals(await deadline(listener.finished, "finished"), 2);
+  assertEquals(listener.received.items[0]!.data, bytes("first"));
+  assertEquals(listener.received.items[1]!.data, bytes("XXXXXXXX"));
 });
 
 Deno.test("listenForDatagrams() resolves finished to the number delivered when aborted before count", async () => {
@@ -167,7 +168,7 @@ Deno.test("listenForDatagrams() resolves finished to the number delivered when a
   await sendTo(sender, bytes("2"), listener.addr.port);
   await listener.received.wait(2, "two datagrams");
   listener.controller.abort();
-  assert.equal(await deadline(listener.finished, "finished"), 2);
+  assertStrictEquals(await deadline(listener.finished, "finished"), 2);
 });
 
 Deno.test("listenForDatagrams() with count Infinity goes on until aborted", async () => {
@@ -178,7 +179,7 @@ Deno.test("listenForDatagrams() with count Infinity goes on until aborted", asyn
   }
   await listener.received.wait(10, "ten datagrams");
   listener.controller.abort();
-  assert.equal(await deadline(listener.finished, "finished"), 10);
+  assertStrictEquals(await deadline(listener.finished, "finished"), 10);
 });
 
 Deno.test("listenForDatagrams() releases the port when finished", async () => {
@@ -193,7 +194,7 @@ Deno.test("listenForDatagrams() releases the port when finished", async () => {
     transport: "udp",
   });
   again.close();
-  assert.equal((again.addr as Deno.NetAddr).port, port);
+  assertStrictEquals((again.addr as Deno.NetAddr).port, port);
 });
 
 Deno.test("listenForDatagrams() drops a datagram that accept refuses and gives onRefused its size", async () => {
@@ -209,23 +210,23 @@ Deno.test("listenForDatagrams() drops a datagram that accept refuses and gives o
   const [[peer, size]] = await refused.wait(1, "onRefused") as [
     [Deno.NetAddr, number],
   ];
-  assert.equal(peer.port, (bad.addr as Deno.NetAddr).port);
-  assert.equal(size, 5);
+  assertStrictEquals(peer.port, (bad.addr as Deno.NetAddr).port);
+  assertStrictEquals(size, 5);
   await sendTo(good, bytes("ok"), listener.addr.port);
-  assert.equal(await deadline(listener.finished, "finished"), 1);
-  assert.equal(listener.received.items.length, 1);
-  assert.deepEqual(listener.received.items[0]!.data, bytes("ok"));
-  assert.equal(listener.received.items[0]!.peer.port, goodPort);
+  assertStrictEquals(await deadline(listener.finished, "finished"), 1);
+  assertStrictEquals(listener.received.items.length, 1);
+  assertEquals(listener.received.items[0]!.data, bytes("ok"));
+  assertStrictEquals(listener.received.items[0]!.peer.port, goodPort);
 });
 
 Deno.test("listenForDatagrams() with no hostname receives IPv4 datagrams on a dual-stack socket", async () => {
   await using listener = await listen({ hostname: undefined });
-  assert.equal(listener.addr.hostname, HAS_IPV6 ? "::" : "0.0.0.0");
+  assertStrictEquals(listener.addr.hostname, HAS_IPV6 ? "::" : "0.0.0.0");
   using sender = udp();
   await sendTo(sender, bytes("v4"), listener.addr.port);
-  assert.equal(await deadline(listener.finished, "finished"), 1);
+  assertStrictEquals(await deadline(listener.finished, "finished"), 1);
   const { peer } = listener.received.items[0]!;
-  assert.ok(
+  assert(
     ["::ffff:127.0.0.1", "127.0.0.1"].includes(peer.hostname),
     peer.hostname,
   );
@@ -239,8 +240,8 @@ Deno.test({
     await using listener = await listen({ hostname: undefined });
     using sender = udp("::1");
     await sendTo(sender, bytes("v6"), listener.addr.port, "::1");
-    assert.equal(await deadline(listener.finished, "finished"), 1);
-    assert.equal(listener.received.items[0]!.peer.hostname, "::1");
+    assertStrictEquals(await deadline(listener.finished, "finished"), 1);
+    assertStrictEquals(listener.received.items[0]!.peer.hostname, "::1");
   },
 });
 
@@ -255,28 +256,28 @@ Deno.test({
       family: 6,
       onRefused: (peer, size) => refused.push([peer, size]),
     });
-    assert.equal(listener.addr.hostname, "::");
+    assertStrictEquals(listener.addr.hostname, "::");
     using v4 = udp();
     using v6 = udp("::1");
     await sendTo(v4, bytes("four"), listener.addr.port);
     const [[peer, size]] = await refused.wait(1, "onRefused") as [
       [Deno.NetAddr, number],
     ];
-    assert.equal(peer.hostname, "::ffff:127.0.0.1");
-    assert.equal(size, 4);
+    assertStrictEquals(peer.hostname, "::ffff:127.0.0.1");
+    assertStrictEquals(size, 4);
     await sendTo(v6, bytes("six"), listener.addr.port, "::1");
-    assert.equal(await deadline(listener.finished, "finished"), 1);
-    assert.deepEqual(listener.received.items[0]!.data, bytes("six"));
+    assertStrictEquals(await deadline(listener.finished, "finished"), 1);
+    assertEquals(listener.received.items[0]!.data, bytes("six"));
   },
 });
 
 Deno.test("listenForDatagrams() with family 4 binds 0.0.0.0", async () => {
   await using listener = await listen({ hostname: undefined, family: 4 });
-  assert.equal(listener.addr.hostname, "0.0.0.0");
+  assertStrictEquals(listener.addr.hostname, "0.0.0.0");
   using sender = udp();
   await sendTo(sender, bytes("x"), listener.addr.port);
-  assert.equal(await deadline(listener.finished, "finished"), 1);
-  assert.equal(listener.received.items[0]!.peer.hostname, "127.0.0.1");
+  assertStrictEquals(await deadline(listener.finished, "finished"), 1);
+  assertStrictEquals(listener.received.items[0]!.peer.hostname, "127.0.0.1");
 });
 
 Deno.test("listenForDatagrams() throws BindError naming the address when the port is taken", async () => {
@@ -287,27 +288,28 @@ Deno.test("listenForDatagrams() throws BindError naming the address when the por
     port,
     onDatagram: () => {},
   }).then(
-    () => assert.fail("bound a port in use"),
+    () => fail("bound a port in use"),
     (error: unknown) => error,
   );
-  assert.ok(error instanceof BindError, String(error));
-  assert.equal(error.failures.length, 1);
-  assert.equal(error.failures[0]!.address, "127.0.0.1");
-  assert.ok(error.failures[0]!.error instanceof Deno.errors.AddrInUse);
-  assert.equal(
+  assert(error instanceof BindError, String(error));
+  assertStrictEquals(error.failures.length, 1);
+  assertStrictEquals(error.failures[0]!.address, "127.0.0.1");
+  assert(error.failures[0]!.error instanceof Deno.errors.AddrInUse);
+  assertStrictEquals(
     describeError(error.failures[0]!.error),
     "Address already in use",
   );
 });
 
 Deno.test("listenForDatagrams() with an already aborted signal rejects without binding", async () => {
-  await assert.rejects(
+  await assertRejectsExactly(
     listenForDatagrams({
       hostname: "127.0.0.1",
       port: 0,
       signal: AbortSignal.abort(),
       onDatagram: () => {},
     }),
+    DOMException,
     { name: "AbortError" },
   );
 });

@@ -1,4 +1,4 @@
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertStrictEquals, fail } from "@std/assert";
 import {
   BindError,
   ConnectError,
@@ -7,15 +7,16 @@ import {
   ResolveError,
   TimeoutError,
 } from "../lib/errors.ts";
+import { freeTcpPort } from "./_util.ts";
 
 // describeError
 
 Deno.test("describeError() strips Deno's ' (os error N)' suffix", () => {
-  assert.equal(
+  assertStrictEquals(
     describeError(new Error("Connection refused (os error 111)")),
     "Connection refused",
   );
-  assert.equal(
+  assertStrictEquals(
     describeError(
       new Deno.errors.AddrInUse("Address already in use (os error 98)"),
     ),
@@ -24,58 +25,56 @@ Deno.test("describeError() strips Deno's ' (os error N)' suffix", () => {
 });
 
 Deno.test("describeError() leaves ' (os error N)' alone when it is not at the end", () => {
-  assert.equal(
+  assertStrictEquals(
     describeError(new Error("a (os error 1) b")),
     "a (os error 1) b",
   );
 });
 
 Deno.test("describeError() keeps only the first line of a multi-line message", () => {
-  assert.equal(
+  assertStrictEquals(
     describeError(new Error("Connection reset (os error 104)\n    at x\n")),
     "Connection reset",
   );
-  assert.equal(describeError(new Error("first\nsecond")), "first");
+  assertStrictEquals(describeError(new Error("first\nsecond")), "first");
 });
 
 Deno.test("describeError() turns non-Error values into text", () => {
-  assert.equal(describeError("boom"), "boom");
-  assert.equal(describeError(42), "42");
-  assert.equal(describeError("line one\nline two"), "line one");
+  assertStrictEquals(describeError("boom"), "boom");
+  assertStrictEquals(describeError(42), "42");
+  assertStrictEquals(describeError("line one\nline two"), "line one");
 });
 
 Deno.test("describeError() falls back to the error's name when the message is empty", () => {
-  assert.equal(describeError(new TypeError("")), "TypeError");
-  assert.equal(describeError(new Error("\nsecond line")), "Error");
+  assertStrictEquals(describeError(new TypeError("")), "TypeError");
+  assertStrictEquals(describeError(new Error("\nsecond line")), "Error");
 });
 
 Deno.test("describeError() says 'Unknown error' for an empty non-Error value", () => {
-  assert.equal(describeError(""), "Unknown error");
+  assertStrictEquals(describeError(""), "Unknown error");
 });
 
 Deno.test("describeError() gives perror's words for a real refused connection", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
+  const port = freeTcpPort();
   const error = await Deno.connect({ hostname: "127.0.0.1", port }).then(
     (conn) => {
       conn.close();
-      assert.fail("connected to a closed port");
+      fail("connected to a closed port");
     },
     (error: unknown) => error,
   );
-  assert.ok(error instanceof Deno.errors.ConnectionRefused);
-  assert.equal(describeError(error), "Connection refused");
+  assert(error instanceof Deno.errors.ConnectionRefused);
+  assertStrictEquals(describeError(error), "Connection refused");
 });
 
 // ResolveError
 
 Deno.test("ResolveError() says 'Name or service not known' for ENOTFOUND and EAI_NONAME", () => {
-  assert.equal(
+  assertStrictEquals(
     new ResolveError("x.invalid", "ENOTFOUND").message,
     "Name or service not known",
   );
-  assert.equal(
+  assertStrictEquals(
     new ResolveError("x.invalid", "EAI_NONAME").message,
     "Name or service not known",
   );
@@ -93,23 +92,23 @@ Deno.test("ResolveError() uses gai_strerror's words for each resolver code", () 
     EAI_SYSTEM: "System error",
   };
   for (const [code, message] of Object.entries(expected)) {
-    assert.equal(new ResolveError("host", code).message, message, code);
+    assertStrictEquals(new ResolveError("host", code).message, message, code);
   }
 });
 
 Deno.test("ResolveError() names an unknown code in its message", () => {
-  assert.equal(
+  assertStrictEquals(
     new ResolveError("host", "EWEIRD").message,
     "Name resolution failed (EWEIRD)",
   );
 });
 
 Deno.test("ResolveError() does not take a message from Object.prototype for a code like toString", () => {
-  assert.equal(
+  assertStrictEquals(
     new ResolveError("host", "toString").message,
     "Name resolution failed (toString)",
   );
-  assert.equal(
+  assertStrictEquals(
     new ResolveError("host", "__proto__").message,
     "Name resolution failed (__proto__)",
   );
@@ -117,10 +116,10 @@ Deno.test("ResolveError() does not take a message from Object.prototype for a co
 
 Deno.test("ResolveError() keeps the host and the code", () => {
   const error = new ResolveError("nowhere.invalid", "ENOTFOUND");
-  assert.ok(error instanceof Error);
-  assert.equal(error.name, "ResolveError");
-  assert.equal(error.host, "nowhere.invalid");
-  assert.equal(error.code, "ENOTFOUND");
+  assert(error instanceof Error);
+  assertStrictEquals(error.name, "ResolveError");
+  assertStrictEquals(error.host, "nowhere.invalid");
+  assertStrictEquals(error.code, "ENOTFOUND");
 });
 
 // BindError
@@ -135,11 +134,11 @@ Deno.test("BindError() keeps every failure, in order", () => {
     { address: "0.0.0.0", error: second },
   ];
   const error = new BindError(failures);
-  assert.ok(error instanceof Error);
-  assert.equal(error.name, "BindError");
-  assert.deepEqual(error.failures, failures);
-  assert.equal(error.failures[0]!.error, first);
-  assert.equal(error.failures[1]!.error, second);
+  assert(error instanceof Error);
+  assertStrictEquals(error.name, "BindError");
+  assertEquals(error.failures, failures);
+  assertStrictEquals(error.failures[0]!.error, first);
+  assertStrictEquals(error.failures[1]!.error, second);
 });
 
 Deno.test("BindError() names the last address and its reason in the message", () => {
@@ -150,13 +149,16 @@ Deno.test("BindError() names the last address and its reason in the message", ()
       error: new Error("Address already in use (os error 98)"),
     },
   ]);
-  assert.equal(error.message, 'Cannot bind "0.0.0.0": Address already in use');
+  assertStrictEquals(
+    error.message,
+    'Cannot bind "0.0.0.0": Address already in use',
+  );
 });
 
 Deno.test("BindError() with no failures says there was no address", () => {
   const error = new BindError([]);
-  assert.equal(error.message, "Cannot bind: no address to bind");
-  assert.deepEqual(error.failures, []);
+  assertStrictEquals(error.message, "Cannot bind: no address to bind");
+  assertEquals(error.failures, []);
 });
 
 // ConnectError
@@ -167,22 +169,22 @@ Deno.test("ConnectError() keeps every failure, in order", () => {
     { address: "127.0.0.1", error: new TimeoutError("Connection timed out") },
   ];
   const error = new ConnectError(failures);
-  assert.ok(error instanceof Error);
-  assert.equal(error.name, "ConnectError");
-  assert.deepEqual(error.failures, failures);
+  assert(error instanceof Error);
+  assertStrictEquals(error.name, "ConnectError");
+  assertEquals(error.failures, failures);
 });
 
 Deno.test("ConnectError() counts the addresses tried in its message", () => {
   const failure = { address: "::1", error: new Error("x") };
-  assert.equal(
+  assertStrictEquals(
     new ConnectError([failure]).message,
     "Cannot connect: 1 address tried",
   );
-  assert.equal(
+  assertStrictEquals(
     new ConnectError([failure, failure]).message,
     "Cannot connect: 2 addresses tried",
   );
-  assert.equal(
+  assertStrictEquals(
     new ConnectError([]).message,
     "Cannot connect: 0 addresses tried",
   );
@@ -192,15 +194,15 @@ Deno.test("ConnectError() counts the addresses tried in its message", () => {
 
 Deno.test("TimeoutError() is an Error named TimeoutError with the message given", () => {
   const error = new TimeoutError("Connection timed out");
-  assert.ok(error instanceof Error);
-  assert.equal(error.name, "TimeoutError");
-  assert.equal(error.message, "Connection timed out");
+  assert(error instanceof Error);
+  assertStrictEquals(error.name, "TimeoutError");
+  assertStrictEquals(error.message, "Connection timed out");
 });
 
 // isPermissionError
 
 Deno.test("isPermissionError() is true for Deno.errors.NotCapable", () => {
-  assert.equal(
+  assertStrictEquals(
     isPermissionError(
       new Deno.errors.NotCapable(
         'Requires net access to "example.com:80", run again with the --allow-net flag',
@@ -208,11 +210,11 @@ Deno.test("isPermissionError() is true for Deno.errors.NotCapable", () => {
     ),
     true,
   );
-  assert.equal(isPermissionError(new Deno.errors.NotCapable("no")), true);
+  assertStrictEquals(isPermissionError(new Deno.errors.NotCapable("no")), true);
 });
 
 Deno.test("isPermissionError() is true for PermissionDenied that asks for a flag", () => {
-  assert.equal(
+  assertStrictEquals(
     isPermissionError(
       new Deno.errors.PermissionDenied(
         'Requires net access to "127.0.0.1:80", run again with the --allow-net flag',
@@ -223,7 +225,7 @@ Deno.test("isPermissionError() is true for PermissionDenied that asks for a flag
 });
 
 Deno.test("isPermissionError() is false for the operating system's EACCES", () => {
-  assert.equal(
+  assertStrictEquals(
     isPermissionError(
       new Deno.errors.PermissionDenied("Permission denied (os error 13)"),
     ),
@@ -232,11 +234,11 @@ Deno.test("isPermissionError() is false for the operating system's EACCES", () =
 });
 
 Deno.test("isPermissionError() is false for other errors and values", () => {
-  assert.equal(isPermissionError(new Error("--allow-net")), false);
-  assert.equal(
+  assertStrictEquals(isPermissionError(new Error("--allow-net")), false);
+  assertStrictEquals(
     isPermissionError(new Deno.errors.ConnectionRefused("refused")),
     false,
   );
-  assert.equal(isPermissionError("NotCapable"), false);
-  assert.equal(isPermissionError(undefined), false);
+  assertStrictEquals(isPermissionError("NotCapable"), false);
+  assertStrictEquals(isPermissionError(undefined), false);
 });

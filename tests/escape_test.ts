@@ -1,5 +1,11 @@
-import assert from "node:assert/strict";
-import { escapeBytes, escapeText } from "../lib/escape.ts";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertStrictEquals,
+  fail,
+} from "@std/assert";
+import { escapeBytes, escapeText } from "../lib/text/escape.ts";
 
 const encoder = new TextEncoder();
 
@@ -14,7 +20,7 @@ function assertTerminalSafe(text: string, message?: string): void {
   const unsafe = UNSAFE.exec(text);
   if (unsafe === null) return;
   const codePoint = unsafe[0].codePointAt(0)!.toString(16);
-  assert.fail(`${message ?? JSON.stringify(text)} holds U+${codePoint}`);
+  fail(`${message ?? JSON.stringify(text)} holds U+${codePoint}`);
 }
 
 /**
@@ -41,20 +47,20 @@ function unescape(text: string): { bytes: Uint8Array; invalid: boolean } {
     else if (kind === "t") bytes.push(0x09);
     else if (kind === "x") {
       const hex = text.slice(i, i + 2);
-      assert.match(hex, /^[0-9a-f]{2}$/, `bad \\x escape in ${text}`);
+      assertMatch(hex, /^[0-9a-f]{2}$/, `bad \\x escape in ${text}`);
       const byte = parseInt(hex, 16);
       if (byte >= 0x80) invalid = true;
       bytes.push(byte);
       i += 2;
     } else if (kind === "u") {
       const match = /^\{([0-9a-f]{1,6})\}/.exec(text.slice(i));
-      assert.ok(match, `bad \\u escape in ${text}`);
+      assert(match, `bad \\u escape in ${text}`);
       bytes.push(
         ...encoder.encode(String.fromCodePoint(parseInt(match[1]!, 16))),
       );
       i += match[0].length;
     } else {
-      assert.fail(`unknown escape \\${kind} in ${text}`);
+      fail(`unknown escape \\${kind} in ${text}`);
     }
   }
   return { bytes: new Uint8Array(bytes), invalid };
@@ -87,10 +93,10 @@ function assertRoundTrip(bytes: Uint8Array): void {
     back.bytes.length !== bytes.length ||
     back.bytes.some((b, i) => b !== bytes[i])
   ) {
-    assert.deepEqual(back.bytes, bytes, label());
+    assertEquals(back.bytes, bytes, label());
   }
   if (back.invalid === isUtf8(bytes)) {
-    assert.equal(back.invalid, !isUtf8(bytes), label());
+    assertStrictEquals(back.invalid, !isUtf8(bytes), label());
   }
 }
 
@@ -98,24 +104,27 @@ Deno.test("escapeBytes() returns printable ASCII unchanged", () => {
   const text =
     ` !"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_` +
     "`abcdefghijklmnopqrstuvwxyz{|}~";
-  assert.equal(escapeBytes(encoder.encode(text)), text);
-  assert.equal(escapeBytes(new Uint8Array()), "");
+  assertStrictEquals(escapeBytes(encoder.encode(text)), text);
+  assertStrictEquals(escapeBytes(new Uint8Array()), "");
 });
 
 Deno.test("escapeBytes() doubles a backslash so the output is unambiguous", () => {
-  assert.equal(escapeBytes(encoder.encode("\\")), "\\\\");
-  assert.equal(escapeBytes(encoder.encode("C:\\temp\\")), "C:\\\\temp\\\\");
+  assertStrictEquals(escapeBytes(encoder.encode("\\")), "\\\\");
+  assertStrictEquals(
+    escapeBytes(encoder.encode("C:\\temp\\")),
+    "C:\\\\temp\\\\",
+  );
 });
 
 Deno.test("escapeBytes() writes line feed, carriage return and tab as \\n, \\r and \\t", () => {
-  assert.equal(
+  assertStrictEquals(
     escapeBytes(encoder.encode("a\tb\r\nc\n")),
     "a\\tb\\r\\nc\\n",
   );
 });
 
 Deno.test("escapeBytes() writes DEL and the other C0 controls as \\xNN", () => {
-  assert.equal(
+  assertStrictEquals(
     escapeBytes(new Uint8Array([0x00, 0x07, 0x08, 0x0b, 0x0c, 0x1f, 0x7f])),
     "\\x00\\x07\\x08\\x0b\\x0c\\x1f\\x7f",
   );
@@ -136,10 +145,10 @@ Deno.test("escapeBytes() renders every single byte value as printable text", () 
       : byte >= 0x20 && byte <= 0x7e
       ? String.fromCharCode(byte)
       : hex;
-    assert.equal(escaped, expected, `byte 0x${byte.toString(16)}`);
+    assertStrictEquals(escaped, expected, `byte 0x${byte.toString(16)}`);
     for (let i = 0; i < escaped.length; i++) {
       const code = escaped.charCodeAt(i);
-      assert.ok(
+      assert(
         code >= 0x20 && code < 0x7f,
         `byte 0x${byte.toString(16)} gave code 0x${code.toString(16)}`,
       );
@@ -149,16 +158,16 @@ Deno.test("escapeBytes() renders every single byte value as printable text", () 
 
 Deno.test("escapeBytes() escapes ESC so a peer cannot recolour the terminal", () => {
   const escaped = escapeBytes(encoder.encode("\x1b[31mred\x1b[0m"));
-  assert.equal(escaped, "\\x1b[31mred\\x1b[0m");
-  assert.ok(!escaped.includes("\x1b"));
+  assertStrictEquals(escaped, "\\x1b[31mred\\x1b[0m");
+  assert(!escaped.includes("\x1b"));
 });
 
 Deno.test("escapeBytes() escapes an OSC sequence so a peer cannot retitle the terminal", () => {
-  assert.equal(
+  assertStrictEquals(
     escapeBytes(encoder.encode("\x1b]0;title\x07")),
     "\\x1b]0;title\\x07",
   );
-  assert.equal(
+  assertStrictEquals(
     escapeBytes(encoder.encode("\x1b]0;title\x1b\\")),
     "\\x1b]0;title\\x1b\\\\",
   );
@@ -166,14 +175,14 @@ Deno.test("escapeBytes() escapes an OSC sequence so a peer cannot retitle the te
 
 Deno.test("escapeBytes() escapes C1 controls encoded as UTF-8", () => {
   // U+009B is the single-character CSI; U+0085 is NEL.
-  assert.equal(escapeBytes(new Uint8Array([0xc2, 0x9b])), "\\u{9b}");
-  assert.equal(
+  assertStrictEquals(escapeBytes(new Uint8Array([0xc2, 0x9b])), "\\u{9b}");
+  assertStrictEquals(
     escapeBytes(new Uint8Array([0xc2, 0x9b, 0x33, 0x31, 0x6d])),
     "\\u{9b}31m",
   );
-  assert.equal(escapeBytes(new Uint8Array([0xc2, 0x85])), "\\u{85}");
-  assert.equal(escapeBytes(new Uint8Array([0xc2, 0x80])), "\\u{80}");
-  assert.equal(escapeBytes(new Uint8Array([0xc2, 0x9f])), "\\u{9f}");
+  assertStrictEquals(escapeBytes(new Uint8Array([0xc2, 0x85])), "\\u{85}");
+  assertStrictEquals(escapeBytes(new Uint8Array([0xc2, 0x80])), "\\u{80}");
+  assertStrictEquals(escapeBytes(new Uint8Array([0xc2, 0x9f])), "\\u{9f}");
 });
 
 Deno.test("escapeBytes() writes each byte of invalid UTF-8 as \\xNN", () => {
@@ -201,12 +210,12 @@ Deno.test("escapeBytes() writes each byte of invalid UTF-8 as \\xNN", () => {
     [[0xf5, 0x80, 0x80, 0x80], "\\xf5\\x80\\x80\\x80"],
   ];
   for (const [bytes, expected] of cases) {
-    assert.equal(escapeBytes(new Uint8Array(bytes)), expected);
+    assertStrictEquals(escapeBytes(new Uint8Array(bytes)), expected);
   }
 });
 
 Deno.test("escapeBytes() escapes bidirectional controls such as U+202E", () => {
-  assert.equal(
+  assertStrictEquals(
     escapeBytes(encoder.encode("invoice\u202etxt.exe")),
     "invoice\\u{202e}txt.exe",
   );
@@ -225,7 +234,7 @@ Deno.test("escapeBytes() escapes bidirectional controls such as U+202E", () => {
     0x2069,
   ];
   for (const codePoint of bidi) {
-    assert.equal(
+    assertStrictEquals(
       escapeBytes(encoder.encode(String.fromCodePoint(codePoint))),
       `\\u{${codePoint.toString(16)}}`,
     );
@@ -251,13 +260,13 @@ Deno.test("escapeBytes() escapes invisible, separator, private use and unassigne
     0x10ffff, // noncharacter (Cn)
   ];
   for (const codePoint of escaped) {
-    assert.equal(
+    assertStrictEquals(
       escapeBytes(encoder.encode(String.fromCodePoint(codePoint))),
       `\\u{${codePoint.toString(16)}}`,
     );
   }
   // A leading BOM is escaped, not silently dropped.
-  assert.equal(
+  assertStrictEquals(
     escapeBytes(new Uint8Array([0xef, 0xbb, 0xbf, 0x41])),
     "\\u{feff}A",
   );
@@ -265,10 +274,10 @@ Deno.test("escapeBytes() escapes invisible, separator, private use and unassigne
 
 Deno.test("escapeBytes() keeps valid multibyte text", () => {
   for (const text of ["é", "日本", "😀", "café 日本語 😀 ¡olé! ½ ÿ Ā"]) {
-    assert.equal(escapeBytes(encoder.encode(text)), text);
+    assertStrictEquals(escapeBytes(encoder.encode(text)), text);
   }
   // Also when an escape comes first.
-  assert.equal(
+  assertStrictEquals(
     escapeBytes(encoder.encode("\té日本😀\n")),
     "\\té日本😀\\n",
   );
@@ -292,13 +301,13 @@ Deno.test("escapeBytes() gives different outputs for different inputs", () => {
     encoder.encode("\u0085"),
   ];
   const outputs = inputs.map(escapeBytes);
-  assert.equal(new Set(outputs).size, inputs.length, outputs.join(" "));
-  assert.equal(outputs[0], "\\\\x1b");
-  assert.equal(outputs[1], "\\x1b");
-  assert.equal(outputs[6], "\\\\x41");
-  assert.equal(outputs[7], "A");
+  assertStrictEquals(new Set(outputs).size, inputs.length, outputs.join(" "));
+  assertStrictEquals(outputs[0], "\\\\x1b");
+  assertStrictEquals(outputs[1], "\\x1b");
+  assertStrictEquals(outputs[6], "\\\\x41");
+  assertStrictEquals(outputs[7], "A");
   // The byte 0x41 is the letter A, so it is shown as one.
-  assert.equal(escapeBytes(new Uint8Array([0x41])), "A");
+  assertStrictEquals(escapeBytes(new Uint8Array([0x41])), "A");
 });
 
 Deno.test("escapeBytes() output reads back to the input for every one- and two-byte input", () => {
@@ -379,15 +388,15 @@ Deno.test("escapeBytes() output reads back to the input for random bytes", () =>
 
 Deno.test("escapeBytes() handles inputs larger than its scratch buffer", () => {
   const bytes = encoder.encode("a\x1b\u202e😀".repeat(10_000));
-  assert.equal(escapeBytes(bytes), "a\\x1b\\u{202e}😀".repeat(10_000));
+  assertStrictEquals(escapeBytes(bytes), "a\\x1b\\u{202e}😀".repeat(10_000));
   // And still works for small inputs afterwards.
-  assert.equal(escapeBytes(encoder.encode("b\x1b")), "b\\x1b");
+  assertStrictEquals(escapeBytes(encoder.encode("b\x1b")), "b\\x1b");
 });
 
 Deno.test("escapeBytes() escapes only the bytes of a view", () => {
   const buffer = encoder.encode("\x1bab\x07cd\x1b");
-  assert.equal(escapeBytes(buffer.subarray(1, 3)), "ab");
-  assert.equal(escapeBytes(buffer.subarray(1, 6)), "ab\\x07cd");
+  assertStrictEquals(escapeBytes(buffer.subarray(1, 3)), "ab");
+  assertStrictEquals(escapeBytes(buffer.subarray(1, 6)), "ab\\x07cd");
 });
 
 Deno.test("escapeText() applies the rules of escapeBytes() to a decoded string", () => {
@@ -405,20 +414,20 @@ Deno.test("escapeText() applies the rules of escapeBytes() to a decoded string",
   ];
   for (const text of texts) {
     const escaped = escapeText(text);
-    assert.equal(escaped, escapeBytes(encoder.encode(text)));
+    assertStrictEquals(escaped, escapeBytes(encoder.encode(text)));
     assertTerminalSafe(escaped);
   }
 });
 
 Deno.test("escapeText() shows a lone surrogate as \\u{d800}", () => {
-  assert.equal(escapeText("\ud800"), "\\u{d800}");
-  assert.equal(escapeText("a\udfffb"), "a\\u{dfff}b");
+  assertStrictEquals(escapeText("\ud800"), "\\u{d800}");
+  assertStrictEquals(escapeText("a\udfffb"), "a\\u{dfff}b");
   // A low surrogate before a high one is two lone surrogates, not a pair.
-  assert.equal(escapeText("\udc00\ud83d"), "\\u{dc00}\\u{d83d}");
-  assert.equal(escapeText("\ud83d\ude00"), "😀");
+  assertStrictEquals(escapeText("\udc00\ud83d"), "\\u{dc00}\\u{d83d}");
+  assertStrictEquals(escapeText("\ud83d\ude00"), "😀");
 });
 
 Deno.test("escapeText() returns text that needs no escaping as it is", () => {
   const text = "host.example 日本";
-  assert.equal(escapeText(text), text);
+  assertStrictEquals(escapeText(text), text);
 });

@@ -8,28 +8,33 @@
  * @module
  */
 
-import assert from "node:assert/strict";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertStrictEquals,
+} from "@std/assert";
 import {
   bytes,
   deadline,
+  freeTcpPort,
   HAS_IPV6,
   listeningPort,
   NEEDS_SPAWN,
+  type ReadResult,
+  readToEnd,
   runTool,
+  TestProcess,
+  toolCommand,
 } from "./_util.ts";
 import {
   assertNoStack,
   countLines,
   fetchAll,
-  freePort,
   GREETING,
   needs,
   onePeer,
-  PeerProcess,
-  type ReadResult,
-  readToEnd,
   startTool,
-  toolCommand,
   udpPeer,
   waitUntil,
   writeAll,
@@ -85,34 +90,34 @@ Deno.test({
       "0",
     ]);
     await using _server = server;
-    await using resetter = new PeerProcess("node", [
+    await using resetter = new TestProcess("node", [
       "-e",
       RESETTER,
       `${port}`,
       "10000",
       "200",
     ]);
-    assert.equal(
+    assertStrictEquals(
       await resetter.exit("10,000 reset connections", 60_000),
       0,
       resetter.stderr.text,
     );
     const summary = JSON.parse(resetter.stdout.text);
-    assert.equal(summary.done, 10_000);
-    assert.equal(summary.beforeReading, 5_000);
+    assertStrictEquals(summary.done, 10_000);
+    assertStrictEquals(summary.beforeReading, 5_000);
     // A connection reset before it reads can also never see data; those
     // that did see data were reset while reading.
-    assert.ok(summary.whileReading > 0, resetter.stdout.text);
+    assert(summary.whileReading > 0, resetter.stdout.text);
 
-    assert.deepEqual((await fetchAll(port)).data, bytes(GREETING));
+    assertEquals((await fetchAll(port)).data, bytes(GREETING));
     server.kill("SIGTERM");
-    assert.equal(await server.exit(), 0);
+    assertStrictEquals(await server.exit(), 0);
     assertNoStack(server.stderr.text, "server stderr");
-    assert.deepEqual(server.stdout.lines, [WAITING]);
+    assertEquals(server.stdout.lines, [WAITING]);
     // Per-connection failures may be reported (perror("send") in the
     // reference); a peer's reset is never taken for a failure of accept.
     for (const line of server.stderr.lines.slice(1)) {
-      assert.match(line, /^send: [A-Z]/, line);
+      assertMatch(line, /^send: [A-Z]/, line);
     }
   },
 });
@@ -125,7 +130,7 @@ Deno.test({
     "server with 64 descriptors and 300 held connections: reports once, greets them all, serves again",
   ignore: needs("bash"),
   async fn(): Promise<void> {
-    await using server = new PeerProcess("bash", [
+    await using server = new TestProcess("bash", [
       "-c",
       'ulimit -n 64 && exec "$@"',
       "bash",
@@ -150,20 +155,30 @@ Deno.test({
     try {
       await server.stderr.waitFor(/^accept: /, "the accept failure");
     } finally {
-      replies = await Promise.all(held.map((conn) => readToEnd(conn)));
+      replies = await Promise.all(
+        held.map((conn) => readToEnd(conn, { resetEnds: true })),
+      );
     }
     for (const [i, reply] of replies.entries()) {
-      assert.equal(reply.error, undefined, `connection ${i}: ${reply.error}`);
-      assert.equal(decoder.decode(reply.data), GREETING, `connection ${i}`);
+      assertStrictEquals(
+        reply.error,
+        undefined,
+        `connection ${i}: ${reply.error}`,
+      );
+      assertStrictEquals(
+        decoder.decode(reply.data),
+        GREETING,
+        `connection ${i}`,
+      );
     }
-    assert.deepEqual((await fetchAll(port)).data, bytes(GREETING));
+    assertEquals((await fetchAll(port)).data, bytes(GREETING));
     server.kill("SIGTERM");
-    assert.equal(await server.exit(), 0);
+    assertStrictEquals(await server.exit(), 0);
     assertNoStack(server.stderr.text, "server stderr");
     const failures = server.stderr.lines.filter((l) => l.startsWith("accept:"));
-    assert.equal(failures.length, 1, server.stderr.text);
-    assert.match(failures[0]!, /^accept: Too many open files/);
-    assert.deepEqual(server.stderr.lines, [
+    assertStrictEquals(failures.length, 1, server.stderr.text);
+    assertMatch(failures[0]!, /^accept: Too many open files/);
+    assertEquals(server.stderr.lines, [
       `server: listening on [::]:${port}`,
       failures[0],
     ]);
@@ -203,7 +218,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
             refused = true;
             return;
           }
-          const reply = await readToEnd(conn);
+          const reply = await readToEnd(conn, { resetEnds: true });
           results.push({
             data: decoder.decode(reply.data),
             error: reply.error ? String(reply.error) : undefined,
@@ -219,9 +234,9 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
         .then((s) => s.code);
       const took = performance.now() - signalled;
       await loops;
-      assert.equal(await server.exit(), 0);
-      assert.equal(code, 0);
-      assert.ok(took < 2000, `exit took ${took.toFixed(0)} ms`);
+      assertStrictEquals(await server.exit(), 0);
+      assertStrictEquals(code, 0);
+      assert(took < 2000, `exit took ${took.toFixed(0)} ms`);
       assertNoStack(server.stderr.text, "server stderr");
 
       const accepted = countLines(
@@ -232,14 +247,18 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
       // A client the server never accepted (still in the backlog when the
       // listener closed) is reset with nothing; no client got part of it.
       for (const r of results) {
-        assert.ok(
+        assert(
           r.data === GREETING || (r.data === "" && r.error !== undefined),
           JSON.stringify(r),
         );
       }
-      assert.equal(greeted, accepted, "every accepted client was greeted");
-      assert.ok(greeted >= 50);
-      assert.equal(server.stdout.lines.length, 1 + accepted);
+      assertStrictEquals(
+        greeted,
+        accepted,
+        "every accepted client was greeted",
+      );
+      assert(greeted >= 50);
+      assertStrictEquals(server.stdout.lines.length, 1 + accepted);
     },
   });
 }
@@ -269,14 +288,14 @@ Deno.test({
     const took = performance.now() - started;
     release();
     await peer.done;
-    assert.equal(code, 1);
-    assert.ok(took < 5000, `took ${took.toFixed(0)} ms`);
-    assert.equal(
+    assertStrictEquals(code, 1);
+    assert(took < 5000, `took ${took.toFixed(0)} ms`);
+    assertStrictEquals(
       stdout,
       "client: connecting to 127.0.0.1\nclient: received 'partial'\n",
     );
     assertNoStack(stderr);
-    assert.match(
+    assertMatch(
       stderr,
       /^client: timed out: the server sent nothing for 0\.5 seconds and did not close the connection\n$/,
     );
@@ -303,24 +322,24 @@ Deno.test({
         "127.0.0.1",
       ]);
       await peer.done;
-      assert.equal(result.code, 1);
+      assertStrictEquals(result.code, 1);
       assertNoStack(result.stderr);
       const cut =
         "client: output cut at 1000 bytes: the server sent more (--max-bytes)\n";
       if (raw) {
-        assert.deepEqual(result.bytes, payload.subarray(0, 1000));
-        assert.equal(
+        assertEquals(result.bytes, payload.subarray(0, 1000));
+        assertStrictEquals(
           result.stderr,
           `client: connecting to 127.0.0.1\nclient: received 1000 bytes\n${cut}`,
         );
       } else {
-        assert.equal(
+        assertStrictEquals(
           result.stdout,
           `client: connecting to 127.0.0.1\nclient: received '${
             "a".repeat(1000)
           }'\n`,
         );
-        assert.equal(result.stderr, cut);
+        assertStrictEquals(result.stderr, cut);
       }
     }
   },
@@ -333,12 +352,12 @@ Deno.test({
   async fn(): Promise<void> {
     const { code, stdout, stderr } = await runTool("client", [
       "-p",
-      `${freePort("tcp")}`,
+      `${freeTcpPort()}`,
       "127.0.0.1",
     ]);
-    assert.equal(code, 2);
-    assert.equal(stdout, "");
-    assert.equal(
+    assertStrictEquals(code, 2);
+    assertStrictEquals(stdout, "");
+    assertStrictEquals(
       stderr,
       "client: connect: Connection refused\nclient: failed to connect\n",
     );
@@ -352,9 +371,9 @@ Deno.test({
     const { code, stdout, stderr } = await runTool("client", [
       "nonexistent.invalid",
     ]);
-    assert.equal(code, 1);
-    assert.equal(stdout, "");
-    assert.match(stderr, /^getaddrinfo: [A-Z][^\n]+\n$/);
+    assertStrictEquals(code, 1);
+    assertStrictEquals(stdout, "");
+    assertMatch(stderr, /^getaddrinfo: [A-Z][^\n]+\n$/);
   },
 });
 
@@ -372,9 +391,9 @@ Deno.test({
       "-p",
       `${(v4.addr as Deno.NetAddr).port}`,
     ]);
-    assert.equal(one.code, 1);
-    assert.equal(one.stdout, "");
-    assert.equal(
+    assertStrictEquals(one.code, 1);
+    assertStrictEquals(one.stdout, "");
+    assertStrictEquals(
       one.stderr,
       "server: bind: Address already in use\nserver: failed to bind\n",
     );
@@ -385,13 +404,13 @@ Deno.test({
       "-p",
       `${(any.addr as Deno.NetAddr).port}`,
     ]);
-    assert.equal(both.code, 1);
-    assert.equal(both.stdout, "");
+    assertStrictEquals(both.code, 1);
+    assertStrictEquals(both.stdout, "");
     const lines = both.stderr.split("\n").slice(0, -1);
-    assert.ok(lines.length >= 2, both.stderr);
-    assert.equal(lines.at(-1), "server: failed to bind");
+    assert(lines.length >= 2, both.stderr);
+    assertStrictEquals(lines.at(-1), "server: failed to bind");
     for (const line of lines.slice(0, -1)) {
-      assert.equal(line, "server: bind: Address already in use");
+      assertStrictEquals(line, "server: bind: Address already in use");
     }
   },
 });
@@ -404,9 +423,9 @@ Deno.test({
     using taken = udpPeer();
     const port = (taken.addr as Deno.NetAddr).port;
     const one = await runTool("listener", ["-b", "127.0.0.1", "-p", `${port}`]);
-    assert.equal(one.code, 2);
-    assert.equal(one.stdout, "");
-    assert.equal(
+    assertStrictEquals(one.code, 2);
+    assertStrictEquals(one.stdout, "");
+    assertStrictEquals(
       one.stderr,
       "listener: bind: Address already in use\nlistener: failed to bind socket\n",
     );
@@ -416,12 +435,12 @@ Deno.test({
       "-p",
       `${(any.addr as Deno.NetAddr).port}`,
     ]);
-    assert.equal(both.code, 2);
-    assert.equal(both.stdout, "");
+    assertStrictEquals(both.code, 2);
+    assertStrictEquals(both.stdout, "");
     const lines = both.stderr.split("\n").slice(0, -1);
-    assert.equal(lines.at(-1), "listener: failed to bind socket");
+    assertStrictEquals(lines.at(-1), "listener: failed to bind socket");
     for (const line of lines.slice(0, -1)) {
-      assert.equal(line, "listener: bind: Address already in use");
+      assertStrictEquals(line, "listener: bind: Address already in use");
     }
   },
 });
@@ -478,22 +497,26 @@ Deno.test({
       const want = sent;
       await waitUntil(() => count() >= want, `${want} datagrams printed`);
     }
-    assert.equal(await listener.exit(), 0);
+    assertStrictEquals(await listener.exit(), 0);
     const took = performance.now() - started;
-    assert.ok(took < 20_000, `took ${took.toFixed(0)} ms`);
+    assert(took < 20_000, `took ${took.toFixed(0)} ms`);
     const lines = listener.stdout.lines;
-    assert.equal(lines.length, 1 + 3 * COUNT);
+    assertStrictEquals(lines.length, 1 + 3 * COUNT);
     for (let i = 0; i < COUNT; i++) {
       const data = payload(i);
       const at = 1 + 3 * i;
-      assert.equal(lines[at], "listener: got packet from 127.0.0.1", `#${i}`);
-      assert.equal(
+      assertStrictEquals(
+        lines[at],
+        "listener: got packet from 127.0.0.1",
+        `#${i}`,
+      );
+      assertStrictEquals(
         lines[at + 1],
         `listener: packet is ${data.length} bytes long`,
       );
-      assert.equal(lines[at + 2], `listener: packet contains "${data}"`);
+      assertStrictEquals(lines[at + 2], `listener: packet contains "${data}"`);
     }
-    assert.deepEqual(listener.stderr.lines, [
+    assertEquals(listener.stderr.lines, [
       `listener: listening on 127.0.0.1:${port}`,
     ]);
   },

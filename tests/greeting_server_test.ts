@@ -1,4 +1,10 @@
-import assert from "node:assert/strict";
+import {
+  assert,
+  assertEquals,
+  assertRejects,
+  assertStrictEquals,
+  fail,
+} from "@std/assert";
 import { GREETING } from "../lib/constants.ts";
 import { BindError, describeError, ResolveError } from "../lib/errors.ts";
 import {
@@ -6,7 +12,15 @@ import {
   serveGreeting,
   type ServeGreetingOptions,
 } from "../lib/greeting_server.ts";
-import { bytes, Calls, deadline, HAS_IPV6, NEEDS_IPV6 } from "./_util.ts";
+import {
+  assertRejectsExactly,
+  bytes,
+  Calls,
+  deadline,
+  HAS_IPV6,
+  NEEDS_IPV6,
+  readToEnd,
+} from "./_util.ts";
 
 /** A message too large to sit in the socket buffers of a client that does not read. */
 const LARGE = 16 * 1024 * 1024;
@@ -38,68 +52,44 @@ async function start(options: ServeGreetingOptions = {}): Promise<TestServer> {
   };
 }
 
-/** Read until EOF. */
-async function readToEnd(conn: Deno.Conn): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  const buffer = new Uint8Array(65_536);
-  let total = 0;
-  while (true) {
-    const n = await conn.read(buffer);
-    if (n === null) break;
-    chunks.push(buffer.slice(0, n));
-    total += n;
-  }
-  const data = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    data.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return data;
-}
-
 /** Connect, read until the server closes, close; the bytes received. */
 async function fetchGreeting(
   port: number,
   hostname = "127.0.0.1",
 ): Promise<Uint8Array> {
   const conn = await deadline(Deno.connect({ hostname, port }), "connect");
-  try {
-    return await deadline(readToEnd(conn), "the greeting");
-  } finally {
-    conn.close();
-  }
+  return (await deadline(readToEnd(conn), "the greeting")).data;
 }
 
 Deno.test("serveGreeting() sends exactly the 13 bytes 'Hello, world!' and then closes", async () => {
   await using server = await start();
   const data = await fetchGreeting(server.addr.port);
-  assert.equal(data.length, 13);
-  assert.equal(new TextDecoder().decode(data), GREETING);
-  assert.equal(GREETING, "Hello, world!");
+  assertStrictEquals(data.length, 13);
+  assertStrictEquals(new TextDecoder().decode(data), GREETING);
+  assertStrictEquals(GREETING, "Hello, world!");
 });
 
 Deno.test("serveGreeting() sends a custom message given as text", async () => {
   await using server = await start({ message: "héllo\n" });
-  assert.deepEqual(await fetchGreeting(server.addr.port), bytes("héllo\n"));
+  assertEquals(await fetchGreeting(server.addr.port), bytes("héllo\n"));
 });
 
 Deno.test("serveGreeting() sends a custom message given as bytes, unchanged", async () => {
   const message = new Uint8Array([0, 1, 0x1b, 0x7f, 0x80, 0xff, 0]);
   await using server = await start({ message });
-  assert.deepEqual(await fetchGreeting(server.addr.port), message);
+  assertEquals(await fetchGreeting(server.addr.port), message);
 });
 
 Deno.test("serveGreeting() with an empty message closes without sending", async () => {
   await using server = await start({ message: "" });
-  assert.deepEqual(await fetchGreeting(server.addr.port), new Uint8Array());
+  assertEquals(await fetchGreeting(server.addr.port), new Uint8Array());
 });
 
 Deno.test("serveGreeting() on port 0 reports the real port in addr", async () => {
   await using server = await start();
-  assert.equal(server.addr.transport, "tcp");
-  assert.equal(server.addr.hostname, "127.0.0.1");
-  assert.ok(server.addr.port > 0 && server.addr.port <= 65_535);
+  assertStrictEquals(server.addr.transport, "tcp");
+  assertStrictEquals(server.addr.hostname, "127.0.0.1");
+  assert(server.addr.port > 0 && server.addr.port <= 65_535);
 });
 
 Deno.test("serveGreeting() calls onConnection with the peer's address before greeting", async () => {
@@ -110,13 +100,12 @@ Deno.test("serveGreeting() calls onConnection with the peer's address before gre
     "connect",
   );
   const [peer] = await connections.wait(1, "onConnection");
-  assert.equal(peer!.hostname, "127.0.0.1");
-  assert.equal(peer!.port, conn.localAddr.port);
-  assert.deepEqual(
-    await deadline(readToEnd(conn), "greeting"),
+  assertStrictEquals(peer!.hostname, "127.0.0.1");
+  assertStrictEquals(peer!.port, conn.localAddr.port);
+  assertEquals(
+    (await deadline(readToEnd(conn), "greeting")).data,
     bytes(GREETING),
   );
-  conn.close();
 });
 
 Deno.test("serveGreeting() with no hostname serves IPv4 clients on a dual-stack socket", async () => {
@@ -125,13 +114,13 @@ Deno.test("serveGreeting() with no hostname serves IPv4 clients on a dual-stack 
     hostname: undefined,
     onConnection: connections.push,
   });
-  assert.equal(server.addr.hostname, HAS_IPV6 ? "::" : "0.0.0.0");
-  assert.deepEqual(
+  assertStrictEquals(server.addr.hostname, HAS_IPV6 ? "::" : "0.0.0.0");
+  assertEquals(
     await fetchGreeting(server.addr.port, "127.0.0.1"),
     bytes(GREETING),
   );
   const [peer] = await connections.wait(1, "onConnection");
-  assert.ok(
+  assert(
     ["::ffff:127.0.0.1", "127.0.0.1"].includes(peer!.hostname),
     peer!.hostname,
   );
@@ -147,10 +136,10 @@ Deno.test({
       onConnection: connections.push,
     });
     const { port } = server.addr;
-    assert.deepEqual(await fetchGreeting(port, "::1"), bytes(GREETING));
-    assert.deepEqual(await fetchGreeting(port, "127.0.0.1"), bytes(GREETING));
+    assertEquals(await fetchGreeting(port, "::1"), bytes(GREETING));
+    assertEquals(await fetchGreeting(port, "127.0.0.1"), bytes(GREETING));
     const peers = await connections.wait(2, "onConnection");
-    assert.equal(peers[0]!.hostname, "::1");
+    assertStrictEquals(peers[0]!.hostname, "::1");
   },
 });
 
@@ -167,18 +156,17 @@ Deno.test({
       onConnection: connections.push,
       onRefused: refused.push,
     });
-    assert.equal(server.addr.hostname, "::");
+    assertStrictEquals(server.addr.hostname, "::");
     const conn = await deadline(
       Deno.connect({ hostname: "127.0.0.1", port: server.addr.port }),
       "connect",
     );
-    const data = await deadline(readToEnd(conn), "the close");
-    conn.close();
-    assert.equal(data.length, 0);
+    const data = (await deadline(readToEnd(conn), "the close")).data;
+    assertStrictEquals(data.length, 0);
     const [peer] = await refused.wait(1, "onRefused");
-    assert.equal(peer!.hostname, "::ffff:127.0.0.1");
-    assert.equal(peer!.port, conn.localAddr.port);
-    assert.deepEqual(connections.items, []);
+    assertStrictEquals(peer!.hostname, "::ffff:127.0.0.1");
+    assertStrictEquals(peer!.port, conn.localAddr.port);
+    assertEquals(connections.items, []);
   },
 });
 
@@ -187,7 +175,7 @@ Deno.test({
   ignore: NEEDS_IPV6(),
   async fn(): Promise<void> {
     await using server = await start({ hostname: undefined, family: 6 });
-    assert.deepEqual(
+    assertEquals(
       await fetchGreeting(server.addr.port, "::1"),
       bytes(GREETING),
     );
@@ -196,8 +184,8 @@ Deno.test({
 
 Deno.test("serveGreeting() with family 4 binds 0.0.0.0", async () => {
   await using server = await start({ hostname: undefined, family: 4 });
-  assert.equal(server.addr.hostname, "0.0.0.0");
-  assert.deepEqual(await fetchGreeting(server.addr.port), bytes(GREETING));
+  assertStrictEquals(server.addr.hostname, "0.0.0.0");
+  assertEquals(await fetchGreeting(server.addr.port), bytes(GREETING));
 });
 
 Deno.test("serveGreeting() closes a peer that accept refuses, unsent, and calls onRefused", async () => {
@@ -216,13 +204,12 @@ Deno.test("serveGreeting() closes a peer that accept refuses, unsent, and calls 
     Deno.connect({ hostname: "127.0.0.1", port: server.addr.port }),
     "connect",
   );
-  const data = await deadline(readToEnd(conn), "the close");
-  conn.close();
-  assert.equal(data.length, 0);
+  const data = (await deadline(readToEnd(conn), "the close")).data;
+  assertStrictEquals(data.length, 0);
   const [peer] = await refused.wait(1, "onRefused");
-  assert.equal(peer!.port, conn.localAddr.port);
-  assert.equal(seen.items[0]!.port, conn.localAddr.port);
-  assert.deepEqual(connections.items, []);
+  assertStrictEquals(peer!.port, conn.localAddr.port);
+  assertStrictEquals(seen.items[0]!.port, conn.localAddr.port);
+  assertEquals(connections.items, []);
 });
 
 Deno.test("serveGreeting() greets a peer that accept allows", async () => {
@@ -231,8 +218,8 @@ Deno.test("serveGreeting() greets a peer that accept allows", async () => {
     accept: (peer) => peer.hostname === "127.0.0.1",
     onRefused: refused.push,
   });
-  assert.deepEqual(await fetchGreeting(server.addr.port), bytes(GREETING));
-  assert.deepEqual(refused.items, []);
+  assertEquals(await fetchGreeting(server.addr.port), bytes(GREETING));
+  assertEquals(refused.items, []);
 });
 
 Deno.test("serveGreeting() with maxConnections 1 does not accept a second client until the first is done", async () => {
@@ -259,23 +246,23 @@ Deno.test("serveGreeting() with maxConnections 1 does not accept a second client
   // A window in which a server that ignored the limit would accept the
   // second client; nothing here waits for the server to do something.
   await new Promise((done) => setTimeout(done, 100));
-  assert.equal(connections.items.length, 1);
+  assertStrictEquals(connections.items.length, 1);
   events.push("first released");
-  const firstData = await deadline(readToEnd(first), "the first greeting");
-  first.close();
+  const firstData =
+    (await deadline(readToEnd(first), "the first greeting")).data;
   await connections.wait(2, "the second onConnection");
   events.push("second connected");
-  const secondData = await deadline(readToEnd(second), "the second greeting");
-  second.close();
-  assert.deepEqual(events, [
+  const secondData =
+    (await deadline(readToEnd(second), "the second greeting")).data;
+  assertEquals(events, [
     "first connected",
     "first released",
     "second connected",
   ]);
-  assert.equal(connections.items[0]!.port, first.localAddr.port);
-  assert.equal(connections.items[1]!.port, second.localAddr.port);
-  assert.equal(firstData.length, LARGE);
-  assert.equal(secondData.length, LARGE);
+  assertStrictEquals(connections.items[0]!.port, first.localAddr.port);
+  assertStrictEquals(connections.items[1]!.port, second.localAddr.port);
+  assertStrictEquals(firstData.length, LARGE);
+  assertStrictEquals(secondData.length, LARGE);
 });
 
 Deno.test("serveGreeting() greets 50 concurrent clients", async () => {
@@ -291,20 +278,19 @@ Deno.test("serveGreeting() greets 50 concurrent clients", async () => {
   const greetings = await Promise.all(
     clients.map((conn) => deadline(readToEnd(conn), "a greeting")),
   );
-  for (const conn of clients) conn.close();
-  for (const data of greetings) assert.deepEqual(data, bytes(GREETING));
-  assert.equal(connections.items.length, 50);
+  for (const { data } of greetings) assertEquals(data, bytes(GREETING));
+  assertStrictEquals(connections.items.length, 50);
   const ports = new Set(connections.items.map((peer) => peer.port));
-  assert.equal(ports.size, 50);
+  assertStrictEquals(ports.size, 50);
 });
 
 Deno.test("serveGreeting() stops accepting when the signal aborts, and finished resolves", async () => {
   const server = await start();
   const { port } = server.addr;
-  assert.deepEqual(await fetchGreeting(port), bytes(GREETING));
+  assertEquals(await fetchGreeting(port), bytes(GREETING));
   await server.stop();
-  await assert.rejects(
-    deadline(Deno.connect({ hostname: "127.0.0.1", port }), "connect"),
+  await assertRejects(
+    () => deadline(Deno.connect({ hostname: "127.0.0.1", port }), "connect"),
     Deno.errors.ConnectionRefused,
   );
 });
@@ -319,10 +305,9 @@ Deno.test("serveGreeting() lets a greeting in flight finish after the signal abo
   );
   await connections.wait(1, "onConnection");
   const stopping = server.stop();
-  const data = await deadline(readToEnd(conn), "the whole greeting");
-  conn.close();
+  const data = (await deadline(readToEnd(conn), "the whole greeting")).data;
   await stopping;
-  assert.equal(data.length, LARGE);
+  assertStrictEquals(data.length, LARGE);
 });
 
 Deno.test("serveGreeting() closes a stuck connection shutdownTimeout ms after the signal aborts", async () => {
@@ -340,9 +325,8 @@ Deno.test("serveGreeting() closes a stuck connection shutdownTimeout ms after th
   await connections.wait(1, "onConnection");
   // The client reads nothing until the server has finished.
   await server.stop();
-  const data = await deadline(readToEnd(conn), "the close");
-  conn.close();
-  assert.ok(data.length < LARGE, `${data.length} bytes`);
+  const data = (await deadline(readToEnd(conn), "the close")).data;
+  assert(data.length < LARGE, `${data.length} bytes`);
 });
 
 Deno.test("serveGreeting() keeps serving after a client that closes before reading", async () => {
@@ -359,7 +343,7 @@ Deno.test("serveGreeting() keeps serving after a client that closes before readi
   );
   rude.close();
   await connections.wait(1, "onConnection of the client that left");
-  assert.deepEqual(await fetchGreeting(port), bytes(GREETING));
+  assertEquals(await fetchGreeting(port), bytes(GREETING));
 });
 
 Deno.test("serveGreeting() calls onSendError when a client resets mid-greeting, and keeps serving", async () => {
@@ -380,10 +364,10 @@ Deno.test("serveGreeting() calls onSendError when a client resets mid-greeting, 
   const [[peer, error]] = await sendErrors.wait(1, "onSendError") as [
     [Deno.NetAddr, unknown],
   ];
-  assert.equal(peer.port, rude.localAddr.port);
-  assert.ok(error instanceof Error, String(error));
+  assertStrictEquals(peer.port, rude.localAddr.port);
+  assert(error instanceof Error, String(error));
   const data = await fetchGreeting(port);
-  assert.equal(data.length, LARGE);
+  assertStrictEquals(data.length, LARGE);
 });
 
 Deno.test("serveGreeting() throws BindError naming the address when the port is taken", async () => {
@@ -392,40 +376,42 @@ Deno.test("serveGreeting() throws BindError naming the address when the port is 
     hostname: "127.0.0.1",
     port: taken.addr.port,
   }).then(
-    () => assert.fail("bound a port in use"),
+    () => fail("bound a port in use"),
     (error: unknown) => error,
   );
-  assert.ok(error instanceof BindError, String(error));
-  assert.equal(error.failures.length, 1);
-  assert.equal(error.failures[0]!.address, "127.0.0.1");
-  assert.ok(error.failures[0]!.error instanceof Deno.errors.AddrInUse);
-  assert.equal(
+  assert(error instanceof BindError, String(error));
+  assertStrictEquals(error.failures.length, 1);
+  assertStrictEquals(error.failures[0]!.address, "127.0.0.1");
+  assert(error.failures[0]!.error instanceof Deno.errors.AddrInUse);
+  assertStrictEquals(
     describeError(error.failures[0]!.error),
     "Address already in use",
   );
-  assert.equal(
+  assertStrictEquals(
     error.message,
     'Cannot bind "127.0.0.1": Address already in use',
   );
 });
 
 Deno.test("serveGreeting() with an already aborted signal rejects without binding", async () => {
-  await assert.rejects(
+  await assertRejectsExactly(
     serveGreeting({
       hostname: "127.0.0.1",
       port: 0,
       signal: AbortSignal.abort(),
     }),
+    DOMException,
     { name: "AbortError" },
   );
 });
 
 Deno.test("serveGreeting() throws ResolveError for a hostname that does not resolve", async () => {
-  await assert.rejects(
-    deadline(
-      serveGreeting({ hostname: "nonexistent.invalid", port: 0 }),
-      "serveGreeting",
-    ),
+  await assertRejects(
+    () =>
+      deadline(
+        serveGreeting({ hostname: "nonexistent.invalid", port: 0 }),
+        "serveGreeting",
+      ),
     ResolveError,
   );
 });

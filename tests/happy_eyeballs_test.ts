@@ -1,8 +1,15 @@
-import assert from "node:assert/strict";
+import {
+  assert,
+  assertEquals,
+  assertRejects,
+  assertStrictEquals,
+  fail,
+} from "@std/assert";
+import { FakeTime } from "@std/testing/time";
 import { ConnectError, TimeoutError } from "../lib/errors.ts";
 import { connectFirst, interleaveFamilies } from "../lib/happy_eyeballs.ts";
 import type { ResolvedAddress } from "../lib/resolve.ts";
-import { deadline } from "./_util.ts";
+import { assertRejectsExactly, deadline, freeTcpPort } from "./_util.ts";
 
 const v4 = (address: string): ResolvedAddress => ({ address, family: 4 });
 const v6 = (address: string): ResolvedAddress => ({ address, family: 6 });
@@ -56,7 +63,7 @@ class FakeNetwork implements AsyncDisposable {
   ): Promise<Deno.TcpConn> => {
     const name = address.address;
     const plan = this.#plans[name];
-    assert.ok(plan, `no plan for ${name}`);
+    assert(plan, `no plan for ${name}`);
     this.events.push(`start ${name}`);
     const { promise, resolve, reject } = Promise.withResolvers<
       Deno.TcpConn
@@ -159,7 +166,7 @@ function recorder(): {
 
 Deno.test("interleaveFamilies() alternates families: v6, v6, v4 becomes v6, v4, v6", () => {
   const order = interleaveFamilies([v6("::1"), v6("::2"), v4("127.0.0.1")]);
-  assert.deepEqual(order.map((a) => a.address), ["::1", "127.0.0.1", "::2"]);
+  assertEquals(order.map((a) => a.address), ["::1", "127.0.0.1", "::2"]);
 });
 
 Deno.test("interleaveFamilies() starts with IPv4 when the resolver put it first", () => {
@@ -169,7 +176,7 @@ Deno.test("interleaveFamilies() starts with IPv4 when the resolver put it first"
     v6("::1"),
     v6("::2"),
   ]);
-  assert.deepEqual(
+  assertEquals(
     order.map((a) => a.address),
     ["10.0.0.1", "::1", "10.0.0.2", "::2"],
   );
@@ -182,7 +189,7 @@ Deno.test("interleaveFamilies() appends what is left of the larger family in ord
     v6("::3"),
     v4("10.0.0.1"),
   ]);
-  assert.deepEqual(
+  assertEquals(
     order.map((a) => a.address),
     ["::1", "10.0.0.1", "::2", "::3"],
   );
@@ -190,17 +197,17 @@ Deno.test("interleaveFamilies() appends what is left of the larger family in ord
 
 Deno.test("interleaveFamilies() leaves a single family unchanged", () => {
   const addresses = [v4("10.0.0.3"), v4("10.0.0.1"), v4("10.0.0.2")];
-  assert.deepEqual(interleaveFamilies(addresses), addresses);
+  assertEquals(interleaveFamilies(addresses), addresses);
 });
 
 Deno.test("interleaveFamilies() returns an empty list for no addresses", () => {
-  assert.deepEqual(interleaveFamilies([]), []);
+  assertEquals(interleaveFamilies([]), []);
 });
 
 Deno.test("interleaveFamilies() does not modify its argument", () => {
   const addresses = Object.freeze([v6("::1"), v6("::2"), v4("127.0.0.1")]);
   interleaveFamilies(addresses);
-  assert.deepEqual(addresses.map((a) => a.address), [
+  assertEquals(addresses.map((a) => a.address), [
     "::1",
     "::2",
     "127.0.0.1",
@@ -226,8 +233,8 @@ Deno.test("connectFirst() tries a single family strictly in order, the next only
     "connectFirst",
   );
   conn.close();
-  assert.equal(address.address, "10.0.0.3");
-  assert.deepEqual(net.events, [
+  assertStrictEquals(address.address, "10.0.0.3");
+  assertEquals(net.events, [
     "start 10.0.0.1",
     "fail 10.0.0.1",
     "start 10.0.0.2",
@@ -250,7 +257,7 @@ Deno.test("connectFirst() passes the port to every attempt", async () => {
     "connectFirst",
   );
   conn.close();
-  assert.deepEqual(net.attempts.map((a) => a.port), [4321, 4321]);
+  assertEquals(net.attempts.map((a) => a.port), [4321, 4321]);
 });
 
 Deno.test("connectFirst() reports every failure through onFailure, in order", async () => {
@@ -271,15 +278,16 @@ Deno.test("connectFirst() reports every failure through onFailure, in order", as
     "connectFirst",
   );
   conn.close();
-  assert.deepEqual(calls.attempted, ["10.0.0.1", "10.0.0.2", "10.0.0.3"]);
-  assert.equal(calls.failures.length, 2);
-  assert.equal(calls.failures[0]![0], "10.0.0.1");
-  assert.equal(calls.failures[0]![1], e1);
-  assert.equal(calls.failures[1]![0], "10.0.0.2");
-  assert.equal(calls.failures[1]![1], e2);
+  assertEquals(calls.attempted, ["10.0.0.1", "10.0.0.2", "10.0.0.3"]);
+  assertStrictEquals(calls.failures.length, 2);
+  assertStrictEquals(calls.failures[0]![0], "10.0.0.1");
+  assertStrictEquals(calls.failures[0]![1], e1);
+  assertStrictEquals(calls.failures[1]![0], "10.0.0.2");
+  assertStrictEquals(calls.failures[1]![1], e2);
 });
 
 Deno.test("connectFirst() with both families starts the next attempt after attemptDelay while the first is pending", async () => {
+  using time = new FakeTime();
   await using net = new FakeNetwork({
     "2001:db8::1": { hang: true },
     "192.0.2.1": { succeed: true },
@@ -291,22 +299,18 @@ Deno.test("connectFirst() with both families starts the next attempt after attem
     connect: net.connect,
     ...calls,
   });
-  // Set in the same turn as connectFirst's 50 ms timer, so it fires first:
-  // the second attempt must not start at once.
-  const marker = new Promise<void>((done) =>
-    setTimeout(() => {
-      net.events.push("10 ms");
-      done();
-    }, 10)
-  );
+  // Fake time: nothing more may start 1 ms before the delay, the next
+  // attempt must start exactly when it ends.
+  await time.tickAsync(49);
+  assertEquals(net.events, ["start 2001:db8::1"]);
+  await time.tickAsync(1);
+  assertEquals(net.events, ["start 2001:db8::1", "start 192.0.2.1"]);
   const { conn, address } = await deadline(connecting, "connectFirst");
-  await marker;
   conn.close();
-  assert.equal(address.address, "192.0.2.1");
-  assert.deepEqual(calls.attempted, ["2001:db8::1", "192.0.2.1"]);
-  assert.deepEqual(net.events, [
+  assertStrictEquals(address.address, "192.0.2.1");
+  assertEquals(calls.attempted, ["2001:db8::1", "192.0.2.1"]);
+  assertEquals(net.events, [
     "start 2001:db8::1",
-    "10 ms",
     "start 192.0.2.1",
     "win 192.0.2.1",
     "abort 2001:db8::1",
@@ -327,8 +331,8 @@ Deno.test("connectFirst() starts the next attempt at once when one fails, withou
     "connectFirst (a minute's attemptDelay must not be waited for)",
   );
   conn.close();
-  assert.equal(address.address, "192.0.2.1");
-  assert.deepEqual(net.events, [
+  assertStrictEquals(address.address, "192.0.2.1");
+  assertEquals(net.events, [
     "start 2001:db8::1",
     "fail 2001:db8::1",
     "start 192.0.2.1",
@@ -349,16 +353,16 @@ Deno.test("connectFirst() returns the first connection to succeed and aborts the
   const first = await net.attempt(0);
   const second = await net.attempt(1);
   const third = await net.attempt(2);
-  assert.deepEqual(
+  assertEquals(
     [first, second, third].map((a) => a.address.address),
     ["2001:db8::1", "192.0.2.1", "2001:db8::2"],
   );
   const winner = await second.succeed();
   const { conn, address } = await deadline(connecting, "connectFirst");
-  assert.equal(conn, winner);
-  assert.equal(address.address, "192.0.2.1");
-  assert.equal(first.signal.aborted, true);
-  assert.equal(third.signal.aborted, true);
+  assertStrictEquals(conn, winner);
+  assertStrictEquals(address.address, "192.0.2.1");
+  assertStrictEquals(first.signal.aborted, true);
+  assertStrictEquals(third.signal.aborted, true);
   conn.close();
   first.fail(first.signal.reason);
   third.fail(third.signal.reason);
@@ -386,7 +390,7 @@ Deno.test("connectFirst() closes a connection that succeeds after another won", 
     latePeer.read(new Uint8Array(1)),
     "the late connection to be closed",
   );
-  assert.equal(read, null);
+  assertStrictEquals(read, null);
 });
 
 Deno.test("connectFirst() throws ConnectError listing every failure when all fail", async () => {
@@ -403,56 +407,56 @@ Deno.test("connectFirst() throws ConnectError listing every failure when all fai
     }).then(
       ({ conn }) => {
         conn.close();
-        assert.fail("connected");
+        fail("connected");
       },
       (error: unknown) => error,
     ),
     "connectFirst",
   );
-  assert.ok(error instanceof ConnectError);
-  assert.deepEqual(error.failures, [
+  assert(error instanceof ConnectError);
+  assertEquals(error.failures, [
     { address: "2001:db8::1", error: e1 },
     { address: "192.0.2.1", error: e2 },
   ]);
-  assert.equal(error.message, "Cannot connect: 2 addresses tried");
+  assertStrictEquals(error.message, "Cannot connect: 2 addresses tried");
 });
 
 Deno.test("connectFirst() of no addresses throws ConnectError with no failures", async () => {
   await using net = new FakeNetwork({});
-  await assert.rejects(
-    connectFirst([], { port: 3490, connect: net.connect }),
-    (error: unknown) => {
-      assert.ok(error instanceof ConnectError);
-      assert.deepEqual(error.failures, []);
-      return true;
-    },
+  const error = await assertRejects(() =>
+    connectFirst([], { port: 3490, connect: net.connect })
   );
-  assert.deepEqual(net.events, []);
+  assert(error instanceof ConnectError);
+  assertEquals(error.failures, []);
+  assertEquals(net.events, []);
 });
 
 Deno.test("connectFirst() fails an attempt that takes longer than timeout with TimeoutError and tries the next", async () => {
+  using time = new FakeTime();
   await using net = new FakeNetwork({
     "10.0.0.1": { hang: true },
     "10.0.0.2": { succeed: true },
   });
   const calls = recorder();
-  const { conn, address } = await deadline(
-    connectFirst([v4("10.0.0.1"), v4("10.0.0.2")], {
-      port: 3490,
-      timeout: 50,
-      connect: net.connect,
-      ...calls,
-    }),
-    "connectFirst",
-  );
+  const connecting = connectFirst([v4("10.0.0.1"), v4("10.0.0.2")], {
+    port: 3490,
+    timeout: 50,
+    connect: net.connect,
+    ...calls,
+  });
+  await time.tickAsync(49);
+  assertEquals(net.events, ["start 10.0.0.1"]);
+  assertStrictEquals(net.attempts[0]!.signal.aborted, false);
+  await time.tickAsync(1);
+  const { conn, address } = await deadline(connecting, "connectFirst");
   conn.close();
-  assert.equal(address.address, "10.0.0.2");
-  assert.equal(net.attempts[0]!.signal.aborted, true);
-  assert.equal(calls.failures.length, 1);
+  assertStrictEquals(address.address, "10.0.0.2");
+  assertStrictEquals(net.attempts[0]!.signal.aborted, true);
+  assertStrictEquals(calls.failures.length, 1);
   const [failed, error] = calls.failures[0]!;
-  assert.equal(failed, "10.0.0.1");
-  assert.ok(error instanceof TimeoutError, String(error));
-  assert.equal(error.message, "Connection timed out");
+  assertStrictEquals(failed, "10.0.0.1");
+  assert(error instanceof TimeoutError, String(error));
+  assertStrictEquals(error.message, "Connection timed out");
 });
 
 Deno.test("connectFirst() rejects with the signal's reason when the signal aborts", async () => {
@@ -470,12 +474,14 @@ Deno.test("connectFirst() rejects with the signal's reason when the signal abort
   });
   const attempt = await net.attempt(0);
   controller.abort();
-  await assert.rejects(deadline(connecting, "connectFirst"), {
-    name: "AbortError",
-  });
-  assert.equal(attempt.signal.aborted, true);
-  assert.deepEqual(calls.attempted, ["10.0.0.1"]);
-  assert.deepEqual(calls.failures, []);
+  await assertRejectsExactly(
+    deadline(connecting, "connectFirst"),
+    DOMException,
+    { name: "AbortError" },
+  );
+  assertStrictEquals(attempt.signal.aborted, true);
+  assertEquals(calls.attempted, ["10.0.0.1"]);
+  assertEquals(calls.failures, []);
 });
 
 Deno.test("connectFirst() rejects with a custom abort reason as given", async () => {
@@ -489,26 +495,25 @@ Deno.test("connectFirst() rejects with a custom abort reason as given", async ()
   await net.attempt(0);
   const reason = new Error("interrupted");
   controller.abort(reason);
-  await assert.rejects(deadline(connecting, "connectFirst"), (error) => {
-    assert.equal(error, reason);
-    return true;
-  });
+  const error = await assertRejects(() => deadline(connecting, "connectFirst"));
+  assertStrictEquals(error, reason);
 });
 
 Deno.test("connectFirst() with an already aborted signal rejects without an attempt", async () => {
   await using net = new FakeNetwork({ "10.0.0.1": { succeed: true } });
   const calls = recorder();
-  await assert.rejects(
+  await assertRejectsExactly(
     connectFirst([v4("10.0.0.1")], {
       port: 3490,
       signal: AbortSignal.abort(),
       connect: net.connect,
       ...calls,
     }),
+    DOMException,
     { name: "AbortError" },
   );
-  assert.deepEqual(net.events, []);
-  assert.deepEqual(calls.attempted, []);
+  assertEquals(net.events, []);
+  assertEquals(calls.attempted, []);
 });
 
 Deno.test("connectFirst() rejects at once with a permission error and tries no other address", async () => {
@@ -520,7 +525,7 @@ Deno.test("connectFirst() rejects at once with a permission error and tries no o
     "10.0.0.2": { succeed: true },
   });
   const calls = recorder();
-  await assert.rejects(
+  const error = await assertRejects(() =>
     deadline(
       connectFirst([v4("10.0.0.1"), v4("10.0.0.2")], {
         port: 3490,
@@ -528,14 +533,11 @@ Deno.test("connectFirst() rejects at once with a permission error and tries no o
         ...calls,
       }),
       "connectFirst",
-    ),
-    (error) => {
-      assert.equal(error, denied);
-      return true;
-    },
+    )
   );
-  assert.deepEqual(net.events, ["start 10.0.0.1", "fail 10.0.0.1"]);
-  assert.deepEqual(calls.failures, []);
+  assertStrictEquals(error, denied);
+  assertEquals(net.events, ["start 10.0.0.1", "fail 10.0.0.1"]);
+  assertEquals(calls.failures, []);
 });
 
 Deno.test("connectFirst() aborts the attempts in flight when one hits a permission error", async () => {
@@ -544,7 +546,7 @@ Deno.test("connectFirst() aborts the attempts in flight when one hits a permissi
     "2001:db8::1": { hang: true },
     "192.0.2.1": { fail: denied, after: 5 },
   });
-  await assert.rejects(
+  const error = await assertRejects(() =>
     deadline(
       connectFirst([v6("2001:db8::1"), v4("192.0.2.1")], {
         port: 3490,
@@ -552,37 +554,32 @@ Deno.test("connectFirst() aborts the attempts in flight when one hits a permissi
         connect: net.connect,
       }),
       "connectFirst",
-    ),
-    (error) => {
-      assert.equal(error, denied);
-      return true;
-    },
+    )
   );
-  assert.equal(net.attempts[0]!.signal.aborted, true);
+  assertStrictEquals(error, denied);
+  assertStrictEquals(net.attempts[0]!.signal.aborted, true);
 });
 
 // connectFirst on the real network
 
 Deno.test("connectFirst() reports ConnectionRefused from a closed port in ConnectError", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
+  const port = freeTcpPort();
   const calls = recorder();
   const error = await deadline(
     connectFirst([v4("127.0.0.1")], { port, ...calls }).then(
       ({ conn }) => {
         conn.close();
-        assert.fail("connected to a closed port");
+        fail("connected to a closed port");
       },
       (error: unknown) => error,
     ),
     "connectFirst",
   );
-  assert.ok(error instanceof ConnectError, String(error));
-  assert.equal(error.failures.length, 1);
-  assert.equal(error.failures[0]!.address, "127.0.0.1");
-  assert.ok(error.failures[0]!.error instanceof Deno.errors.ConnectionRefused);
-  assert.equal(calls.failures.length, 1);
+  assert(error instanceof ConnectError, String(error));
+  assertStrictEquals(error.failures.length, 1);
+  assertStrictEquals(error.failures[0]!.address, "127.0.0.1");
+  assert(error.failures[0]!.error instanceof Deno.errors.ConnectionRefused);
+  assertStrictEquals(calls.failures.length, 1);
 });
 
 Deno.test({
@@ -603,11 +600,11 @@ Deno.test({
     const peer = await deadline(accepting, "accept");
     peer.close();
     conn.close();
-    assert.equal(address.address, "127.0.0.1");
-    assert.deepEqual(calls.attempted, ["127.0.0.2", "127.0.0.1"]);
-    assert.equal(calls.failures.length, 1);
-    assert.equal(calls.failures[0]![0], "127.0.0.2");
-    assert.ok(calls.failures[0]![1] instanceof Deno.errors.ConnectionRefused);
-    assert.equal(conn.remoteAddr.port, listener.addr.port);
+    assertStrictEquals(address.address, "127.0.0.1");
+    assertEquals(calls.attempted, ["127.0.0.2", "127.0.0.1"]);
+    assertStrictEquals(calls.failures.length, 1);
+    assertStrictEquals(calls.failures[0]![0], "127.0.0.2");
+    assert(calls.failures[0]![1] instanceof Deno.errors.ConnectionRefused);
+    assertStrictEquals(conn.remoteAddr.port, listener.addr.port);
   },
 });

@@ -1,5 +1,5 @@
-import assert from "node:assert/strict";
-import { hexDump } from "../lib/hex_dump.ts";
+import { assert, assertEquals, assertStrictEquals } from "@std/assert";
+import { hexDump } from "../lib/text/hex_dump.ts";
 
 const encoder = new TextEncoder();
 
@@ -56,40 +56,40 @@ async function runHexdump(bytes: Uint8Array): Promise<string[]> {
   await writer.write(bytes);
   await writer.close();
   const { success, stdout } = await child.output();
-  assert.ok(success, "hexdump failed");
+  assert(success, "hexdump failed");
   const lines = new TextDecoder().decode(stdout).split("\n");
-  assert.equal(lines.pop(), "", "hexdump output ends with a line feed");
+  assertStrictEquals(lines.pop(), "", "hexdump output ends with a line feed");
   if (bytes.length > 0) {
-    assert.equal(lines.pop(), bytes.length.toString(16).padStart(8, "0"));
+    assertStrictEquals(lines.pop(), bytes.length.toString(16).padStart(8, "0"));
   }
   return lines;
 }
 
 Deno.test("hexDump() returns no lines for empty input", () => {
-  assert.deepEqual(hexDump(new Uint8Array()), []);
+  assertEquals(hexDump(new Uint8Array()), []);
 });
 
 Deno.test("hexDump() pads a short line so the ASCII column aligns", () => {
-  assert.deepEqual(hexDump(encoder.encode("Hello, world!")), [
+  assertEquals(hexDump(encoder.encode("Hello, world!")), [
     "00000000  48 65 6c 6c 6f 2c 20 77  6f 72 6c 64 21           |Hello, world!|",
   ]);
 });
 
 Deno.test("hexDump() fits exactly 16 bytes on one line", () => {
-  assert.deepEqual(hexDump(encoder.encode("0123456789abcdef")), [
+  assertEquals(hexDump(encoder.encode("0123456789abcdef")), [
     "00000000  30 31 32 33 34 35 36 37  38 39 61 62 63 64 65 66  |0123456789abcdef|",
   ]);
 });
 
 Deno.test("hexDump() starts a second line at offset 00000010 for the 17th byte", () => {
-  assert.deepEqual(hexDump(encoder.encode("0123456789abcdefg")), [
+  assertEquals(hexDump(encoder.encode("0123456789abcdefg")), [
     "00000000  30 31 32 33 34 35 36 37  38 39 61 62 63 64 65 66  |0123456789abcdef|",
     "00000010  67                                                |g|",
   ]);
 });
 
 Deno.test("hexDump() writes 33 bytes as two full lines and one of a byte", () => {
-  assert.deepEqual(hexDump(counting(33)), [
+  assertEquals(hexDump(counting(33)), [
     "00000000  00 01 02 03 04 05 06 07  08 09 0a 0b 0c 0d 0e 0f  |................|",
     "00000010  10 11 12 13 14 15 16 17  18 19 1a 1b 1c 1d 1e 1f  |................|",
     "00000020  20                                                | |",
@@ -97,17 +97,17 @@ Deno.test("hexDump() writes 33 bytes as two full lines and one of a byte", () =>
 });
 
 Deno.test("hexDump() pads a line that ends right after the first group of eight", () => {
-  assert.deepEqual(hexDump(encoder.encode("ABCDEFGH")), [
+  assertEquals(hexDump(encoder.encode("ABCDEFGH")), [
     "00000000  41 42 43 44 45 46 47 48                           |ABCDEFGH|",
   ]);
 });
 
 Deno.test("hexDump() shows every byte value like hexdump -C", () => {
-  assert.deepEqual(hexDump(counting(256)), ALL_BYTES_DUMP);
+  assertEquals(hexDump(counting(256)), ALL_BYTES_DUMP);
 });
 
 Deno.test("hexDump() never folds repeated lines into *", () => {
-  assert.deepEqual(hexDump(new Uint8Array(48)), [
+  assertEquals(hexDump(new Uint8Array(48)), [
     "00000000  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |................|",
     "00000010  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |................|",
     "00000020  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |................|",
@@ -116,7 +116,7 @@ Deno.test("hexDump() never folds repeated lines into *", () => {
 
 Deno.test("hexDump() dumps a view from its own start, not its buffer's", () => {
   const view = encoder.encode("xxHixx").subarray(2, 4);
-  assert.deepEqual(hexDump(view), [
+  assertEquals(hexDump(view), [
     "00000000  48 69                                             |Hi|",
   ]);
 });
@@ -125,7 +125,7 @@ Deno.test("hexDump() lines are all the same width", () => {
   const widths = new Set(
     hexDump(counting(100)).map((line) => line.indexOf("|")),
   );
-  assert.deepEqual([...widths], [60]);
+  assertEquals([...widths], [60]);
 });
 
 Deno.test({
@@ -144,7 +144,7 @@ Deno.test({
       counting(1000),
     ];
     for (const bytes of inputs) {
-      assert.deepEqual(
+      assertEquals(
         hexDump(bytes),
         await runHexdump(bytes),
         `${bytes.length} bytes`,

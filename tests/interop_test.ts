@@ -8,19 +8,31 @@
  * @module
  */
 
-import assert from "node:assert/strict";
-import { bytes, deadline, NEEDS_IPV6, NEEDS_SPAWN, runTool } from "./_util.ts";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertStrictEquals,
+} from "@std/assert";
+import {
+  bytes,
+  deadline,
+  freeTcpPort,
+  freeUdpPort,
+  NEEDS_IPV6,
+  NEEDS_SPAWN,
+  runTool,
+  TestProcess,
+} from "./_util.ts";
 import {
   bracketed,
   everyByte,
   fetchAll,
-  freePort,
   GREETING,
   needs,
   NEEDS_WRITE,
   noise,
   onePeer,
-  PeerProcess,
   startTool,
   udpPeer,
   unescape,
@@ -67,17 +79,17 @@ for (const { family, host } of FAMILIES) {
       async fn(): Promise<void> {
         const { proc: server, port } = await startTool("server", ["-p", "0"]);
         await using _server = server;
-        await using peer = new PeerProcess(
+        await using peer = new TestProcess(
           program,
           READERS[program](host, port, family),
         );
         // The peer exits by itself only once it has seen end of stream.
-        assert.equal(await peer.exit(), 0, peer.stderr.text);
-        assert.deepEqual(peer.output, bytes(GREETING));
+        assertStrictEquals(await peer.exit(), 0, peer.stderr.text);
+        assertEquals(peer.output, bytes(GREETING));
         await server.stdout.waitFor(/got connection/);
         server.kill("SIGTERM");
-        assert.equal(await server.exit(), 0);
-        assert.deepEqual(server.stdout.lines, [
+        assertStrictEquals(await server.exit(), 0);
+        assertEquals(server.stdout.lines, [
           "server: waiting for connections...",
           `server: got connection from ${host}`,
         ]);
@@ -95,10 +107,10 @@ async function payloadServer(
   host: string,
   family: 4 | 6,
   payload: Uint8Array,
-): Promise<{ peer: PeerProcess; port: number }> {
+): Promise<{ peer: TestProcess; port: number }> {
   if (program === "ncat") {
-    const port = freePort("tcp", host);
-    const peer = new PeerProcess(
+    const port = freeTcpPort();
+    const peer = new TestProcess(
       "ncat",
       ["-v", "-l", "--send-only", host, `${port}`],
       { stdin: payload },
@@ -106,7 +118,7 @@ async function payloadServer(
     await peer.stderr.waitFor(/^Ncat: Listening on /, "ncat listening");
     return { peer, port };
   }
-  const peer = new PeerProcess(
+  const peer = new TestProcess(
     "socat",
     [
       "-d",
@@ -151,10 +163,10 @@ for (const { family, host } of FAMILIES) {
             `${port}`,
             host,
           ]);
-          assert.equal(code, 0, stderr);
-          assert.equal(out.length, payload.data.length);
-          assert.deepEqual(out, payload.data);
-          assert.equal(
+          assertStrictEquals(code, 0, stderr);
+          assertStrictEquals(out.length, payload.data.length);
+          assertEquals(out, payload.data);
+          assertStrictEquals(
             stderr,
             `client: connecting to ${host}\nclient: received ${payload.data.length} bytes\n`,
           );
@@ -174,17 +186,17 @@ for (const { family, host } of FAMILIES) {
           `${port}`,
           host,
         ]);
-        assert.equal(code, 0, stderr);
-        assert.equal(stderr, "");
+        assertStrictEquals(code, 0, stderr);
+        assertStrictEquals(stderr, "");
         const lines = stdout.split("\n");
-        assert.equal(lines.length, 3, stdout);
-        assert.equal(lines[0], `client: connecting to ${host}`);
-        assert.equal(lines[2], "");
+        assertStrictEquals(lines.length, 3, stdout);
+        assertStrictEquals(lines[0], `client: connecting to ${host}`);
+        assertStrictEquals(lines[2], "");
         const match = /^client: received '(.*)'$/.exec(lines[1]!);
-        assert.ok(match, lines[1]);
-        assert.ok(match[1]!.startsWith("\\x00\\x01"), "NUL shown as \\x00");
-        assert.ok(!stdout.includes("\0"), "a NUL reached stdout");
-        assert.deepEqual(unescape(match[1]!), data);
+        assert(match, lines[1]);
+        assert(match[1]!.startsWith("\\x00\\x01"), "NUL shown as \\x00");
+        assert(!stdout.includes("\0"), "a NUL reached stdout");
+        assertEquals(unescape(match[1]!), data);
       },
     });
   }
@@ -195,7 +207,7 @@ for (const { family, host } of FAMILIES) {
 
 /** A UDP receiver of a peer program, ready for one datagram. */
 interface Receiver {
-  peer: PeerProcess;
+  peer: TestProcess;
   port: number;
   /** The sender's address and port as the peer reports them, and the size. */
   sender(): Promise<Sender>;
@@ -214,8 +226,8 @@ async function udpReceiver(
   family: 4 | 6,
 ): Promise<Receiver> {
   if (program === "socat") {
-    const port = freePort("udp", host);
-    const peer = new PeerProcess("socat", [
+    const port = freeUdpPort(host);
+    const peer = new TestProcess("socat", [
       "-d",
       "-d",
       "-b",
@@ -241,7 +253,7 @@ async function udpReceiver(
       },
     };
   }
-  const peer = new PeerProcess("nc", ["-v", "-n", "-u", "-l", host, "0"]);
+  const peer = new TestProcess("nc", ["-v", "-n", "-u", "-l", host, "0"]);
   const match = await peer.stderr.waitFor(/^Bound on \S+ (\d+)$/, "nc bound");
   return {
     peer,
@@ -285,23 +297,23 @@ for (const { family, host } of FAMILIES) {
             ["--json", "-p", `${receiver.port}`, host, "-"],
             { stdin: datagram.data },
           );
-          assert.equal(code, 0, stderr);
-          assert.equal(stderr, "");
+          assertStrictEquals(code, 0, stderr);
+          assertStrictEquals(stderr, "");
           const event = JSON.parse(stdout);
-          assert.deepEqual(event, {
+          assertEquals(event, {
             event: "sent",
             address: host,
             port: receiver.port,
             bytes: datagram.data.length,
           });
           const sender = await receiver.sender();
-          assert.equal(
+          assertStrictEquals(
             sender.address,
             program === "socat" ? socatAddress(host) : host,
           );
-          assert.ok(sender.port > 0 && sender.port !== receiver.port);
+          assert(sender.port > 0 && sender.port !== receiver.port);
           if (sender.size !== undefined) {
-            assert.equal(sender.size, datagram.data.length);
+            assertStrictEquals(sender.size, datagram.data.length);
           }
           await waitUntil(
             () => receiver.peer.output.length >= datagram.data.length,
@@ -309,7 +321,7 @@ for (const { family, host } of FAMILIES) {
           );
           receiver.peer.kill();
           await receiver.peer.exit();
-          assert.deepEqual(receiver.peer.output, datagram.data);
+          assertEquals(receiver.peer.output, datagram.data);
         },
       });
     }
@@ -333,26 +345,26 @@ async function peerSend(
   data: Uint8Array,
 ): Promise<void> {
   if (program === "nc") {
-    assert.ok(data.length <= 4096, "nc payloads must fit one pipe write");
-    await using peer = new PeerProcess(
+    assert(data.length <= 4096, "nc payloads must fit one pipe write");
+    await using peer = new TestProcess(
       "nc",
       ["-u", "-q", "0", "-s", host, "-p", `${sourcePort}`, host, `${port}`],
       { stdin: data },
     );
-    assert.equal(await peer.exit(), 0, peer.stderr.text);
+    assertStrictEquals(await peer.exit(), 0, peer.stderr.text);
     return;
   }
   const file = await Deno.makeTempFile({ prefix: "beejnet-datagram-" });
   try {
     await Deno.writeFile(file, data);
-    await using peer = new PeerProcess("socat", [
+    await using peer = new TestProcess("socat", [
       "-u",
       "-b",
       "65536",
       `OPEN:${file},rdonly`,
       `UDP${family}-SENDTO:${bracketed(host)}:${port},sourceport=${sourcePort}`,
     ]);
-    assert.equal(await peer.exit(), 0, peer.stderr.text);
+    assertStrictEquals(await peer.exit(), 0, peer.stderr.text);
   } finally {
     await Deno.remove(file);
   }
@@ -375,13 +387,13 @@ for (const { family, host } of FAMILIES) {
           ]);
           await using _listener = listener;
           await listener.stdout.waitFor(/"listening"/);
-          const source = freePort("udp", host);
+          const source = freeUdpPort(host);
           await peerSend(program, host, family, port, source, datagram.data);
-          assert.equal(await listener.exit(), 0, listener.stderr.text);
+          assertStrictEquals(await listener.exit(), 0, listener.stderr.text);
           const events = listener.stdout.lines.map((line) => JSON.parse(line));
-          assert.equal(events.length, 2, listener.stdout.text);
+          assertStrictEquals(events.length, 2, listener.stdout.text);
           const { text, base64, ...rest } = events[1];
-          assert.deepEqual(rest, {
+          assertEquals(rest, {
             event: "datagram",
             address: host,
             port: source,
@@ -390,7 +402,7 @@ for (const { family, host } of FAMILIES) {
           const received = typeof text === "string"
             ? bytes(text)
             : Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-          assert.deepEqual(received, datagram.data);
+          assertEquals(received, datagram.data);
         },
       });
     }
@@ -411,17 +423,17 @@ for (const { family, host } of FAMILIES) {
           host,
           family,
           port,
-          freePort("udp", host),
+          freeUdpPort(host),
           data,
         );
-        assert.equal(await listener.exit(), 0);
-        assert.deepEqual(listener.stdout.lines, [
+        assertStrictEquals(await listener.exit(), 0);
+        assertEquals(listener.stdout.lines, [
           "listener: waiting to recvfrom...",
           `listener: got packet from ${host}`,
           `listener: packet is ${data.length} bytes long`,
           `listener: packet contains "hi from ${program}\\n"`,
         ]);
-        assert.deepEqual(listener.stderr.lines, [
+        assertEquals(listener.stderr.lines, [
           `listener: listening on [::]:${port}`,
         ]);
       },
@@ -442,19 +454,19 @@ Deno.test({
         "0",
       ]);
       await using _listener = listener;
-      await peerSend("socat", "127.0.0.1", 4, port, freePort("udp"), data);
-      assert.equal(await listener.exit(), 0);
+      await peerSend("socat", "127.0.0.1", 4, port, freeUdpPort(), data);
+      assertStrictEquals(await listener.exit(), 0);
       const lines = listener.stdout.lines;
-      assert.equal(lines[1], "listener: got packet from 127.0.0.1");
-      assert.equal(lines[2], `listener: packet is ${MAX_V4} bytes long`);
+      assertStrictEquals(lines[1], "listener: got packet from 127.0.0.1");
+      assertStrictEquals(lines[2], `listener: packet is ${MAX_V4} bytes long`);
       if (hex) {
-        assert.equal(lines.length, 3 + Math.ceil(MAX_V4 / 16));
-        assert.deepEqual(unhex(lines.slice(3)), data);
+        assertStrictEquals(lines.length, 3 + Math.ceil(MAX_V4 / 16));
+        assertEquals(unhex(lines.slice(3)), data);
       } else {
-        assert.equal(lines.length, 4);
+        assertStrictEquals(lines.length, 4);
         const match = /^listener: packet contains "(.*)"$/.exec(lines[3]!);
-        assert.ok(match);
-        assert.deepEqual(unescape(match[1]!), data);
+        assert(match);
+        assertEquals(unescape(match[1]!), data);
       }
     }
   },
@@ -465,12 +477,12 @@ Deno.test({
 
 /** Parse every line of `text` as one JSON object; there must be no other line. */
 function jsonLines(text: string): Record<string, unknown>[] {
-  assert.ok(text.endsWith("\n"), "JSON output ends with a newline");
+  assert(text.endsWith("\n"), "JSON output ends with a newline");
   return text.slice(0, -1).split("\n").map((line) => {
     const value = JSON.parse(line);
-    assert.equal(typeof value, "object");
-    assert.ok(value !== null && !Array.isArray(value), line);
-    assert.equal(typeof value.event, "string", line);
+    assertStrictEquals(typeof value, "object");
+    assert(value !== null && !Array.isArray(value), line);
+    assertStrictEquals(typeof value.event, "string", line);
     return value;
   });
 }
@@ -487,20 +499,20 @@ Deno.test({
     await using _server = server;
     const hosts = ["127.0.0.1", ...(NEEDS_IPV6() ? [] : ["::1"])];
     for (const host of hosts) {
-      assert.deepEqual((await fetchAll(port, host)).data, bytes(GREETING));
+      assertEquals((await fetchAll(port, host)).data, bytes(GREETING));
     }
     await waitUntil(
       () => server.stdout.lines.length === 1 + hosts.length,
       "a connection event per client",
     );
     server.kill("SIGINT");
-    assert.equal(await server.exit(), 0);
+    assertStrictEquals(await server.exit(), 0);
     const events = jsonLines(server.stdout.text);
-    assert.deepEqual(events.map((e) => e.event), [
+    assertEquals(events.map((e) => e.event), [
       "listening",
       ...hosts.map(() => "connection"),
     ]);
-    assert.deepEqual(events.slice(1).map((e) => e.address), hosts);
+    assertEquals(events.slice(1).map((e) => e.address), hosts);
   },
 });
 
@@ -516,8 +528,8 @@ Deno.test({
       `${port}`,
       "127.0.0.1",
     ]);
-    assert.equal(ok.code, 0);
-    assert.deepEqual(jsonLines(ok.stdout), [
+    assertStrictEquals(ok.code, 0);
+    assertEquals(jsonLines(ok.stdout), [
       { event: "connection", address: "127.0.0.1", port },
       { event: "received", bytes: 13, text: GREETING, truncated: false },
     ]);
@@ -531,10 +543,10 @@ Deno.test({
       "127.0.0.1",
     ]);
     await peer.done;
-    assert.equal(bin.code, 0);
+    assertStrictEquals(bin.code, 0);
     const [, received] = jsonLines(bin.stdout);
-    assert.equal(received!.bytes, 256);
-    assert.deepEqual(
+    assertStrictEquals(received!.bytes, 256);
+    assertEquals(
       Uint8Array.from(atob(received!.base64 as string), (c) => c.charCodeAt(0)),
       binary,
     );
@@ -542,11 +554,11 @@ Deno.test({
     const refused = await runTool("client", [
       "--json",
       "-p",
-      `${freePort("tcp")}`,
+      `${freeTcpPort()}`,
       "127.0.0.1",
     ]);
-    assert.equal(refused.code, 2);
-    assert.deepEqual(jsonLines(refused.stdout), [
+    assertStrictEquals(refused.code, 2);
+    assertEquals(jsonLines(refused.stdout), [
       { event: "error", context: "connect", message: "Connection refused" },
     ]);
   },
@@ -570,8 +582,8 @@ Deno.test({
     const target = { transport: "udp" as const, hostname: "127.0.0.1", port };
     await socket.send(bytes("line one\nline two \u202e"), target);
     await socket.send(Uint8Array.of(0, 0xff, 0x1b), target);
-    assert.equal(await listener.exit(), 0);
-    assert.deepEqual(jsonLines(listener.stdout.text), [
+    assertStrictEquals(await listener.exit(), 0);
+    assertEquals(jsonLines(listener.stdout.text), [
       { event: "listening", address: "::", port },
       {
         event: "datagram",
@@ -612,8 +624,8 @@ Deno.test({
       "ping",
     ]);
     await echo;
-    assert.equal(sent.code, 0, sent.stderr);
-    assert.deepEqual(jsonLines(sent.stdout), [
+    assertStrictEquals(sent.code, 0, sent.stderr);
+    assertEquals(jsonLines(sent.stdout), [
       { event: "sent", address: "127.0.0.1", port, bytes: 4 },
       {
         event: "datagram",
@@ -629,10 +641,10 @@ Deno.test({
       "127.0.0.1",
       "x".repeat(MAX_V4 + 1),
     ]);
-    assert.equal(tooBig.code, 1);
+    assertStrictEquals(tooBig.code, 1);
     const [error, ...rest] = jsonLines(tooBig.stdout);
-    assert.equal(rest.length, 0);
-    assert.equal(error!.event, "error");
-    assert.match(String(error!.message), /65508 bytes/);
+    assertStrictEquals(rest.length, 0);
+    assertStrictEquals(error!.event, "error");
+    assertMatch(String(error!.message), /65508 bytes/);
   },
 });

@@ -1,9 +1,9 @@
-import assert from "node:assert/strict";
+import { assertEquals, assertStrictEquals } from "@std/assert";
 import { ipFamily, mappedIPv4, parseIPv4, parseIPv6 } from "../lib/ip.ts";
 
 /** The 16 bytes of an IPv6 address written as eight 16-bit groups. */
 function groups(...values: number[]): Uint8Array {
-  assert.equal(values.length, 8);
+  assertStrictEquals(values.length, 8);
   const bytes = new Uint8Array(16);
   values.forEach((value, i) => {
     bytes[i * 2] = value >> 8;
@@ -15,231 +15,231 @@ function groups(...values: number[]): Uint8Array {
 // parseIPv4
 
 Deno.test("parseIPv4() parses a dotted quad into 4 bytes", () => {
-  assert.deepEqual(parseIPv4("127.0.0.1"), new Uint8Array([127, 0, 0, 1]));
-  assert.deepEqual(parseIPv4("0.0.0.0"), new Uint8Array([0, 0, 0, 0]));
-  assert.deepEqual(
+  assertEquals(parseIPv4("127.0.0.1"), new Uint8Array([127, 0, 0, 1]));
+  assertEquals(parseIPv4("0.0.0.0"), new Uint8Array([0, 0, 0, 0]));
+  assertEquals(
     parseIPv4("255.255.255.255"),
     new Uint8Array([255, 255, 255, 255]),
   );
 });
 
 Deno.test("parseIPv4() refuses leading zeros, as inet_pton does", () => {
-  assert.equal(parseIPv4("010.0.0.1"), undefined);
-  assert.equal(parseIPv4("127.0.0.01"), undefined);
-  assert.equal(parseIPv4("00.0.0.0"), undefined);
+  assertStrictEquals(parseIPv4("010.0.0.1"), undefined);
+  assertStrictEquals(parseIPv4("127.0.0.01"), undefined);
+  assertStrictEquals(parseIPv4("00.0.0.0"), undefined);
 });
 
 Deno.test("parseIPv4() refuses a part above 255", () => {
-  assert.equal(parseIPv4("256.0.0.1"), undefined);
-  assert.equal(parseIPv4("1.2.3.1000"), undefined);
+  assertStrictEquals(parseIPv4("256.0.0.1"), undefined);
+  assertStrictEquals(parseIPv4("1.2.3.1000"), undefined);
 });
 
 Deno.test("parseIPv4() refuses shorthand forms such as 127.1", () => {
-  assert.equal(parseIPv4("127.1"), undefined);
-  assert.equal(parseIPv4("127.0.1"), undefined);
-  assert.equal(parseIPv4("2130706433"), undefined);
+  assertStrictEquals(parseIPv4("127.1"), undefined);
+  assertStrictEquals(parseIPv4("127.0.1"), undefined);
+  assertStrictEquals(parseIPv4("2130706433"), undefined);
 });
 
 Deno.test("parseIPv4() refuses empty parts and extra dots", () => {
-  assert.equal(parseIPv4(""), undefined);
-  assert.equal(parseIPv4("1..2.3"), undefined);
-  assert.equal(parseIPv4(".1.2.3"), undefined);
-  assert.equal(parseIPv4("1.2.3.4."), undefined);
-  assert.equal(parseIPv4("1.2.3.4.5"), undefined);
+  assertStrictEquals(parseIPv4(""), undefined);
+  assertStrictEquals(parseIPv4("1..2.3"), undefined);
+  assertStrictEquals(parseIPv4(".1.2.3"), undefined);
+  assertStrictEquals(parseIPv4("1.2.3.4."), undefined);
+  assertStrictEquals(parseIPv4("1.2.3.4.5"), undefined);
 });
 
 Deno.test("parseIPv4() refuses signs, spaces, hex and names", () => {
-  assert.equal(parseIPv4(" 1.2.3.4"), undefined);
-  assert.equal(parseIPv4("1.2.3.4 "), undefined);
-  assert.equal(parseIPv4("+1.2.3.4"), undefined);
-  assert.equal(parseIPv4("0x7f.0.0.1"), undefined);
-  assert.equal(parseIPv4("localhost"), undefined);
-  assert.equal(parseIPv4("::1"), undefined);
+  assertStrictEquals(parseIPv4(" 1.2.3.4"), undefined);
+  assertStrictEquals(parseIPv4("1.2.3.4 "), undefined);
+  assertStrictEquals(parseIPv4("+1.2.3.4"), undefined);
+  assertStrictEquals(parseIPv4("0x7f.0.0.1"), undefined);
+  assertStrictEquals(parseIPv4("localhost"), undefined);
+  assertStrictEquals(parseIPv4("::1"), undefined);
 });
 
 // parseIPv6
 
 Deno.test("parseIPv6() parses :: as all zeros", () => {
-  assert.deepEqual(parseIPv6("::"), new Uint8Array(16));
+  assertEquals(parseIPv6("::"), new Uint8Array(16));
 });
 
 Deno.test("parseIPv6() parses ::1 as loopback", () => {
-  assert.deepEqual(parseIPv6("::1"), groups(0, 0, 0, 0, 0, 0, 0, 1));
+  assertEquals(parseIPv6("::1"), groups(0, 0, 0, 0, 0, 0, 0, 1));
 });
 
 Deno.test("parseIPv6() parses the full eight-group form", () => {
-  assert.deepEqual(
+  assertEquals(
     parseIPv6("2001:0db8:0000:0000:0000:ff00:0042:8329"),
     groups(0x2001, 0xdb8, 0, 0, 0, 0xff00, 0x42, 0x8329),
   );
-  assert.deepEqual(
+  assertEquals(
     parseIPv6("1:2:3:4:5:6:7:8"),
     groups(1, 2, 3, 4, 5, 6, 7, 8),
   );
 });
 
 Deno.test("parseIPv6() expands :: in the middle, at the start and at the end", () => {
-  assert.deepEqual(
+  assertEquals(
     parseIPv6("2001:db8::ff00:42:8329"),
     groups(0x2001, 0xdb8, 0, 0, 0, 0xff00, 0x42, 0x8329),
   );
-  assert.deepEqual(parseIPv6("::2:3"), groups(0, 0, 0, 0, 0, 0, 2, 3));
-  assert.deepEqual(parseIPv6("fe80::"), groups(0xfe80, 0, 0, 0, 0, 0, 0, 0));
-  assert.deepEqual(
+  assertEquals(parseIPv6("::2:3"), groups(0, 0, 0, 0, 0, 0, 2, 3));
+  assertEquals(parseIPv6("fe80::"), groups(0xfe80, 0, 0, 0, 0, 0, 0, 0));
+  assertEquals(
     parseIPv6("1:2:3:4:5:6:7::"),
     groups(1, 2, 3, 4, 5, 6, 7, 0),
   );
 });
 
 Deno.test("parseIPv6() accepts upper- and mixed-case hex digits", () => {
-  assert.deepEqual(
+  assertEquals(
     parseIPv6("FE80::aBcD"),
     groups(0xfe80, 0, 0, 0, 0, 0, 0, 0xabcd),
   );
 });
 
 Deno.test("parseIPv6() parses an embedded IPv4 address at the end", () => {
-  assert.deepEqual(
+  assertEquals(
     parseIPv6("::ffff:127.0.0.1"),
     groups(0, 0, 0, 0, 0, 0xffff, 0x7f00, 1),
   );
-  assert.deepEqual(
+  assertEquals(
     parseIPv6("64:ff9b::192.0.2.33"),
     groups(0x64, 0xff9b, 0, 0, 0, 0, 0xc000, 0x221),
   );
-  assert.deepEqual(
+  assertEquals(
     parseIPv6("1:2:3:4:5:6:1.2.3.4"),
     groups(1, 2, 3, 4, 5, 6, 0x102, 0x304),
   );
 });
 
 Deno.test("parseIPv6() accepts surrounding brackets", () => {
-  assert.deepEqual(parseIPv6("[::1]"), groups(0, 0, 0, 0, 0, 0, 0, 1));
-  assert.deepEqual(parseIPv6("[::]"), new Uint8Array(16));
+  assertEquals(parseIPv6("[::1]"), groups(0, 0, 0, 0, 0, 0, 0, 1));
+  assertEquals(parseIPv6("[::]"), new Uint8Array(16));
 });
 
 Deno.test("parseIPv6() ignores a zone and refuses an empty one", () => {
-  assert.deepEqual(
+  assertEquals(
     parseIPv6("fe80::1%eth0"),
     groups(0xfe80, 0, 0, 0, 0, 0, 0, 1),
   );
-  assert.deepEqual(
+  assertEquals(
     parseIPv6("[fe80::1%2]"),
     groups(0xfe80, 0, 0, 0, 0, 0, 0, 1),
   );
-  assert.equal(parseIPv6("fe80::1%"), undefined);
+  assertStrictEquals(parseIPv6("fe80::1%"), undefined);
 });
 
 Deno.test("parseIPv6() refuses two :: compressions", () => {
-  assert.equal(parseIPv6("1::2::3"), undefined);
-  assert.equal(parseIPv6("::1::"), undefined);
+  assertStrictEquals(parseIPv6("1::2::3"), undefined);
+  assertStrictEquals(parseIPv6("::1::"), undefined);
 });
 
 Deno.test("parseIPv6() refuses nine groups, and eight groups with ::", () => {
-  assert.equal(parseIPv6("1:2:3:4:5:6:7:8:9"), undefined);
-  assert.equal(parseIPv6("1:2:3:4:5:6:7::8"), undefined);
-  assert.equal(parseIPv6("::1:2:3:4:5:6:7:8"), undefined);
+  assertStrictEquals(parseIPv6("1:2:3:4:5:6:7:8:9"), undefined);
+  assertStrictEquals(parseIPv6("1:2:3:4:5:6:7::8"), undefined);
+  assertStrictEquals(parseIPv6("::1:2:3:4:5:6:7:8"), undefined);
 });
 
 Deno.test("parseIPv6() refuses fewer than eight groups without ::", () => {
-  assert.equal(parseIPv6("1:2:3:4:5:6:7"), undefined);
-  assert.equal(parseIPv6("1:2"), undefined);
+  assertStrictEquals(parseIPv6("1:2:3:4:5:6:7"), undefined);
+  assertStrictEquals(parseIPv6("1:2"), undefined);
 });
 
 Deno.test("parseIPv6() refuses a group of five hex digits", () => {
-  assert.equal(parseIPv6("::12345"), undefined);
-  assert.equal(parseIPv6("00001::"), undefined);
+  assertStrictEquals(parseIPv6("::12345"), undefined);
+  assertStrictEquals(parseIPv6("00001::"), undefined);
 });
 
 Deno.test("parseIPv6() refuses non-hex digits and empty groups", () => {
-  assert.equal(parseIPv6("::g"), undefined);
-  assert.equal(parseIPv6("1:2:3:4:5:6:7:"), undefined);
-  assert.equal(parseIPv6(":1:2:3:4:5:6:7"), undefined);
-  assert.equal(parseIPv6(":::"), undefined);
-  assert.equal(parseIPv6("::ffff:"), undefined);
+  assertStrictEquals(parseIPv6("::g"), undefined);
+  assertStrictEquals(parseIPv6("1:2:3:4:5:6:7:"), undefined);
+  assertStrictEquals(parseIPv6(":1:2:3:4:5:6:7"), undefined);
+  assertStrictEquals(parseIPv6(":::"), undefined);
+  assertStrictEquals(parseIPv6("::ffff:"), undefined);
 });
 
 Deno.test("parseIPv6() refuses an embedded IPv4 address that does not end it", () => {
-  assert.equal(parseIPv6("::1.2.3.4:1"), undefined);
-  assert.equal(parseIPv6("1.2.3.4::"), undefined);
-  assert.equal(parseIPv6("1.2.3.4::1"), undefined);
-  assert.equal(parseIPv6("1:2:3:4:5:1.2.3.4:8"), undefined);
+  assertStrictEquals(parseIPv6("::1.2.3.4:1"), undefined);
+  assertStrictEquals(parseIPv6("1.2.3.4::"), undefined);
+  assertStrictEquals(parseIPv6("1.2.3.4::1"), undefined);
+  assertStrictEquals(parseIPv6("1:2:3:4:5:1.2.3.4:8"), undefined);
 });
 
 Deno.test("parseIPv6() refuses an embedded IPv4 address that is invalid or one group too many", () => {
-  assert.equal(parseIPv6("::ffff:127.0.0.01"), undefined);
-  assert.equal(parseIPv6("::ffff:256.0.0.1"), undefined);
-  assert.equal(parseIPv6("::ffff:127.1"), undefined);
-  assert.equal(parseIPv6("1:2:3:4:5:6:7:1.2.3.4"), undefined);
+  assertStrictEquals(parseIPv6("::ffff:127.0.0.01"), undefined);
+  assertStrictEquals(parseIPv6("::ffff:256.0.0.1"), undefined);
+  assertStrictEquals(parseIPv6("::ffff:127.1"), undefined);
+  assertStrictEquals(parseIPv6("1:2:3:4:5:6:7:1.2.3.4"), undefined);
 });
 
 Deno.test("parseIPv6() refuses IPv4 addresses, names, half brackets and the empty string", () => {
-  assert.equal(parseIPv6("127.0.0.1"), undefined);
-  assert.equal(parseIPv6("localhost"), undefined);
-  assert.equal(parseIPv6("[::1"), undefined);
-  assert.equal(parseIPv6("::1]"), undefined);
-  assert.equal(parseIPv6("[127.0.0.1]"), undefined);
-  assert.equal(parseIPv6(""), undefined);
+  assertStrictEquals(parseIPv6("127.0.0.1"), undefined);
+  assertStrictEquals(parseIPv6("localhost"), undefined);
+  assertStrictEquals(parseIPv6("[::1"), undefined);
+  assertStrictEquals(parseIPv6("::1]"), undefined);
+  assertStrictEquals(parseIPv6("[127.0.0.1]"), undefined);
+  assertStrictEquals(parseIPv6(""), undefined);
 });
 
 // ipFamily
 
 Deno.test("ipFamily() returns 4 for IPv4 literals", () => {
-  assert.equal(ipFamily("127.0.0.1"), 4);
-  assert.equal(ipFamily("0.0.0.0"), 4);
+  assertStrictEquals(ipFamily("127.0.0.1"), 4);
+  assertStrictEquals(ipFamily("0.0.0.0"), 4);
 });
 
 Deno.test("ipFamily() returns 6 for IPv6 literals, bracketed or not", () => {
-  assert.equal(ipFamily("::"), 6);
-  assert.equal(ipFamily("::1"), 6);
-  assert.equal(ipFamily("[::1]"), 6);
-  assert.equal(ipFamily("::ffff:127.0.0.1"), 6);
-  assert.equal(ipFamily("fe80::1%eth0"), 6);
+  assertStrictEquals(ipFamily("::"), 6);
+  assertStrictEquals(ipFamily("::1"), 6);
+  assertStrictEquals(ipFamily("[::1]"), 6);
+  assertStrictEquals(ipFamily("::ffff:127.0.0.1"), 6);
+  assertStrictEquals(ipFamily("fe80::1%eth0"), 6);
 });
 
 Deno.test("ipFamily() returns 0 for names and malformed literals", () => {
-  assert.equal(ipFamily("localhost"), 0);
-  assert.equal(ipFamily("example.com"), 0);
-  assert.equal(ipFamily("127.1"), 0);
-  assert.equal(ipFamily("1::2::3"), 0);
-  assert.equal(ipFamily(""), 0);
+  assertStrictEquals(ipFamily("localhost"), 0);
+  assertStrictEquals(ipFamily("example.com"), 0);
+  assertStrictEquals(ipFamily("127.1"), 0);
+  assertStrictEquals(ipFamily("1::2::3"), 0);
+  assertStrictEquals(ipFamily(""), 0);
 });
 
 // mappedIPv4
 
 Deno.test("mappedIPv4() unmaps ::ffff:a.b.c.d", () => {
-  assert.equal(mappedIPv4("::ffff:127.0.0.1"), "127.0.0.1");
-  assert.equal(mappedIPv4("::ffff:10.1.2.3"), "10.1.2.3");
+  assertStrictEquals(mappedIPv4("::ffff:127.0.0.1"), "127.0.0.1");
+  assertStrictEquals(mappedIPv4("::ffff:10.1.2.3"), "10.1.2.3");
 });
 
 Deno.test("mappedIPv4() unmaps the hex form ::ffff:7f00:1", () => {
-  assert.equal(mappedIPv4("::ffff:7f00:1"), "127.0.0.1");
-  assert.equal(mappedIPv4("0:0:0:0:0:ffff:c0a8:0101"), "192.168.1.1");
+  assertStrictEquals(mappedIPv4("::ffff:7f00:1"), "127.0.0.1");
+  assertStrictEquals(mappedIPv4("0:0:0:0:0:ffff:c0a8:0101"), "192.168.1.1");
 });
 
 Deno.test("mappedIPv4() unmaps upper-case ::FFFF:127.0.0.1", () => {
-  assert.equal(mappedIPv4("::FFFF:127.0.0.1"), "127.0.0.1");
+  assertStrictEquals(mappedIPv4("::FFFF:127.0.0.1"), "127.0.0.1");
 });
 
 Deno.test("mappedIPv4() unmaps a bracketed mapped address", () => {
-  assert.equal(mappedIPv4("[::ffff:127.0.0.1]"), "127.0.0.1");
+  assertStrictEquals(mappedIPv4("[::ffff:127.0.0.1]"), "127.0.0.1");
 });
 
 Deno.test("mappedIPv4() returns undefined for ::ffff: alone", () => {
-  assert.equal(mappedIPv4("::ffff:"), undefined);
+  assertStrictEquals(mappedIPv4("::ffff:"), undefined);
 });
 
 Deno.test("mappedIPv4() returns undefined for prefixes other than ::ffff:0:0/96", () => {
-  assert.equal(mappedIPv4("::fffe:1.2.3.4"), undefined);
-  assert.equal(mappedIPv4("::1.2.3.4"), undefined);
-  assert.equal(mappedIPv4("::ffff:0:1.2.3.4"), undefined);
-  assert.equal(mappedIPv4("1::ffff:1.2.3.4"), undefined);
-  assert.equal(mappedIPv4("64:ff9b::1.2.3.4"), undefined);
+  assertStrictEquals(mappedIPv4("::fffe:1.2.3.4"), undefined);
+  assertStrictEquals(mappedIPv4("::1.2.3.4"), undefined);
+  assertStrictEquals(mappedIPv4("::ffff:0:1.2.3.4"), undefined);
+  assertStrictEquals(mappedIPv4("1::ffff:1.2.3.4"), undefined);
+  assertStrictEquals(mappedIPv4("64:ff9b::1.2.3.4"), undefined);
 });
 
 Deno.test("mappedIPv4() returns undefined for plain addresses and names", () => {
-  assert.equal(mappedIPv4("::1"), undefined);
-  assert.equal(mappedIPv4("::"), undefined);
-  assert.equal(mappedIPv4("127.0.0.1"), undefined);
-  assert.equal(mappedIPv4("localhost"), undefined);
+  assertStrictEquals(mappedIPv4("::1"), undefined);
+  assertStrictEquals(mappedIPv4("::"), undefined);
+  assertStrictEquals(mappedIPv4("127.0.0.1"), undefined);
+  assertStrictEquals(mappedIPv4("localhost"), undefined);
 });

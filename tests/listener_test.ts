@@ -8,21 +8,29 @@
  * @module
  */
 
-import assert from "node:assert/strict";
-import { main } from "../cmd/listener.ts";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertStrictEquals,
+} from "@std/assert";
+import { main, parseListener } from "../cmd/listener.ts";
 import {
   assertNoStack,
   assertOneLineFailure,
   bytes,
   deadline,
+  freeUdpPort,
   type InProcess,
   listeningPort,
   NEEDS_IPV6,
   NEEDS_SPAWN,
+  refusedLine,
   runInProcess,
   runTool,
-  ToolProcess,
+  TestProcess,
   udpSocket,
+  VERSION,
 } from "./_util.ts";
 
 const WAITING = "listener: waiting to recvfrom...";
@@ -74,12 +82,6 @@ function packetLines(from: string, length: number, shown: string): string[] {
   ];
 }
 
-/** A UDP port that was free a moment ago, for tests of a non-zero `-p`. */
-function freePort(): number {
-  using socket = closing(udpSocket("::"));
-  return (socket.addr as Deno.NetAddr).port;
-}
-
 /** Assert a spawned tool's stderr holds no uncaught error or stack trace. */
 // ---------------------------------------------------------------------------
 // Default behaviour
@@ -88,13 +90,13 @@ Deno.test("listener prints Beej's lines for one datagram from 127.0.0.1, exit 0"
   const run = await start(["-p", "0"]);
   await run.stdout.waitFor(/^listener: waiting/);
   await send(run.port, bytes("DATA"));
-  assert.equal(await exited(run), 0);
+  assertStrictEquals(await exited(run), 0);
   // The IPv4 sender reached the dual-stack socket as ::ffff:127.0.0.1.
-  assert.deepEqual(run.stdout.lines, [
+  assertEquals(run.stdout.lines, [
     WAITING,
     ...packetLines("127.0.0.1", 4, "DATA"),
   ]);
-  assert.deepEqual(run.stderr.lines, [
+  assertEquals(run.stderr.lines, [
     `listener: listening on [::]:${run.port}`,
   ]);
 });
@@ -105,8 +107,8 @@ Deno.test({
   async fn(): Promise<void> {
     const run = await start(["-p", "0"]);
     await send(run.port, bytes("from six"), "::1");
-    assert.equal(await exited(run), 0);
-    assert.deepEqual(run.stdout.lines, [
+    assertStrictEquals(await exited(run), 0);
+    assertEquals(run.stdout.lines, [
       WAITING,
       ...packetLines("::1", 8, "from six"),
     ]);
@@ -120,10 +122,10 @@ Deno.test({
   permissions: { net: ["127.0.0.1:1"] },
   async fn(): Promise<void> {
     const run = runInProcess(main, ["-b", "127.0.0.1"]);
-    assert.equal(await exited(run), 1);
-    assert.equal(run.stdout.text, "");
-    assert.equal(run.stderr.lines.length, 1);
-    assert.match(
+    assertStrictEquals(await exited(run), 1);
+    assertStrictEquals(run.stdout.text, "");
+    assertStrictEquals(run.stderr.lines.length, 1);
+    assertMatch(
       run.stderr.lines[0]!,
       /^listener: permission denied: .*"127\.0\.0\.1:4950".*--allow-net/,
     );
@@ -134,9 +136,9 @@ Deno.test("listener -b 127.0.0.1 on a port in use: bind line, 'failed to bind so
   using taken = closing(udpSocket("127.0.0.1"));
   const { port } = taken.addr as Deno.NetAddr;
   const run = runInProcess(main, ["-b", "127.0.0.1", "-p", `${port}`]);
-  assert.equal(await exited(run), 2);
-  assert.equal(run.stdout.text, "");
-  assert.deepEqual(run.stderr.lines, [
+  assertStrictEquals(await exited(run), 2);
+  assertStrictEquals(run.stdout.text, "");
+  assertEquals(run.stderr.lines, [
     "listener: bind: Address already in use",
     "listener: failed to bind socket",
   ]);
@@ -147,9 +149,9 @@ Deno.test("listener on a port in use in both families: a bind line for each, exi
   using taken = closing(udpSocket("::"));
   const { port } = taken.addr as Deno.NetAddr;
   const run = runInProcess(main, ["-p", `${port}`]);
-  assert.equal(await exited(run), 2);
-  assert.equal(run.stdout.text, "");
-  assert.deepEqual(run.stderr.lines, [
+  assertStrictEquals(await exited(run), 2);
+  assertStrictEquals(run.stdout.text, "");
+  assertEquals(run.stderr.lines, [
     "listener: bind: Address already in use",
     "listener: bind: Address already in use",
     "listener: failed to bind socket",
@@ -162,8 +164,8 @@ Deno.test("listener on a port in use in both families: a bind line for each, exi
 Deno.test("listener reports a 65,507-byte datagram whole", async () => {
   const run = await start(["-b", "127.0.0.1", "-p", "0"]);
   await send(run.port, new Uint8Array(65_507).fill(0x7a));
-  assert.equal(await exited(run), 0);
-  assert.deepEqual(run.stdout.lines, [
+  assertStrictEquals(await exited(run), 0);
+  assertEquals(run.stdout.lines, [
     WAITING,
     ...packetLines("127.0.0.1", 65_507, "z".repeat(65_507)),
   ]);
@@ -175,8 +177,8 @@ Deno.test({
   async fn(): Promise<void> {
     const run = await start(["-p", "0"]);
     await send(run.port, new Uint8Array(65_527).fill(0x7a), "::1");
-    assert.equal(await exited(run), 0);
-    assert.deepEqual(run.stdout.lines, [
+    assertStrictEquals(await exited(run), 0);
+    assertEquals(run.stdout.lines, [
       WAITING,
       ...packetLines("::1", 65_527, "z".repeat(65_527)),
     ]);
@@ -186,8 +188,8 @@ Deno.test({
 Deno.test("listener shows an empty datagram", async () => {
   const run = await start(["-p", "0"]);
   await send(run.port, new Uint8Array());
-  assert.equal(await exited(run), 0);
-  assert.deepEqual(run.stdout.lines, [
+  assertStrictEquals(await exited(run), 0);
+  assertEquals(run.stdout.lines, [
     WAITING,
     ...packetLines("127.0.0.1", 0, ""),
   ]);
@@ -202,8 +204,8 @@ Deno.test("listener escapes control bytes, invalid UTF-8 and backslashes", async
     ...bytes("\u00e9\u202e"),
   ]);
   await send(run.port, data);
-  assert.equal(await exited(run), 0);
-  assert.deepEqual(run.stdout.lines, [
+  assertStrictEquals(await exited(run), 0);
+  assertEquals(run.stdout.lines, [
     WAITING,
     ...packetLines(
       "127.0.0.1",
@@ -211,7 +213,7 @@ Deno.test("listener escapes control bytes, invalid UTF-8 and backslashes", async
       '\\x1b[2J"quoted"\\n\\\\\\xff\\x07\u00e9\\u{202e}',
     ),
   ]);
-  assert.ok(!run.stdout.text.includes("\x1b"), "ESC reached stdout");
+  assert(!run.stdout.text.includes("\x1b"), "ESC reached stdout");
 });
 
 Deno.test("listener -c 3 takes three datagrams from several peers, then exits 0", async () => {
@@ -219,10 +221,10 @@ Deno.test("listener -c 3 takes three datagrams from several peers, then exits 0"
   for (const [i, text] of ["one", "two", "three"].entries()) {
     await send(run.port, bytes(text));
     await run.stdout.waitFor(new RegExp(`contains "${text}"`));
-    assert.equal(run.stdout.lines.length, 1 + 3 * (i + 1));
+    assertStrictEquals(run.stdout.lines.length, 1 + 3 * (i + 1));
   }
-  assert.equal(await exited(run), 0);
-  assert.deepEqual(run.stdout.lines, [
+  assertStrictEquals(await exited(run), 0);
+  assertEquals(run.stdout.lines, [
     WAITING,
     ...packetLines("127.0.0.1", 3, "one"),
     ...packetLines("127.0.0.1", 3, "two"),
@@ -237,10 +239,10 @@ Deno.test("listener --count 2 does not exit after one datagram", async () => {
   let exitedEarly = false;
   run.code.then(() => exitedEarly = true);
   await new Promise((resolve) => setTimeout(resolve, 100));
-  assert.equal(exitedEarly, false);
+  assertStrictEquals(exitedEarly, false);
   await send(run.port, bytes("second"));
-  assert.equal(await exited(run), 0);
-  assert.equal(run.stdout.lines.length, 7);
+  assertStrictEquals(await exited(run), 0);
+  assertStrictEquals(run.stdout.lines.length, 7);
 });
 
 Deno.test("listener -k keeps going until stopped, then exits 0", async () => {
@@ -250,8 +252,8 @@ Deno.test("listener -k keeps going until stopped, then exits 0", async () => {
     await run.stdout.waitFor(new RegExp(`contains "datagram ${i}"`));
   }
   run.controller.abort();
-  assert.equal(await exited(run), 0);
-  assert.equal(run.stdout.lines.length, 1 + 5 * 3);
+  assertStrictEquals(await exited(run), 0);
+  assertStrictEquals(run.stdout.lines.length, 1 + 5 * 3);
 });
 
 Deno.test("listener stopped before its count exits 130", async () => {
@@ -259,7 +261,7 @@ Deno.test("listener stopped before its count exits 130", async () => {
   await send(run.port, bytes("only"));
   await run.stdout.waitFor(/contains "only"/);
   run.controller.abort();
-  assert.equal(await exited(run), 130);
+  assertStrictEquals(await exited(run), 130);
 });
 
 Deno.test("listener -x shows each datagram as a hexdump -C dump", async () => {
@@ -268,8 +270,8 @@ Deno.test("listener -x shows each datagram as a hexdump -C dump", async () => {
     run.port,
     new Uint8Array([...bytes("Hello, listener!"), 0, 0x1b, 0xff, 0x0a]),
   );
-  assert.equal(await exited(run), 0);
-  assert.deepEqual(run.stdout.lines, [
+  assertStrictEquals(await exited(run), 0);
+  assertEquals(run.stdout.lines, [
     WAITING,
     "listener: got packet from 127.0.0.1",
     "listener: packet is 20 bytes long",
@@ -283,8 +285,8 @@ Deno.test("listener --json emits listening and datagram events", async () => {
   const textPort = await send(run.port, bytes("hi \u00e9"));
   await run.stdout.waitFor(/"datagram"/);
   const binaryPort = await send(run.port, new Uint8Array([0xff, 0x00, 0x1b]));
-  assert.equal(await exited(run), 0);
-  assert.deepEqual(run.stdout.lines.map((line) => JSON.parse(line)), [
+  assertStrictEquals(await exited(run), 0);
+  assertEquals(run.stdout.lines.map((line) => JSON.parse(line)), [
     { event: "listening", address: "::", port: run.port },
     {
       event: "datagram",
@@ -305,11 +307,11 @@ Deno.test("listener --json emits listening and datagram events", async () => {
 
 Deno.test("listener -b 127.0.0.1 listens there", async () => {
   const run = await start(["-b", "127.0.0.1", "-p", "0"]);
-  assert.deepEqual(run.stderr.lines, [
+  assertEquals(run.stderr.lines, [
     `listener: listening on 127.0.0.1:${run.port}`,
   ]);
   await send(run.port, bytes("x"));
-  assert.equal(await exited(run), 0);
+  assertStrictEquals(await exited(run), 0);
 });
 
 Deno.test({
@@ -317,13 +319,13 @@ Deno.test({
   ignore: NEEDS_IPV6(),
   async fn(): Promise<void> {
     const run = await start(["-4", "-p", "0"]);
-    assert.deepEqual(run.stderr.lines, [
+    assertEquals(run.stderr.lines, [
       `listener: listening on 0.0.0.0:${run.port}`,
     ]);
     await send(run.port, bytes("six"), "::1");
     await send(run.port, bytes("four"));
-    assert.equal(await exited(run), 0);
-    assert.deepEqual(run.stdout.lines, [
+    assertStrictEquals(await exited(run), 0);
+    assertEquals(run.stdout.lines, [
       WAITING,
       ...packetLines("127.0.0.1", 4, "four"),
     ]);
@@ -338,12 +340,12 @@ Deno.test({
     await send(run.port, bytes("four"));
     await run.stderr.waitFor(/dropped/);
     await send(run.port, bytes("six"), "::1");
-    assert.equal(await exited(run), 0);
-    assert.deepEqual(run.stdout.lines, [
+    assertStrictEquals(await exited(run), 0);
+    assertEquals(run.stdout.lines, [
       WAITING,
       ...packetLines("::1", 3, "six"),
     ]);
-    assert.deepEqual(run.stderr.lines, [
+    assertEquals(run.stderr.lines, [
       `listener: listening on [::]:${run.port}`,
       "listener: dropped 4 bytes from 127.0.0.1",
     ]);
@@ -351,22 +353,22 @@ Deno.test({
 });
 
 Deno.test("listener -v names the bound address for a non-zero port", async () => {
-  const port = freePort();
+  const port = freeUdpPort("::");
   const run = await start(["-v", "-p", `${port}`]);
-  assert.equal(run.port, port);
+  assertStrictEquals(run.port, port);
   await send(port, bytes("x"));
-  assert.equal(await exited(run), 0);
-  assert.deepEqual(run.stderr.lines, [`listener: listening on [::]:${port}`]);
+  assertStrictEquals(await exited(run), 0);
+  assertEquals(run.stderr.lines, [`listener: listening on [::]:${port}`]);
 });
 
 Deno.test("listener without -v prints nothing on stderr for a non-zero port", async () => {
-  const port = freePort();
+  const port = freeUdpPort("::");
   const run = runInProcess(main, ["-p", `${port}`]);
   await run.stdout.waitFor(/^listener: waiting/);
   await send(port, bytes("x"));
-  assert.equal(await exited(run), 0);
-  assert.equal(run.stderr.text, "");
-  assert.deepEqual(run.stdout.lines, [
+  assertStrictEquals(await exited(run), 0);
+  assertStrictEquals(run.stderr.text, "");
+  assertEquals(run.stdout.lines, [
     WAITING,
     ...packetLines("127.0.0.1", 1, "x"),
   ]);
@@ -375,21 +377,21 @@ Deno.test("listener without -v prints nothing on stderr for a non-zero port", as
 Deno.test("listener -h prints usage on stdout, exit 0", async () => {
   for (const flag of ["-h", "--help"]) {
     const run = runInProcess(main, [flag]);
-    assert.equal(await run.code, 0);
-    assert.match(run.stdout.lines[0]!, /^usage: listener/);
-    assert.match(run.stdout.text, /--count/);
-    assert.equal(run.stderr.text, "");
+    assertStrictEquals(await run.code, 0);
+    assertMatch(run.stdout.lines[0]!, /^usage: listener/);
+    assertMatch(run.stdout.text, /--count/);
+    assertStrictEquals(run.stderr.text, "");
   }
 });
 
 Deno.test("listener -V prints one version line, exit 0", async () => {
   for (const flag of ["-V", "--version"]) {
     const run = runInProcess(main, [flag]);
-    assert.equal(await run.code, 0);
-    assert.deepEqual(run.stdout.lines, [
-      `listener (beejnet) 0.1.0 (deno ${Deno.version.deno})`,
+    assertStrictEquals(await run.code, 0);
+    assertEquals(run.stdout.lines, [
+      `listener (beejnet) ${VERSION} (deno ${Deno.version.deno})`,
     ]);
-    assert.equal(run.stderr.text, "");
+    assertStrictEquals(run.stderr.text, "");
   }
 });
 
@@ -412,22 +414,18 @@ const BAD_INPUT: [string[], RegExp][] = [
   [["-b", ""], /^listener: invalid bind address: empty$/],
 ];
 
-Deno.test("listener rejects bad input with one line, exit 1", async () => {
+Deno.test("parseListener() refuses bad input, each with the one line to print", () => {
   for (const [args, expected] of BAD_INPUT) {
-    const run = runInProcess(main, args);
     const what = `listener ${JSON.stringify(args)}`;
-    assert.equal(await run.code, 1, what);
-    assert.equal(run.stdout.text, "", what);
-    assert.equal(run.stderr.lines.length, 1, `${what}: ${run.stderr.text}`);
-    assert.match(run.stderr.lines[0]!, expected, what);
+    assertMatch(refusedLine("listener", parseListener, args), expected, what);
   }
 });
 
 Deno.test("listener -b with a name that does not resolve: getaddrinfo line, exit 1", async () => {
   const run = runInProcess(main, ["-b", "nonexistent.invalid", "-p", "0"]);
-  assert.equal(await exited(run), 1);
-  assert.equal(run.stdout.text, "");
-  assert.deepEqual(run.stderr.lines, [
+  assertStrictEquals(await exited(run), 1);
+  assertStrictEquals(run.stdout.text, "");
+  assertEquals(run.stderr.lines, [
     "getaddrinfo: Name or service not known",
   ]);
 });
@@ -439,16 +437,16 @@ Deno.test({
   name: "listener (process) takes one datagram and exits 0",
   ignore: NEEDS_SPAWN(),
   async fn(): Promise<void> {
-    await using listener = new ToolProcess("listener", ["-p", "0"]);
+    await using listener = TestProcess.tool("listener", ["-p", "0"]);
     const port = await listeningPort(listener.stderr);
     await listener.stdout.waitFor(/^listener: waiting/);
     await send(port, bytes("DATA"));
-    assert.equal(await listener.exit(), 0);
-    assert.deepEqual(listener.stdout.lines, [
+    assertStrictEquals(await listener.exit(), 0);
+    assertEquals(listener.stdout.lines, [
       WAITING,
       ...packetLines("127.0.0.1", 4, "DATA"),
     ]);
-    assert.deepEqual(listener.stderr.lines, [
+    assertEquals(listener.stderr.lines, [
       `listener: listening on [::]:${port}`,
     ]);
   },
@@ -459,21 +457,21 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     name: `listener (process) -k stops on ${signal}, exit 0`,
     ignore: NEEDS_SPAWN(),
     async fn(): Promise<void> {
-      await using listener = new ToolProcess("listener", ["-k", "-p", "0"]);
+      await using listener = TestProcess.tool("listener", ["-k", "-p", "0"]);
       const port = await listeningPort(listener.stderr);
       for (const text of ["a", "b"]) {
         await send(port, bytes(text));
         await listener.stdout.waitFor(new RegExp(`contains "${text}"`));
       }
       listener.kill(signal);
-      assert.equal(await listener.exit(), 0);
-      assert.deepEqual(listener.stdout.lines, [
+      assertStrictEquals(await listener.exit(), 0);
+      assertEquals(listener.stdout.lines, [
         WAITING,
         ...packetLines("127.0.0.1", 1, "a"),
         ...packetLines("127.0.0.1", 1, "b"),
       ]);
       assertNoStack(listener.stderr.text);
-      assert.deepEqual(listener.stderr.lines, [
+      assertEquals(listener.stderr.lines, [
         `listener: listening on [::]:${port}`,
       ]);
     },
@@ -492,9 +490,9 @@ Deno.test({
       "-p",
       `${port}`,
     ]);
-    assert.equal(result.code, 2);
-    assert.equal(result.stdout, "");
-    assert.equal(
+    assertStrictEquals(result.code, 2);
+    assertStrictEquals(result.stdout, "");
+    assertStrictEquals(
       result.stderr,
       "listener: bind: Address already in use\nlistener: failed to bind socket\n",
     );
@@ -524,10 +522,10 @@ Deno.test({
     const result = await runTool("listener", ["-p", "0"], {
       permissions: ["--allow-net=10.9.9.9"],
     });
-    assert.equal(result.code, 1);
-    assert.equal(result.stdout, "");
+    assertStrictEquals(result.code, 1);
+    assertStrictEquals(result.stdout, "");
     assertNoStack(result.stderr);
-    assert.match(
+    assertMatch(
       result.stderr,
       /^listener: permission denied: .*--allow-net.*\n$/,
     );

@@ -1,4 +1,10 @@
-import assert from "node:assert/strict";
+import {
+  assert,
+  assertEquals,
+  assertRejects,
+  assertStrictEquals,
+} from "@std/assert";
+import { FakeTime } from "@std/testing/time";
 import { DEFAULT_MAX_BYTES } from "../lib/constants.ts";
 import { type Readable, readAll } from "../lib/read_all.ts";
 import { bytes, deadline } from "./_util.ts";
@@ -49,18 +55,18 @@ Deno.test("readAll() reads until EOF across several writes", async () => {
   const result = await deadline(readAll(client), "readAll");
   await writing;
   client.close();
-  assert.equal(new TextDecoder().decode(result.data), "one two three");
-  assert.equal(result.bytes, 13);
-  assert.equal(result.truncated, false);
-  assert.equal(result.timedOut, false);
+  assertStrictEquals(new TextDecoder().decode(result.data), "one two three");
+  assertStrictEquals(result.bytes, 13);
+  assertStrictEquals(result.truncated, false);
+  assertStrictEquals(result.timedOut, false);
 });
 
 Deno.test("readAll() joins the chunks of several reads in order", async () => {
   const reader = chunkReader([bytes("ab"), bytes("cd"), bytes("e")]);
   const result = await readAll(reader);
-  assert.deepEqual(result.data, bytes("abcde"));
-  assert.equal(result.bytes, 5);
-  assert.equal(reader.reads, 4);
+  assertEquals(result.data, bytes("abcde"));
+  assertStrictEquals(result.bytes, 5);
+  assertStrictEquals(reader.reads, 4);
 });
 
 Deno.test("readAll() returns no bytes when the peer closes at once", async () => {
@@ -68,7 +74,7 @@ Deno.test("readAll() returns no bytes when the peer closes at once", async () =>
   server.close();
   const result = await deadline(readAll(client), "readAll");
   client.close();
-  assert.deepEqual(result, {
+  assertEquals(result, {
     data: new Uint8Array(),
     bytes: 0,
     truncated: false,
@@ -87,11 +93,11 @@ Deno.test("readAll() keeps exactly 1 MiB by default and reports more as truncate
   await deadline(writing, "the writer");
   server.close();
   client.close();
-  assert.equal(DEFAULT_MAX_BYTES, 1_048_576);
-  assert.equal(result.truncated, true);
-  assert.equal(result.bytes, 1_048_576);
-  assert.equal(result.data.length, 1_048_576);
-  assert.deepEqual(result.data, payload.subarray(0, 1_048_576));
+  assertStrictEquals(DEFAULT_MAX_BYTES, 1_048_576);
+  assertStrictEquals(result.truncated, true);
+  assertStrictEquals(result.bytes, 1_048_576);
+  assertStrictEquals(result.data.length, 1_048_576);
+  assertEquals(result.data, payload.subarray(0, 1_048_576));
 });
 
 Deno.test("readAll() does not report truncated when the peer sends exactly maxBytes", async () => {
@@ -100,9 +106,9 @@ Deno.test("readAll() does not report truncated when the peer sends exactly maxBy
   server.close();
   const result = await deadline(readAll(client, { maxBytes: 10 }), "readAll");
   client.close();
-  assert.equal(result.truncated, false);
-  assert.equal(result.bytes, 10);
-  assert.equal(new TextDecoder().decode(result.data), "0123456789");
+  assertStrictEquals(result.truncated, false);
+  assertStrictEquals(result.bytes, 10);
+  assertStrictEquals(new TextDecoder().decode(result.data), "0123456789");
 });
 
 Deno.test("readAll() reports truncated when the peer sends one byte more than maxBytes", async () => {
@@ -111,16 +117,16 @@ Deno.test("readAll() reports truncated when the peer sends one byte more than ma
   server.close();
   const result = await deadline(readAll(client, { maxBytes: 10 }), "readAll");
   client.close();
-  assert.equal(result.truncated, true);
-  assert.equal(result.bytes, 10);
-  assert.equal(new TextDecoder().decode(result.data), "0123456789");
+  assertStrictEquals(result.truncated, true);
+  assertStrictEquals(result.bytes, 10);
+  assertStrictEquals(new TextDecoder().decode(result.data), "0123456789");
 });
 
 Deno.test("readAll() reports truncated when the extra byte comes in a later read", async () => {
   const reader = chunkReader([bytes("01234"), bytes("56789"), bytes("x")]);
   const result = await readAll(reader, { maxBytes: 10 });
-  assert.equal(result.truncated, true);
-  assert.equal(new TextDecoder().decode(result.data), "0123456789");
+  assertStrictEquals(result.truncated, true);
+  assertStrictEquals(new TextDecoder().decode(result.data), "0123456789");
 });
 
 Deno.test("readAll() gives each chunk to onChunk and collects nothing", async () => {
@@ -135,17 +141,17 @@ Deno.test("readAll() gives each chunk to onChunk and collects nothing", async ()
   );
   await writing;
   client.close();
-  assert.equal(result.data.length, 0);
-  assert.equal(result.bytes, payload.length);
-  assert.equal(result.truncated, false);
-  assert.ok(chunks.length >= 1);
+  assertStrictEquals(result.data.length, 0);
+  assertStrictEquals(result.bytes, payload.length);
+  assertStrictEquals(result.truncated, false);
+  assert(chunks.length >= 1);
   const joined = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
   let offset = 0;
   for (const chunk of chunks) {
     joined.set(chunk, offset);
     offset += chunk.length;
   }
-  assert.deepEqual(joined, payload);
+  assertEquals(joined, payload);
 });
 
 Deno.test("readAll() gives onChunk chunks that later reads do not overwrite", async () => {
@@ -153,7 +159,7 @@ Deno.test("readAll() gives onChunk chunks that later reads do not overwrite", as
   await readAll(chunkReader([bytes("aaa"), bytes("bbb")]), {
     onChunk: (chunk) => chunks.push(chunk),
   });
-  assert.deepEqual(chunks, [bytes("aaa"), bytes("bbb")]);
+  assertEquals(chunks, [bytes("aaa"), bytes("bbb")]);
 });
 
 Deno.test("readAll() gives onChunk no more than maxBytes", async () => {
@@ -162,9 +168,9 @@ Deno.test("readAll() gives onChunk no more than maxBytes", async () => {
     maxBytes: 4,
     onChunk: (chunk) => chunks.push(chunk),
   });
-  assert.deepEqual(chunks, [bytes("abcd")]);
-  assert.equal(result.bytes, 4);
-  assert.equal(result.truncated, true);
+  assertEquals(chunks, [bytes("abcd")]);
+  assertStrictEquals(result.bytes, 4);
+  assertStrictEquals(result.truncated, true);
 });
 
 Deno.test("readAll() stops when the peer is silent for idleTimeout and keeps what arrived", async () => {
@@ -177,16 +183,16 @@ Deno.test("readAll() stops when the peer is silent for idleTimeout and keeps wha
   // Closing the reader ends the read the timeout left pending.
   client.close();
   server.close();
-  assert.equal(result.timedOut, true);
-  assert.equal(result.truncated, false);
-  assert.equal(result.bytes, 7);
-  assert.equal(new TextDecoder().decode(result.data), "partial");
+  assertStrictEquals(result.timedOut, true);
+  assertStrictEquals(result.truncated, false);
+  assertStrictEquals(result.bytes, 7);
+  assertStrictEquals(new TextDecoder().decode(result.data), "partial");
 });
 
 Deno.test("readAll() times idleTimeout per read, not for the whole stream", async () => {
-  // Five reads of 20 ms each take longer than the 50 ms limit in all, but
-  // no single read does. Each read's timer and readAll's timer start in the
-  // same turn, so the shorter always fires first.
+  // Fake time: five reads of 49 ms each take far longer than the 50 ms
+  // limit in all, but no single read does.
+  using time = new FakeTime();
   let left = 5;
   const reader: Readable = {
     read(buffer): Promise<number | null> {
@@ -196,13 +202,37 @@ Deno.test("readAll() times idleTimeout per read, not for the whole stream", asyn
           left--;
           buffer[0] = 0x61;
           resolve(1);
-        }, 20);
+        }, 49);
       });
     },
   };
-  const result = await readAll(reader, { idleTimeout: 50 });
-  assert.equal(result.timedOut, false);
-  assert.equal(new TextDecoder().decode(result.data), "aaaaa");
+  const reading = readAll(reader, { idleTimeout: 50 });
+  for (let read = 0; read < 6; read++) await time.tickAsync(49);
+  const result = await reading;
+  assertStrictEquals(result.timedOut, false);
+  assertStrictEquals(new TextDecoder().decode(result.data), "aaaaa");
+});
+
+Deno.test("readAll() gives up on a silent reader exactly idleTimeout ms after the last data", async () => {
+  using time = new FakeTime();
+  let reads = 0;
+  const reader: Readable = {
+    read(buffer): Promise<number | null> {
+      if (reads++ > 0) return new Promise(() => {}); // silent from now on
+      buffer[0] = 0x62;
+      return Promise.resolve(1);
+    },
+  };
+  let done = false;
+  const reading = readAll(reader, { idleTimeout: 100 }).finally(() => {
+    done = true;
+  });
+  await time.tickAsync(99);
+  assertStrictEquals(done, false);
+  await time.tickAsync(1);
+  const result = await reading;
+  assertStrictEquals(result.timedOut, true);
+  assertStrictEquals(new TextDecoder().decode(result.data), "b");
 });
 
 Deno.test("readAll() keeps binary data with NUL bytes intact", async () => {
@@ -212,8 +242,8 @@ Deno.test("readAll() keeps binary data with NUL bytes intact", async () => {
   server.close();
   const result = await deadline(readAll(client), "readAll");
   client.close();
-  assert.deepEqual(result.data, payload);
-  assert.equal(result.bytes, payload.length);
+  assertEquals(result.data, payload);
+  assertStrictEquals(result.bytes, payload.length);
 });
 
 Deno.test("readAll() rethrows an error from read", async () => {
@@ -228,8 +258,6 @@ Deno.test("readAll() rethrows an error from read", async () => {
       return Promise.reject(failure);
     },
   };
-  await assert.rejects(readAll(reader), (error) => {
-    assert.equal(error, failure);
-    return true;
-  });
+  const error = await assertRejects(() => readAll(reader));
+  assertStrictEquals(error, failure);
 });

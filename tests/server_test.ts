@@ -8,22 +8,31 @@
  * @module
  */
 
-import assert from "node:assert/strict";
-import { main } from "../cmd/server.ts";
+import {
+  assertEquals,
+  assertMatch,
+  assertRejects,
+  assertStrictEquals,
+} from "@std/assert";
+import { main, parseServer } from "../cmd/server.ts";
 import {
   assertNoStack,
   CAN_SPAWN,
   type Capture,
   deadline,
   DEADLINE_MS,
+  freeTcpPort,
   ignoreUnless,
   type InProcess,
   listeningPort,
   NEEDS_IPV6,
   NEEDS_SPAWN,
+  readToEnd,
+  refusedLine,
   runInProcess,
   runTool,
-  ToolProcess,
+  TestProcess,
+  VERSION,
 } from "./_util.ts";
 
 const WAITING = "server: waiting for connections...";
@@ -59,29 +68,7 @@ async function fetchGreeting(
     Deno.connect({ hostname, port }),
     `a connection to ${hostname}:${port}`,
   );
-  return await readToEnd(conn);
-}
-
-/** Read a connection until end of stream, then close it. */
-async function readToEnd(conn: Deno.Conn): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  const buffer = new Uint8Array(65_536);
-  try {
-    while (true) {
-      const n = await deadline(conn.read(buffer), "data or end of stream");
-      if (n === null) break;
-      chunks.push(buffer.slice(0, n));
-    }
-  } finally {
-    conn.close();
-  }
-  const all = new Uint8Array(chunks.reduce((sum, c) => sum + c.length, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return all;
+  return (await readToEnd(conn)).data;
 }
 
 /**
@@ -103,7 +90,7 @@ async function assertNotServed(port: number): Promise<void> {
     throw error;
   }
   try {
-    assert.equal((await readToEnd(conn)).length, 0);
+    assertStrictEquals((await readToEnd(conn)).data.length, 0);
   } catch (error) {
     if (!(error instanceof Deno.errors.ConnectionReset)) throw error;
   }
@@ -125,14 +112,6 @@ function count(capture: Capture, line: string): number {
   return capture.lines.filter((l) => l === line).length;
 }
 
-/** A port that was free a moment ago, for the tests of a non-zero `-p`. */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "::", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
-
 /** Assert a spawned tool's stderr holds no uncaught error or stack trace. */
 // ---------------------------------------------------------------------------
 // Default behaviour
@@ -140,25 +119,25 @@ function freePort(): number {
 Deno.test("server prints the waiting line, and its port when -p is 0", async () => {
   const run = await start(["-p", "0"]);
   await run.stdout.waitFor(/^server: waiting/);
-  assert.equal(await stop(run), 0);
-  assert.deepEqual(run.stdout.lines, [WAITING]);
-  assert.equal(run.stdout.text, WAITING + "\n");
-  assert.deepEqual(run.stderr.lines, [`server: listening on [::]:${run.port}`]);
+  assertStrictEquals(await stop(run), 0);
+  assertEquals(run.stdout.lines, [WAITING]);
+  assertStrictEquals(run.stdout.text, WAITING + "\n");
+  assertEquals(run.stderr.lines, [`server: listening on [::]:${run.port}`]);
 });
 
 Deno.test("server greets an IPv4 client with exactly 13 bytes, then closes", async () => {
   const run = await start(["-p", "0"]);
   const data = await fetchGreeting(run.port, "127.0.0.1");
-  assert.equal(data.length, 13);
-  assert.equal(decoder.decode(data), GREETING);
+  assertStrictEquals(data.length, 13);
+  assertStrictEquals(decoder.decode(data), GREETING);
   await run.stdout.waitFor(/got connection/);
-  assert.equal(await stop(run), 0);
+  assertStrictEquals(await stop(run), 0);
   // The IPv4 peer reached the dual-stack socket as ::ffff:127.0.0.1.
-  assert.deepEqual(run.stdout.lines, [
+  assertEquals(run.stdout.lines, [
     WAITING,
     "server: got connection from 127.0.0.1",
   ]);
-  assert.deepEqual(run.stderr.lines, [`server: listening on [::]:${run.port}`]);
+  assertEquals(run.stderr.lines, [`server: listening on [::]:${run.port}`]);
 });
 
 Deno.test({
@@ -166,18 +145,18 @@ Deno.test({
   ignore: NEEDS_IPV6(),
   async fn(): Promise<void> {
     const run = await start(["-p", "0"]);
-    assert.equal(
+    assertStrictEquals(
       decoder.decode(await fetchGreeting(run.port, "::1")),
       GREETING,
     );
     await run.stdout.waitFor(/from ::1$/);
-    assert.equal(
+    assertStrictEquals(
       decoder.decode(await fetchGreeting(run.port, "127.0.0.1")),
       GREETING,
     );
     await run.stdout.waitFor(/from 127\.0\.0\.1$/);
-    assert.equal(await stop(run), 0);
-    assert.deepEqual(run.stdout.lines, [
+    assertStrictEquals(await stop(run), 0);
+    assertEquals(run.stdout.lines, [
       WAITING,
       "server: got connection from ::1",
       "server: got connection from 127.0.0.1",
@@ -192,10 +171,10 @@ Deno.test({
   permissions: { net: ["127.0.0.1:1"] },
   async fn(): Promise<void> {
     const run = runInProcess(main, []);
-    assert.equal(await deadline(run.code, "the server to exit"), 1);
-    assert.equal(run.stdout.text, "");
-    assert.equal(run.stderr.lines.length, 1);
-    assert.match(
+    assertStrictEquals(await deadline(run.code, "the server to exit"), 1);
+    assertStrictEquals(run.stdout.text, "");
+    assertStrictEquals(run.stderr.lines.length, 1);
+    assertMatch(
       run.stderr.lines[0]!,
       /^server: permission denied: .*:3490".*--allow-net/,
     );
@@ -207,10 +186,10 @@ Deno.test("server reports each failed bind, then 'failed to bind', exit 1", asyn
   using taken = Deno.listen({ hostname: "::", port: 0 });
   const { port } = taken.addr as Deno.NetAddr;
   const run = runInProcess(main, ["-p", `${port}`]);
-  assert.equal(await deadline(run.code, "the server to exit"), 1);
-  assert.equal(run.stdout.text, "");
+  assertStrictEquals(await deadline(run.code, "the server to exit"), 1);
+  assertStrictEquals(run.stdout.text, "");
   // "::" fails, then the IPv4 fallback 0.0.0.0 fails too.
-  assert.deepEqual(run.stderr.lines, [
+  assertEquals(run.stderr.lines, [
     "server: bind: Address already in use",
     "server: bind: Address already in use",
     "server: failed to bind",
@@ -221,9 +200,9 @@ Deno.test("server -b 127.0.0.1 on a port in use: one bind line, exit 1", async (
   using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const { port } = taken.addr as Deno.NetAddr;
   const run = runInProcess(main, ["-b", "127.0.0.1", "-p", `${port}`]);
-  assert.equal(await deadline(run.code, "the server to exit"), 1);
-  assert.equal(run.stdout.text, "");
-  assert.deepEqual(run.stderr.lines, [
+  assertStrictEquals(await deadline(run.code, "the server to exit"), 1);
+  assertStrictEquals(run.stdout.text, "");
+  assertEquals(run.stderr.lines, [
     "server: bind: Address already in use",
     "server: failed to bind",
   ]);
@@ -233,26 +212,26 @@ Deno.test("server -b 127.0.0.1 on a port in use: one bind line, exit 1", async (
 // Options
 
 Deno.test("server -v names the bound address for a non-zero port, and says it stopped", async () => {
-  const port = freePort();
+  const port = freeTcpPort();
   const run = await start(["-v", "-p", `${port}`]);
-  assert.equal(run.port, port);
-  assert.equal(await stop(run), 0);
-  assert.deepEqual(run.stdout.lines, [WAITING]);
-  assert.deepEqual(run.stderr.lines, [
+  assertStrictEquals(run.port, port);
+  assertStrictEquals(await stop(run), 0);
+  assertEquals(run.stdout.lines, [WAITING]);
+  assertEquals(run.stderr.lines, [
     `server: listening on [::]:${port}`,
     "server: stopped",
   ]);
 });
 
 Deno.test("server without -v prints nothing on stderr for a non-zero port", async () => {
-  const port = freePort();
+  const port = freeTcpPort();
   const run = runInProcess(main, ["-p", `${port}`]);
   await run.stdout.waitFor(/^server: waiting/);
-  assert.equal(decoder.decode(await fetchGreeting(port)), GREETING);
+  assertStrictEquals(decoder.decode(await fetchGreeting(port)), GREETING);
   await run.stdout.waitFor(/got connection/);
-  assert.equal(await stop(run), 0);
-  assert.equal(run.stderr.text, "");
-  assert.deepEqual(run.stdout.lines, [
+  assertStrictEquals(await stop(run), 0);
+  assertStrictEquals(run.stderr.text, "");
+  assertEquals(run.stdout.lines, [
     WAITING,
     "server: got connection from 127.0.0.1",
   ]);
@@ -260,8 +239,8 @@ Deno.test("server without -v prints nothing on stderr for a non-zero port", asyn
 
 Deno.test("server -v -p 0 prints the listening line once", async () => {
   const run = await start(["-v", "-p", "0"]);
-  assert.equal(await stop(run), 0);
-  assert.deepEqual(run.stderr.lines, [
+  assertStrictEquals(await stop(run), 0);
+  assertEquals(run.stderr.lines, [
     `server: listening on [::]:${run.port}`,
     "server: stopped",
   ]);
@@ -269,19 +248,19 @@ Deno.test("server -v -p 0 prints the listening line once", async () => {
 
 Deno.test("server -b 127.0.0.1 listens there only", async () => {
   const run = await start(["-b", "127.0.0.1", "-p", "0"]);
-  assert.deepEqual(run.stderr.lines, [
+  assertEquals(run.stderr.lines, [
     `server: listening on 127.0.0.1:${run.port}`,
   ]);
-  assert.equal(decoder.decode(await fetchGreeting(run.port)), GREETING);
+  assertStrictEquals(decoder.decode(await fetchGreeting(run.port)), GREETING);
   if (!NEEDS_IPV6()) {
-    await assert.rejects(
-      Deno.connect({ hostname: "::1", port: run.port }),
+    await assertRejects(
+      () => Deno.connect({ hostname: "::1", port: run.port }),
       Deno.errors.ConnectionRefused,
     );
   }
   await run.stdout.waitFor(/got connection/);
-  assert.equal(await stop(run), 0);
-  assert.deepEqual(run.stdout.lines, [
+  assertStrictEquals(await stop(run), 0);
+  assertEquals(run.stdout.lines, [
     WAITING,
     "server: got connection from 127.0.0.1",
   ]);
@@ -292,20 +271,20 @@ Deno.test({
   ignore: NEEDS_IPV6(),
   async fn(): Promise<void> {
     const run = await start(["--bind", "::1", "--port", "0"]);
-    assert.deepEqual(run.stderr.lines, [
+    assertEquals(run.stderr.lines, [
       `server: listening on [::1]:${run.port}`,
     ]);
-    assert.equal(
+    assertStrictEquals(
       decoder.decode(await fetchGreeting(run.port, "::1")),
       GREETING,
     );
-    await assert.rejects(
-      Deno.connect({ hostname: "127.0.0.1", port: run.port }),
+    await assertRejects(
+      () => Deno.connect({ hostname: "127.0.0.1", port: run.port }),
       Deno.errors.ConnectionRefused,
     );
     await run.stdout.waitFor(/got connection/);
-    assert.equal(await stop(run), 0);
-    assert.deepEqual(run.stdout.lines, [
+    assertStrictEquals(await stop(run), 0);
+    assertEquals(run.stdout.lines, [
       WAITING,
       "server: got connection from ::1",
     ]);
@@ -314,13 +293,13 @@ Deno.test({
 
 Deno.test("server -4 listens on 0.0.0.0 and serves IPv4", async () => {
   const run = await start(["-4", "-p", "0"]);
-  assert.deepEqual(run.stderr.lines, [
+  assertEquals(run.stderr.lines, [
     `server: listening on 0.0.0.0:${run.port}`,
   ]);
-  assert.equal(decoder.decode(await fetchGreeting(run.port)), GREETING);
+  assertStrictEquals(decoder.decode(await fetchGreeting(run.port)), GREETING);
   await run.stdout.waitFor(/got connection/);
-  assert.equal(await stop(run), 0);
-  assert.deepEqual(run.stdout.lines, [
+  assertStrictEquals(await stop(run), 0);
+  assertEquals(run.stdout.lines, [
     WAITING,
     "server: got connection from 127.0.0.1",
   ]);
@@ -331,12 +310,12 @@ Deno.test({
   ignore: NEEDS_IPV6(),
   async fn(): Promise<void> {
     const run = await start(["-4", "-p", "0"]);
-    await assert.rejects(
-      Deno.connect({ hostname: "::1", port: run.port }),
+    await assertRejects(
+      () => Deno.connect({ hostname: "::1", port: run.port }),
       Deno.errors.ConnectionRefused,
     );
-    assert.equal(await stop(run), 0);
-    assert.deepEqual(run.stdout.lines, [WAITING]);
+    assertStrictEquals(await stop(run), 0);
+    assertEquals(run.stdout.lines, [WAITING]);
   },
 });
 
@@ -345,7 +324,7 @@ Deno.test({
   ignore: NEEDS_IPV6(),
   async fn(): Promise<void> {
     const run = await start(["-6", "-p", "0"]);
-    assert.deepEqual(run.stderr.lines, [
+    assertEquals(run.stderr.lines, [
       `server: listening on [::]:${run.port}`,
     ]);
     // The IPv4 client reaches the dual-stack socket and is closed unsent.
@@ -355,19 +334,19 @@ Deno.test({
     );
     let received: Uint8Array | "reset";
     try {
-      received = await readToEnd(conn);
+      received = (await readToEnd(conn)).data;
     } catch (error) {
       if (!(error instanceof Deno.errors.ConnectionReset)) throw error;
       received = "reset";
     }
-    if (received !== "reset") assert.equal(received.length, 0);
-    assert.equal(
+    if (received !== "reset") assertStrictEquals(received.length, 0);
+    assertStrictEquals(
       decoder.decode(await fetchGreeting(run.port, "::1")),
       GREETING,
     );
     await run.stdout.waitFor(/got connection/);
-    assert.equal(await stop(run), 0);
-    assert.deepEqual(run.stdout.lines, [
+    assertStrictEquals(await stop(run), 0);
+    assertEquals(run.stdout.lines, [
       WAITING,
       "server: got connection from ::1",
     ]);
@@ -378,16 +357,16 @@ Deno.test("server -m sends the message instead, byte for byte", async () => {
   const message = "Bonjour, le monde ! \u00e9\u00e8\n\ttabs";
   const run = await start(["-m", message, "-p", "0"]);
   const data = await fetchGreeting(run.port);
-  assert.deepEqual(data, new TextEncoder().encode(message));
+  assertEquals(data, new TextEncoder().encode(message));
   await run.stdout.waitFor(/got connection/);
-  assert.equal(await stop(run), 0);
+  assertStrictEquals(await stop(run), 0);
 });
 
 Deno.test("server --message=TEXT is the long form of -m", async () => {
   const run = await start(["--message=hi", "-p", "0"]);
-  assert.equal(decoder.decode(await fetchGreeting(run.port)), "hi");
+  assertStrictEquals(decoder.decode(await fetchGreeting(run.port)), "hi");
   await run.stdout.waitFor(/got connection/);
-  assert.equal(await stop(run), 0);
+  assertStrictEquals(await stop(run), 0);
 });
 
 Deno.test("server greets 100 concurrent clients", async () => {
@@ -401,14 +380,16 @@ Deno.test("server greets 100 concurrent clients", async () => {
     ),
     "100 connections",
   );
-  const replies = await Promise.all(conns.map(readToEnd));
-  for (const reply of replies) assert.equal(decoder.decode(reply), GREETING);
+  const replies = await Promise.all(conns.map((conn) => readToEnd(conn)));
+  for (const reply of replies) {
+    assertStrictEquals(decoder.decode(reply.data), GREETING);
+  }
   await waitUntil(
     () => count(run.stdout, "server: got connection from 127.0.0.1") === 100,
     "100 connection lines",
   );
-  assert.equal(await stop(run), 0);
-  assert.equal(run.stdout.lines.length, 101);
+  assertStrictEquals(await stop(run), 0);
+  assertStrictEquals(run.stdout.lines.length, 101);
 });
 
 /** A message too large for the socket buffers, so a client that does not read keeps its connection in flight. */
@@ -428,10 +409,10 @@ Deno.test("server without --max-connections serves clients that do not read at o
     () => count(run.stdout, "server: got connection from 127.0.0.1") === 3,
     "3 connection lines",
   );
-  for (const reply of await Promise.all(conns.map(readToEnd))) {
-    assert.equal(reply.length, LARGE.length);
+  for (const reply of await Promise.all(conns.map((conn) => readToEnd(conn)))) {
+    assertStrictEquals(reply.data.length, LARGE.length);
   }
-  assert.equal(await stop(run), 0);
+  assertStrictEquals(await stop(run), 0);
 });
 
 Deno.test("server --max-connections 2 has at most 2 in flight and drops none", async () => {
@@ -458,14 +439,14 @@ Deno.test("server --max-connections 2 has at most 2 in flight and drops none", a
   await waitUntil(() => count(run.stdout, line) === 2, "2 connection lines");
   // Two greetings are stuck on clients that do not read: the third waits.
   await new Promise((resolve) => setTimeout(resolve, 300));
-  assert.equal(count(run.stdout, line), 2);
-  const first = await readToEnd(conns[0]!);
-  assert.equal(first.length, LARGE.length);
+  assertStrictEquals(count(run.stdout, line), 2);
+  const first = (await readToEnd(conns[0]!)).data;
+  assertStrictEquals(first.length, LARGE.length);
   await waitUntil(() => count(run.stdout, line) === 3, "the third connection");
-  const rest = await Promise.all(conns.slice(1).map(readToEnd));
-  for (const reply of rest) assert.equal(reply.length, LARGE.length);
-  assert.equal(await stop(run), 0);
-  assert.equal(run.stderr.lines.length, 1); // the listening line only
+  const rest = await Promise.all(conns.slice(1).map((conn) => readToEnd(conn)));
+  for (const reply of rest) assertStrictEquals(reply.data.length, LARGE.length);
+  assertStrictEquals(await stop(run), 0);
+  assertStrictEquals(run.stderr.lines.length, 1); // the listening line only
 });
 
 Deno.test("server stops accepting when stopped, and finishes the connection in flight", async () => {
@@ -478,10 +459,10 @@ Deno.test("server stops accepting when stopped, and finishes the connection in f
   run.controller.abort();
   // The listener closes at once; the greeting in flight goes on.
   await assertNotServed(run.port);
-  const data = await readToEnd(conn);
-  assert.equal(data.length, LARGE.length);
-  assert.equal(await deadline(run.code, "the server to stop"), 0);
-  assert.deepEqual(run.stdout.lines, [
+  const data = (await readToEnd(conn)).data;
+  assertStrictEquals(data.length, LARGE.length);
+  assertStrictEquals(await deadline(run.code, "the server to stop"), 0);
+  assertEquals(run.stdout.lines, [
     WAITING,
     "server: got connection from 127.0.0.1",
   ]);
@@ -494,22 +475,22 @@ Deno.test("server --json emits a listening event and a connection event per clie
     "a connection",
   );
   const clientPort = (conn.localAddr as Deno.NetAddr).port;
-  assert.equal(decoder.decode(await readToEnd(conn)), GREETING);
+  assertStrictEquals(decoder.decode((await readToEnd(conn)).data), GREETING);
   await run.stdout.waitFor(/"connection"/);
-  assert.equal(await stop(run), 0);
+  assertStrictEquals(await stop(run), 0);
   const events = run.stdout.lines.map((line) => JSON.parse(line));
-  assert.deepEqual(events, [
+  assertEquals(events, [
     { event: "listening", address: "::", port: run.port },
     { event: "connection", address: "127.0.0.1", port: clientPort },
   ]);
-  assert.deepEqual(run.stderr.lines, [`server: listening on [::]:${run.port}`]);
+  assertEquals(run.stderr.lines, [`server: listening on [::]:${run.port}`]);
 });
 
 Deno.test("server -q prints no connection lines", async () => {
   const run = await start(["-q", "-p", "0"]);
-  assert.equal(decoder.decode(await fetchGreeting(run.port)), GREETING);
-  assert.equal(await stop(run), 0);
-  assert.deepEqual(run.stdout.lines, [WAITING]);
+  assertStrictEquals(decoder.decode(await fetchGreeting(run.port)), GREETING);
+  assertStrictEquals(await stop(run), 0);
+  assertEquals(run.stdout.lines, [WAITING]);
 });
 
 Deno.test("server --deny closes a denied peer unsent; -v says so", async () => {
@@ -518,11 +499,11 @@ Deno.test("server --deny closes a denied peer unsent; -v says so", async () => {
     if (error instanceof Deno.errors.ConnectionReset) return new Uint8Array();
     throw error;
   });
-  assert.equal(data.length, 0);
+  assertStrictEquals(data.length, 0);
   await run.stderr.waitFor(/refused connection/);
-  assert.equal(await stop(run), 0);
-  assert.deepEqual(run.stdout.lines, [WAITING]);
-  assert.deepEqual(run.stderr.lines, [
+  assertStrictEquals(await stop(run), 0);
+  assertEquals(run.stdout.lines, [WAITING]);
+  assertEquals(run.stderr.lines, [
     `server: listening on [::]:${run.port}`,
     "server: refused connection from 127.0.0.1",
     "server: stopped",
@@ -532,21 +513,21 @@ Deno.test("server --deny closes a denied peer unsent; -v says so", async () => {
 Deno.test("server -h prints usage on stdout, exit 0", async () => {
   for (const flag of ["-h", "--help"]) {
     const run = runInProcess(main, [flag]);
-    assert.equal(await run.code, 0);
-    assert.match(run.stdout.lines[0]!, /^usage: server/);
-    assert.match(run.stdout.text, /--max-connections/);
-    assert.equal(run.stderr.text, "");
+    assertStrictEquals(await run.code, 0);
+    assertMatch(run.stdout.lines[0]!, /^usage: server/);
+    assertMatch(run.stdout.text, /--max-connections/);
+    assertStrictEquals(run.stderr.text, "");
   }
 });
 
 Deno.test("server -V prints one version line, exit 0", async () => {
   for (const flag of ["-V", "--version"]) {
     const run = runInProcess(main, [flag]);
-    assert.equal(await run.code, 0);
-    assert.deepEqual(run.stdout.lines, [
-      `server (beejnet) 0.1.0 (deno ${Deno.version.deno})`,
+    assertStrictEquals(await run.code, 0);
+    assertEquals(run.stdout.lines, [
+      `server (beejnet) ${VERSION} (deno ${Deno.version.deno})`,
     ]);
-    assert.equal(run.stderr.text, "");
+    assertStrictEquals(run.stderr.text, "");
   }
 });
 
@@ -571,22 +552,18 @@ const BAD_INPUT: [string[], RegExp][] = [
   [["--workers", "65"], /^server: invalid workers "65": must be 1-64$/],
 ];
 
-Deno.test("server rejects bad input with one line, exit 1", async () => {
+Deno.test("parseServer() refuses bad input, each with the one line to print", () => {
   for (const [args, expected] of BAD_INPUT) {
-    const run = runInProcess(main, args);
     const what = `server ${JSON.stringify(args)}`;
-    assert.equal(await run.code, 1, what);
-    assert.equal(run.stdout.text, "", what);
-    assert.equal(run.stderr.lines.length, 1, `${what}: ${run.stderr.text}`);
-    assert.match(run.stderr.lines[0]!, expected, what);
+    assertMatch(refusedLine("server", parseServer, args), expected, what);
   }
 });
 
 Deno.test("server -b with a name that does not resolve: getaddrinfo line, exit 1", async () => {
   const run = runInProcess(main, ["-b", "nonexistent.invalid", "-p", "0"]);
-  assert.equal(await deadline(run.code, "the server to exit"), 1);
-  assert.equal(run.stdout.text, "");
-  assert.deepEqual(run.stderr.lines, [
+  assertStrictEquals(await deadline(run.code, "the server to exit"), 1);
+  assertStrictEquals(run.stdout.text, "");
+  assertEquals(run.stderr.lines, [
     "getaddrinfo: Name or service not known",
   ]);
 });
@@ -599,23 +576,23 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     name: `server (process) stops on ${signal}: exit 0, no more connections`,
     ignore: NEEDS_SPAWN(),
     async fn(): Promise<void> {
-      await using server = new ToolProcess("server", ["-p", "0"]);
+      await using server = TestProcess.tool("server", ["-p", "0"]);
       const port = await listeningPort(server.stderr);
       await server.stdout.waitFor(/^server: waiting/);
-      assert.equal(decoder.decode(await fetchGreeting(port)), GREETING);
+      assertStrictEquals(decoder.decode(await fetchGreeting(port)), GREETING);
       await server.stdout.waitFor(/got connection/);
       server.kill(signal);
-      assert.equal(await server.exit(), 0);
-      assert.deepEqual(server.stdout.lines, [
+      assertStrictEquals(await server.exit(), 0);
+      assertEquals(server.stdout.lines, [
         WAITING,
         "server: got connection from 127.0.0.1",
       ]);
-      assert.deepEqual(server.stderr.lines, [
+      assertEquals(server.stderr.lines, [
         `server: listening on [::]:${port}`,
       ]);
       assertNoStack(server.stderr.text);
-      await assert.rejects(
-        Deno.connect({ hostname: "127.0.0.1", port }),
+      await assertRejects(
+        () => Deno.connect({ hostname: "127.0.0.1", port }),
         Deno.errors.ConnectionRefused,
       );
     },
@@ -626,12 +603,12 @@ Deno.test({
   name: "server (process) -v on SIGTERM says it stopped",
   ignore: NEEDS_SPAWN(),
   async fn(): Promise<void> {
-    await using server = new ToolProcess("server", ["-v", "-p", "0"]);
+    await using server = TestProcess.tool("server", ["-v", "-p", "0"]);
     const port = await listeningPort(server.stderr);
     server.kill("SIGTERM");
-    assert.equal(await server.exit(), 0);
-    assert.deepEqual(server.stdout.lines, [WAITING]);
-    assert.deepEqual(server.stderr.lines, [
+    assertStrictEquals(await server.exit(), 0);
+    assertEquals(server.stdout.lines, [WAITING]);
+    assertEquals(server.stderr.lines, [
       `server: listening on [::]:${port}`,
       "server: stopped",
     ]);
@@ -645,12 +622,12 @@ Deno.test({
     for (const [args, expected] of BAD_INPUT.slice(0, 8)) {
       const { code, stdout, stderr } = await runTool("server", args);
       const what = `server ${JSON.stringify(args)}`;
-      assert.equal(code, 1, what);
-      assert.equal(stdout, "", what);
+      assertStrictEquals(code, 1, what);
+      assertStrictEquals(stdout, "", what);
       assertNoStack(stderr);
       const lines = stderr.split("\n").slice(0, -1);
-      assert.equal(lines.length, 1, `${what}: ${stderr}`);
-      assert.match(lines[0]!, expected, what);
+      assertStrictEquals(lines.length, 1, `${what}: ${stderr}`);
+      assertMatch(lines[0]!, expected, what);
     }
   },
 });
@@ -667,9 +644,9 @@ Deno.test({
       "-p",
       `${port}`,
     ]);
-    assert.equal(code, 1);
-    assert.equal(stdout, "");
-    assert.equal(
+    assertStrictEquals(code, 1);
+    assertStrictEquals(stdout, "");
+    assertStrictEquals(
       stderr,
       "server: bind: Address already in use\nserver: failed to bind\n",
     );
@@ -684,10 +661,10 @@ Deno.test({
     const { code, stdout, stderr } = await runTool("server", ["-p", "0"], {
       permissions: ["--allow-net=10.9.9.9"],
     });
-    assert.equal(code, 1);
-    assert.equal(stdout, "");
+    assertStrictEquals(code, 1);
+    assertStrictEquals(stdout, "");
     assertNoStack(stderr);
-    assert.match(stderr, /^server: permission denied: .*--allow-net.*\n$/);
+    assertMatch(stderr, /^server: permission denied: .*--allow-net.*\n$/);
   },
 });
 
@@ -712,7 +689,7 @@ async function prlimit(pid: number, nofile: string): Promise<void> {
     }).output(),
     "prlimit",
   );
-  assert.equal(code, 0, decoder.decode(stderr));
+  assertStrictEquals(code, 0, decoder.decode(stderr));
 }
 
 Deno.test({
@@ -723,7 +700,7 @@ Deno.test({
       "the accept-error test needs prlimit (util-linux) to lower a file limit",
     ),
   async fn(): Promise<void> {
-    await using server = new ToolProcess("server", [
+    await using server = TestProcess.tool("server", [
       "-b",
       "127.0.0.1",
       "-p",
@@ -749,17 +726,20 @@ Deno.test({
       "a second connection while out of descriptors",
     );
     await prlimit(pid, `${hard}:${hard}`);
-    assert.equal(decoder.decode(await readToEnd(first)), GREETING);
-    assert.equal(decoder.decode(await readToEnd(second)), GREETING);
-    assert.equal(decoder.decode(await fetchGreeting(port)), GREETING);
+    assertStrictEquals(decoder.decode((await readToEnd(first)).data), GREETING);
+    assertStrictEquals(
+      decoder.decode((await readToEnd(second)).data),
+      GREETING,
+    );
+    assertStrictEquals(decoder.decode(await fetchGreeting(port)), GREETING);
     server.kill("SIGTERM");
-    assert.equal(await server.exit(), 0);
+    assertStrictEquals(await server.exit(), 0);
     assertNoStack(server.stderr.text);
-    assert.deepEqual(server.stderr.lines, [
+    assertEquals(server.stderr.lines, [
       `server: listening on 127.0.0.1:${port}`,
       "accept: Too many open files (retrying)",
     ]);
-    assert.equal(
+    assertStrictEquals(
       count(server.stdout, "server: got connection from 127.0.0.1"),
       3,
     );
@@ -773,7 +753,7 @@ Deno.test({
   name: "server --workers 2 serves every connection on its one port",
   ignore: NEEDS_SPAWN(),
   async fn(): Promise<void> {
-    await using server = new ToolProcess("server", [
+    await using server = TestProcess.tool("server", [
       "-p",
       "0",
       "--workers",
@@ -782,11 +762,11 @@ Deno.test({
     await server.stdout.waitFor(new RegExp(`^${WAITING}$`));
     const port = await listeningPort(server.stderr);
     for (let i = 0; i < 20; i++) {
-      assert.equal(decoder.decode(await fetchGreeting(port)), GREETING);
+      assertStrictEquals(decoder.decode(await fetchGreeting(port)), GREETING);
     }
     server.kill("SIGINT");
-    assert.equal(await server.exit(), 0);
-    assert.equal(
+    assertStrictEquals(await server.exit(), 0);
+    assertStrictEquals(
       count(server.stdout, "server: got connection from 127.0.0.1"),
       20,
     );
@@ -804,10 +784,10 @@ Deno.test({
       "--workers",
       "2",
     ]);
-    assert.equal(code, 1);
-    assert.equal(stdout, "");
+    assertStrictEquals(code, 1);
+    assertStrictEquals(stdout, "");
     const lines = stderr.trimEnd().split("\n");
-    assert.equal(lines.length, 1, stderr);
-    assert.match(lines[0]!, /^server: permission denied: .*--allow-read=/);
+    assertStrictEquals(lines.length, 1, stderr);
+    assertMatch(lines[0]!, /^server: permission denied: .*--allow-read=/);
   },
 });

@@ -10,10 +10,10 @@
  * @example Dump a datagram
  * ```ts
  * import { hexDump } from "./hex_dump.ts";
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  *
  * const lines = hexDump(new TextEncoder().encode("GET / HTTP/1.0\r\n\r\n"));
- * assert.deepEqual(lines, [
+ * assertEquals(lines, [
  *   "00000000  47 45 54 20 2f 20 48 54  54 50 2f 31 2e 30 0d 0a  |GET / HTTP/1.0..|",
  *   "00000010  0d 0a                                             |..|",
  * ]);
@@ -56,12 +56,12 @@ const ASCII: readonly string[] = Array.from(
  * @example A short line is padded
  * ```ts
  * import { hexDump } from "./hex_dump.ts";
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  *
- * assert.deepEqual(hexDump(new TextEncoder().encode("Hello, world!")), [
+ * assertEquals(hexDump(new TextEncoder().encode("Hello, world!")), [
  *   "00000000  48 65 6c 6c 6f 2c 20 77  6f 72 6c 64 21           |Hello, world!|",
  * ]);
- * assert.deepEqual(hexDump(new Uint8Array()), []);
+ * assertEquals(hexDump(new Uint8Array()), []);
  * ```
  */
 export function hexDump(bytes: Uint8Array): string[] {

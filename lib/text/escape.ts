@@ -26,30 +26,22 @@
  * @example Escape a hostile datagram
  * ```ts
  * import { escapeBytes } from "./escape.ts";
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  *
  * const datagram = new TextEncoder().encode("\x1b[31mred\x1b[0m\n");
- * assert.equal(escapeBytes(datagram), "\\x1b[31mred\\x1b[0m\\n");
+ * assertEquals(escapeBytes(datagram), "\\x1b[31mred\\x1b[0m\\n");
  * ```
  *
  * @module
  */
 
-/** Matches one code point that must not reach a terminal as is. */
-const UNSAFE_CODE_POINT = /[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Cs}\p{Zl}\p{Zp}]/u;
+import { isUnsafe } from "./_unsafe.ts";
 
 /** Two lowercase hex digits for each byte value. */
 const HEX: readonly string[] = Array.from(
   { length: 256 },
   (_, byte) => byte.toString(16).padStart(2, "0"),
 );
-
-/**
- * What is known about each BMP code point: 0 not yet looked at, 1 safe to
- * print, 2 must be escaped. Filled lazily so the Unicode property regex runs
- * at most once per code point.
- */
-const bmpVerdicts = new Uint8Array(0x10000);
 
 /**
  * Decodes runs already checked to be well-formed UTF-8. `ignoreBOM` keeps a
@@ -98,20 +90,6 @@ ESCAPE_LETTERS[0x5c] = 0x5c;
 function escapeAscii(code: number): string {
   const letter = ESCAPE_LETTERS[code]!;
   return letter === 0 ? "\\x" + HEX[code] : "\\" + String.fromCharCode(letter);
-}
-
-/** Whether a code point of U+0080 or above must be escaped. */
-function isUnsafe(codePoint: number): boolean {
-  if (codePoint <= 0x9f) return true; // C1 controls
-  if (codePoint > 0xffff) {
-    return UNSAFE_CODE_POINT.test(String.fromCodePoint(codePoint));
-  }
-  let verdict = bmpVerdicts[codePoint];
-  if (verdict === 0) {
-    verdict = UNSAFE_CODE_POINT.test(String.fromCharCode(codePoint)) ? 2 : 1;
-    bmpVerdicts[codePoint] = verdict;
-  }
-  return verdict === 2;
 }
 
 /**
@@ -185,19 +163,19 @@ function decodeAt(bytes: Uint8Array, i: number): number {
  * @example Render a datagram that tries to retitle the terminal
  * ```ts
  * import { escapeBytes } from "./escape.ts";
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  *
  * const bytes = new TextEncoder().encode("\x1b]0;pwned\x07caf\u00e9 \u202e");
- * assert.equal(escapeBytes(bytes), "\\x1b]0;pwned\\x07caf\u00e9 \\u{202e}");
+ * assertEquals(escapeBytes(bytes), "\\x1b]0;pwned\\x07caf\u00e9 \\u{202e}");
  * ```
  *
  * @example Bytes that are not UTF-8
  * ```ts
  * import { escapeBytes } from "./escape.ts";
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  *
  * const bytes = new Uint8Array([0x41, 0xff, 0xc0, 0xaf]);
- * assert.equal(escapeBytes(bytes), "A\\xff\\xc0\\xaf");
+ * assertEquals(escapeBytes(bytes), "A\\xff\\xc0\\xaf");
  * ```
  */
 export function escapeBytes(bytes: Uint8Array): string {
@@ -289,10 +267,10 @@ export function escapeBytes(bytes: Uint8Array): string {
  * @example Quote a host name that hides a bidirectional override
  * ```ts
  * import { escapeText } from "./escape.ts";
- * import assert from "node:assert/strict";
+ * import { assertEquals } from "@std/assert";
  *
- * assert.equal(escapeText("exe.\u202etxt\n"), "exe.\\u{202e}txt\\n");
- * assert.equal(escapeText("lone \ud800"), "lone \\u{d800}");
+ * assertEquals(escapeText("exe.\u202etxt\n"), "exe.\\u{202e}txt\\n");
+ * assertEquals(escapeText("lone \ud800"), "lone \\u{d800}");
  * ```
  */
 export function escapeText(text: string): string {

@@ -1,0 +1,22 @@
+/**
+ * Terminal-safe text for what came from the network: escaped text, a hex
+ * dump, and JSON lines, under one rule for what must not reach a terminal
+ * as is (controls, C1, format and bidi characters, separators, private use
+ * and unassigned code points). Nothing here touches a socket; the tools use
+ * it to show what peers send.
+ *
+ * ```ts
+ * import { escapeBytes, jsonLine } from "./mod.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const datagram = new TextEncoder().encode("\x1b[2J\u202e");
+ * assertEquals(escapeBytes(datagram), "\\x1b[2J\\u{202e}");
+ * assertEquals(jsonLine({ text: "\u202e\ue000" }), '{"text":"\\u202e\\ue000"}');
+ * ```
+ *
+ * @module
+ */
+
+export { escapeBytes, escapeText } from "./escape.ts";
+export { hexDump } from "./hex_dump.ts";
+export { dataFields, jsonLine } from "./json_line.ts";

@@ -1,0 +1,432 @@
+// cmd/_options.ts: the tools' command lines — @std/cli parseArgs behind one
+// strict getopt-style check — and the numbers typed on them.
+
+import {
+  assert,
+  assertEquals,
+  assertNotMatch,
+  assertStrictEquals,
+  assertThrows,
+} from "@std/assert";
+import { assertThrowsExactly } from "./_util.ts";
+import {
+  type OptionSpec,
+  parseBindPort,
+  parseCommandLine,
+  parseDestinationPort,
+  parseInteger,
+  parseSeconds,
+  UsageError,
+} from "../cmd/_options.ts";
+
+const SPEC = {
+  port: { type: "string", short: "p" },
+  ipv4: { type: "boolean", short: "4" },
+  verbose: { type: "boolean", short: "v" },
+  allow: { type: "string", short: "a", multiple: true },
+  message: { type: "string", short: "m" },
+} as const satisfies Record<string, OptionSpec>;
+
+Deno.test("parseCommandLine() returns no values and no positionals for no arguments", () => {
+  assertEquals(parseCommandLine([], SPEC), { values: {}, positionals: [] });
+});
+
+Deno.test("parseCommandLine() reads a long option and its value from the next argument", () => {
+  assertEquals(parseCommandLine(["--port", "80"], SPEC).values, { port: "80" });
+});
+
+Deno.test("parseCommandLine() reads a long option with =value", () => {
+  assertEquals(parseCommandLine(["--port=80"], SPEC).values, { port: "80" });
+});
+
+Deno.test("parseCommandLine() keeps everything after the first = in --opt=value", () => {
+  assertEquals(parseCommandLine(["--message=a=b"], SPEC).values, {
+    message: "a=b",
+  });
+  assertEquals(parseCommandLine(["--message="], SPEC).values, { message: "" });
+});
+
+Deno.test("parseCommandLine() reads a short option and its value from the next argument", () => {
+  assertEquals(parseCommandLine(["-p", "80"], SPEC).values, { port: "80" });
+});
+
+Deno.test("parseCommandLine() reads a short option's value attached: -p80", () => {
+  assertEquals(parseCommandLine(["-p80"], SPEC).values, { port: "80" });
+});
+
+Deno.test("parseCommandLine() sets a long flag to true", () => {
+  assertEquals(parseCommandLine(["--verbose"], SPEC).values, { verbose: true });
+});
+
+Deno.test("parseCommandLine() reads combined short flags: -4v", () => {
+  assertEquals(parseCommandLine(["-4v"], SPEC).values, {
+    ipv4: true,
+    verbose: true,
+  });
+});
+
+Deno.test("parseCommandLine() ends combined short flags with an option that takes the rest: -4vp80", () => {
+  assertEquals(parseCommandLine(["-4vp80"], SPEC).values, {
+    ipv4: true,
+    verbose: true,
+    port: "80",
+  });
+  assertEquals(parseCommandLine(["-pv"], SPEC).values, { port: "v" });
+});
+
+Deno.test("parseCommandLine() keeps positionals in order, around options", () => {
+  const { values, positionals } = parseCommandLine(
+    ["host", "-p", "80", "message", "-v"],
+    SPEC,
+  );
+  assertEquals(values, { port: "80", verbose: true });
+  assertEquals(positionals, ["host", "message"]);
+});
+
+Deno.test("parseCommandLine() treats everything after -- as positionals", () => {
+  const { values, positionals } = parseCommandLine(
+    ["-v", "--", "-p", "--port", "--", "x"],
+    SPEC,
+  );
+  assertEquals(values, { verbose: true });
+  assertEquals(positionals, ["-p", "--port", "--", "x"]);
+});
+
+Deno.test("parseCommandLine() treats - as a positional", () => {
+  const { values, positionals } = parseCommandLine(["host", "-"], SPEC);
+  assertEquals(values, {});
+  assertEquals(positionals, ["host", "-"]);
+});
+
+Deno.test("parseCommandLine() collects every value of a multiple option, in order", () => {
+  assertEquals(
+    parseCommandLine(["--allow", "a", "--allow=b", "-a", "c", "-ad"], SPEC)
+      .values,
+    { allow: ["a", "b", "c", "d"] },
+  );
+});
+
+Deno.test("parseCommandLine() gives a multiple option given once as a one-element list", () => {
+  assertEquals(parseCommandLine(["-a", "x"], SPEC).values, { allow: ["x"] });
+});
+
+Deno.test("parseCommandLine() keeps the last value of a repeated single option", () => {
+  assertEquals(parseCommandLine(["-p", "1", "--port", "2"], SPEC).values, {
+    port: "2",
+  });
+});
+
+Deno.test("parseCommandLine() refuses an unknown long option, naming it", () => {
+  assertThrowsExactly(() => parseCommandLine(["--nope"], SPEC), UsageError, {
+    message: 'Unknown option "--nope"',
+  });
+});
+
+Deno.test("parseCommandLine() names an unknown long option without its =value", () => {
+  assertThrowsExactly(() => parseCommandLine(["--nope=1"], SPEC), UsageError, {
+    message: 'Unknown option "--nope"',
+  });
+});
+
+Deno.test("parseCommandLine() refuses an unknown short option, naming it", () => {
+  assertThrowsExactly(() => parseCommandLine(["-z"], SPEC), UsageError, {
+    message: 'Unknown option "-z"',
+  });
+});
+
+Deno.test("parseCommandLine() refuses an unknown letter among combined flags", () => {
+  assertThrowsExactly(() => parseCommandLine(["-4zv"], SPEC), UsageError, {
+    message: 'Unknown option "-z"',
+  });
+});
+
+Deno.test("parseCommandLine() refuses a negative number as an unknown option", () => {
+  assertThrowsExactly(() => parseCommandLine(["-1"], SPEC), UsageError, {
+    message: 'Unknown option "-1"',
+  });
+});
+
+Deno.test("parseCommandLine() refuses a long option with a missing value", () => {
+  assertThrowsExactly(() => parseCommandLine(["--port"], SPEC), UsageError, {
+    message: 'Option "--port" needs a value',
+  });
+});
+
+Deno.test("parseCommandLine() refuses a short option with a missing value", () => {
+  assertThrowsExactly(() => parseCommandLine(["-v", "-p"], SPEC), UsageError, {
+    message: 'Option "-p" needs a value',
+  });
+});
+
+Deno.test("parseCommandLine() refuses a value given to a flag: --verbose=1", () => {
+  assertThrowsExactly(
+    () => parseCommandLine(["--verbose=1"], SPEC),
+    UsageError,
+    {
+      message: 'Option "--verbose" takes no value',
+    },
+  );
+});
+
+Deno.test("parseCommandLine() lets -p consume -1 as its value, as getopt does", () => {
+  assertEquals(parseCommandLine(["-p", "-1"], SPEC).values, { port: "-1" });
+});
+
+Deno.test("parseCommandLine() lets --port consume an argument that looks like an option", () => {
+  assertEquals(parseCommandLine(["--port", "--verbose"], SPEC).values, {
+    port: "--verbose",
+  });
+});
+
+Deno.test("parseCommandLine() refuses option names inherited from Object.prototype", () => {
+  for (
+    const name of ["constructor", "__proto__", "toString", "hasOwnProperty"]
+  ) {
+    assertThrowsExactly(
+      () => parseCommandLine([`--${name}`], SPEC),
+      UsageError,
+      {
+        message: `Unknown option "--${name}"`,
+      },
+    );
+  }
+});
+
+Deno.test("parseCommandLine() refuses --__proto__=value as an unknown option", () => {
+  assertThrowsExactly(
+    () => parseCommandLine(["--__proto__=x"], SPEC),
+    UsageError,
+    {
+      message: 'Unknown option "--__proto__"',
+    },
+  );
+});
+
+Deno.test("parseCommandLine() does not modify the arguments it is given", () => {
+  const args = Object.freeze(["-p", "80", "host"]);
+  assertEquals(parseCommandLine(args, SPEC), {
+    values: { port: "80" },
+    positionals: ["host"],
+  });
+});
+
+Deno.test('parseCommandLine() says a short flag takes no value ("-q=1")', () => {
+  assertThrowsExactly(
+    () =>
+      parseCommandLine(["-q=1"], { quiet: { type: "boolean", short: "q" } }),
+    UsageError,
+    { message: 'Option "-q" takes no value' },
+  );
+});
+
+// Numbers
+
+// parseBindPort
+
+Deno.test("parseBindPort() accepts 0, for any free port", () => {
+  assertStrictEquals(parseBindPort("0"), 0);
+});
+
+Deno.test("parseBindPort() accepts 65535, the largest port", () => {
+  assertStrictEquals(parseBindPort("65535"), 65_535);
+  assertStrictEquals(parseBindPort("3490"), 3490);
+});
+
+Deno.test("parseBindPort() refuses 65536 with a UsageError", () => {
+  assertThrowsExactly(() => parseBindPort("65536"), UsageError, {
+    message: 'Invalid port "65536": must be 0-65535',
+  });
+});
+
+Deno.test("parseBindPort() refuses -1 with a UsageError", () => {
+  assertThrowsExactly(() => parseBindPort("-1"), UsageError, {
+    message: 'Invalid port "-1": not a whole decimal number',
+  });
+});
+
+Deno.test("parseBindPort() refuses trailing garbage: 3490x", () => {
+  assertThrowsExactly(() => parseBindPort("3490x"), UsageError, {
+    message: 'Invalid port "3490x": not a whole decimal number',
+  });
+});
+
+Deno.test("parseBindPort() refuses hex: 0x10", () => {
+  assertThrowsExactly(() => parseBindPort("0x10"), UsageError, {
+    message: 'Invalid port "0x10": not a whole decimal number',
+  });
+});
+
+Deno.test("parseBindPort() refuses the empty string", () => {
+  assertThrowsExactly(() => parseBindPort(""), UsageError, {
+    message: 'Invalid port "": not a whole decimal number',
+  });
+});
+
+Deno.test("parseBindPort() refuses surrounding whitespace", () => {
+  assertThrowsExactly(() => parseBindPort(" 80"), UsageError, {
+    message: 'Invalid port " 80": not a whole decimal number',
+  });
+  assertThrows(() => parseBindPort("80\n"), UsageError);
+});
+
+Deno.test("parseBindPort() refuses exponent notation: 1e3", () => {
+  assertThrowsExactly(() => parseBindPort("1e3"), UsageError, {
+    message: 'Invalid port "1e3": not a whole decimal number',
+  });
+});
+
+Deno.test("parseBindPort() refuses a decimal point: 80.0", () => {
+  assertThrowsExactly(() => parseBindPort("80.0"), UsageError, {
+    message: 'Invalid port "80.0": not a whole decimal number',
+  });
+});
+
+Deno.test("parseBindPort() refuses a huge number with a UsageError", () => {
+  assertThrowsExactly(() => parseBindPort("99999999999999999999"), UsageError, {
+    message: 'Invalid port "99999999999999999999": must be 0-65535',
+  });
+});
+
+// parseInteger
+
+Deno.test("parseInteger() accepts the bounds min and max", () => {
+  const options = { name: "count", min: 1, max: 10 };
+  assertStrictEquals(parseInteger("1", options), 1);
+  assertStrictEquals(parseInteger("10", options), 10);
+});
+
+Deno.test("parseInteger() refuses below min, naming the range", () => {
+  assertThrowsExactly(
+    () => parseInteger("0", { name: "count", min: 1, max: 10 }),
+    UsageError,
+    { message: 'Invalid count "0": must be 1-10' },
+  );
+});
+
+Deno.test("parseInteger() refuses above max, naming the range", () => {
+  assertThrowsExactly(
+    () => parseInteger("11", { name: "count", min: 1, max: 10 }),
+    UsageError,
+    { message: 'Invalid count "11": must be 1-10' },
+  );
+});
+
+Deno.test("parseInteger() without max says only the lower bound", () => {
+  assertThrowsExactly(
+    () => parseInteger("0", { name: "count", min: 1 }),
+    UsageError,
+    { message: 'Invalid count "0": must be at least 1' },
+  );
+});
+
+Deno.test("parseInteger() defaults min to 0", () => {
+  assertStrictEquals(parseInteger("0", { name: "bytes" }), 0);
+});
+
+Deno.test("parseInteger() names the number in a UsageError", () => {
+  assertThrowsExactly(
+    () => parseInteger("ten", { name: "max-bytes" }),
+    UsageError,
+    { message: 'Invalid max-bytes "ten": not a whole decimal number' },
+  );
+});
+
+Deno.test("parseInteger() without max refuses a number too large to be exact, without claiming it is too small", () => {
+  // Above Number.MAX_SAFE_INTEGER the value is inexact, so it is refused;
+  // the message must not say "must be at least 0" of 99999999999999999999.
+  const error = assertThrows(() =>
+    parseInteger("99999999999999999999", { name: "count" })
+  );
+  assert(error instanceof UsageError);
+  assertNotMatch(error.message, /must be at least 0$/);
+});
+
+// parseSeconds
+
+Deno.test("parseSeconds() turns 0.5 seconds into 500 ms", () => {
+  assertStrictEquals(parseSeconds("0.5"), 500);
+});
+
+Deno.test("parseSeconds() turns 1.5 seconds into 1500 ms", () => {
+  assertStrictEquals(parseSeconds("1.5"), 1500);
+  assertStrictEquals(parseSeconds("5"), 5000);
+});
+
+Deno.test("parseSeconds() accepts .5 and 5.", () => {
+  assertStrictEquals(parseSeconds(".5"), 500);
+  assertStrictEquals(parseSeconds("5."), 5000);
+});
+
+Deno.test("parseSeconds() accepts 86400 seconds, one day", () => {
+  assertStrictEquals(parseSeconds("86400"), 86_400_000);
+});
+
+Deno.test("parseSeconds() refuses 0", () => {
+  assertThrowsExactly(() => parseSeconds("0"), UsageError, {
+    message:
+      'Invalid timeout "0": must be more than 0 and at most 86400 seconds',
+  });
+});
+
+Deno.test("parseSeconds() refuses a duration that rounds to 0 ms", () => {
+  assertThrows(() => parseSeconds("0.0001"), UsageError);
+});
+
+Deno.test("parseSeconds() refuses 86401 seconds", () => {
+  assertThrowsExactly(() => parseSeconds("86401"), UsageError, {
+    message:
+      'Invalid timeout "86401": must be more than 0 and at most 86400 seconds',
+  });
+});
+
+Deno.test("parseSeconds() refuses abc with a UsageError", () => {
+  assertThrowsExactly(() => parseSeconds("abc"), UsageError, {
+    message: 'Invalid timeout "abc": not a number of seconds',
+  });
+});
+
+Deno.test("parseSeconds() refuses signs, exponents, blanks and a lone dot", () => {
+  for (const text of ["-1", "+1", "1e3", "", " 1", ".", "1.2.3", "Infinity"]) {
+    assertThrows(() => parseSeconds(text), UsageError, undefined, text);
+  }
+});
+
+Deno.test("parseSeconds() names the duration in its messages", () => {
+  assertThrowsExactly(() => parseSeconds("x", "wait"), UsageError, {
+    message: 'Invalid wait "x": not a number of seconds',
+  });
+});
+
+Deno.test("parseCommandLine() takes a non-numeric attached value: -mHello", () => {
+  assertEquals(parseCommandLine(["-mHello"], SPEC).values, {
+    message: "Hello",
+  });
+  assertEquals(parseCommandLine(["-4mHello"], SPEC).values, {
+    ipv4: true,
+    message: "Hello",
+  });
+});
+
+Deno.test("parseCommandLine() keeps positionals that look like numbers as text", () => {
+  assertEquals(parseCommandLine(["1", "--", "-1", "0x10"], SPEC).positionals, [
+    "1",
+    "-1",
+    "0x10",
+  ]);
+});
+
+// parseDestinationPort
+
+Deno.test("parseDestinationPort() refuses 0: a destination is 1-65535", () => {
+  assertThrowsExactly(() => parseDestinationPort("0"), UsageError, {
+    message: 'Invalid port "0": must be 1-65535',
+  });
+});
+
+Deno.test("parseDestinationPort() accepts 1 and 65535", () => {
+  assertStrictEquals(parseDestinationPort("1"), 1);
+  assertStrictEquals(parseDestinationPort("65535"), 65_535);
+  assertThrowsExactly(() => parseDestinationPort("65536"), UsageError, {
+    message: 'Invalid port "65536": must be 1-65535',
+  });
+});
