@@ -5,8 +5,12 @@
  * `getaddrinfo` does (every address, in order), formats dual-stack addresses
  * the way `inet_ntop` does (IPv4-mapped peers shown as IPv4), connects with
  * Happy Eyeballs, serves greetings concurrently and receives datagrams
- * without truncation. Terminal-safe text for what peers send (escaping, hex
- * dumps, JSON lines) is its own module, `@beejnet/beejnet/text`.
+ * without truncation. Each of these takes a `trace` callback that receives
+ * the guide's socket calls as Deno makes them (`socket`, `bind`, `listen`,
+ * `accept`, `connect`, `send`, `recv`, `sendto`, `recvfrom`, `close`, with
+ * their real arguments and results). Terminal-safe text for what peers send
+ * (escaping, hex dumps, JSON lines, trace lines) is its own module,
+ * `@beejnet/beejnet/text`.
  *
  * ```ts
  * import { readAll, serveGreeting } from "./mod.ts";
@@ -84,4 +88,5 @@ export type {
 export { maxPayload, sendDatagram } from "./lib/send_datagram.ts";
 export type { SendDatagramOptions, SentDatagram } from "./lib/send_datagram.ts";
 export { accessList, cidrContains, parseCidr } from "./lib/access_list.ts";
+export type { Trace, TraceCall, TraceEvent, TraceFamily } from "./lib/trace.ts";
 export type { AccessListOptions, Cidr } from "./lib/access_list.ts";

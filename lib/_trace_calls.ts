@@ -85,9 +85,9 @@ const IMMEDIATE_CONNECT_ERRNOS = new Set([
 
 const NOTES = {
   lookup:
-    "node:dns lookup() runs the C library's getaddrinfo() on a runtime thread; it reads /etc/nsswitch.conf and /etc/hosts, then asks DNS; the port is not passed",
-  lookupType:
-    "Deno's lookup always asks for SOCK_STREAM; the guide's program asks for SOCK_DGRAM, which gives the same addresses",
+    "node:dns lookup() runs the C library's getaddrinfo() on a runtime thread: it reads /etc/nsswitch.conf and /etc/hosts, then asks DNS; the port is not passed, and the type is SOCK_STREAM even for a datagram socket (the addresses are the same)",
+  lookupPermission:
+    "the net permission for the name was refused before the lookup",
   sorted:
     "with two families glibc sorted the addresses (RFC 6724), probing each with a UDP connect() that sends nothing",
   permission: "the net permission was refused before any system call",
@@ -142,12 +142,13 @@ function failed(event: TraceEvent, error: unknown): TraceEvent {
   return event;
 }
 
-/** A getaddrinfo() the guide's program makes and this one does not need. */
+/** A getaddrinfo() that is not needed: nothing to look up. */
 export function traceLookupSkipped(
   trace: Trace,
-  guide: {
+  call: {
     host: string | null;
-    service: string;
+    service: string | null;
+    family: 0 | 4 | 6;
     type: string;
     passive?: boolean;
   },
@@ -155,40 +156,42 @@ export function traceLookupSkipped(
 ): void {
   trace({
     call: "getaddrinfo",
-    host: guide.host,
-    service: guide.service,
-    family: "AF_UNSPEC",
-    type: guide.type,
-    ...(guide.passive ? { flags: "AI_PASSIVE" } : {}),
+    host: call.host,
+    service: call.service,
+    family: hintFamily(call.family),
+    type: call.type,
+    ...(call.passive ? { flags: "AI_PASSIVE" } : {}),
     skipped: reason,
   });
+}
+
+function hintFamily(family: 0 | 4 | 6): TraceFamily {
+  return family === 4 ? "AF_INET" : family === 6 ? "AF_INET6" : "AF_UNSPEC";
 }
 
 /** A getaddrinfo() made through node:dns. */
 export function traceLookup(
   trace: Trace,
-  request: { host: string; family: 0 | 4 | 6; guideType?: string },
-  outcome: { addresses: readonly { address: string; family: number }[] } | {
-    code: string;
-    error: unknown;
-  },
+  request: { host: string; family: 0 | 4 | 6 },
+  outcome:
+    | { addresses: readonly { address: string; family: number }[] }
+    | { code: string; error: unknown }
+    | { refused: true },
 ): void {
   const event: TraceEvent = {
     call: "getaddrinfo",
     by: "node:dns lookup()",
     host: request.host,
     service: null,
-    family: request.family === 4
-      ? "AF_INET"
-      : request.family === 6
-      ? "AF_INET6"
-      : "AF_UNSPEC",
+    family: hintFamily(request.family),
     type: "SOCK_STREAM",
   };
-  let note: string = NOTES.lookup;
-  if (request.guideType && request.guideType !== "SOCK_STREAM") {
-    note += `; ${NOTES.lookupType}`;
+  if ("refused" in outcome) {
+    event.skipped = NOTES.lookupPermission;
+    trace(event);
+    return;
   }
+  let note: string = NOTES.lookup;
   if ("addresses" in outcome) {
     event.result = 0;
     event.addresses = outcome.addresses.map((a) => a.address);
@@ -360,21 +363,25 @@ export function traceAcceptError(
   }, error));
 }
 
-/** How a connection attempt ended. */
-export type ConnectOutcome =
-  | { conn: Deno.Conn }
-  | { error: unknown }
-  | { abandoned: string };
-
 /**
  * The calls behind one `Deno.connect` to `address`. A connection that was
  * made is returned wrapped, so that its reads and close are traced.
  */
-export function traceConnect(
+export function traceConnect<T extends Deno.Conn>(
   trace: Trace,
-  request: { address: string; port: number; socket: number; at?: number },
-  outcome: ConnectOutcome,
-): Deno.Conn | undefined {
+  request: {
+    address: string;
+    port: number;
+    socket: number;
+    /** When attempts race: when this one started, ms after the first. */
+    started?: number;
+    /** When attempts race: when it ended, ms after the first started. */
+    at?: number;
+    /** When attempts race: why it started then. */
+    why?: string;
+  },
+  outcome: { conn: T } | { error: unknown } | { abandoned: string },
+): T | undefined {
   const by = "Deno.connect";
   if ("error" in outcome && isPermissionError(outcome.error)) {
     trace({ call: "socket", by, skipped: NOTES.permission });
@@ -391,6 +398,8 @@ export function traceConnect(
     family: familyOf(request.address),
     type: "SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK",
     protocol: "IPPROTO_IP",
+    ...(request.started === undefined ? {} : { at: request.started }),
+    ...(request.why === undefined ? {} : { note: request.why }),
   };
   const errno = "error" in outcome ? errnoOf(outcome.error).errno : undefined;
   if ("error" in outcome && errno !== undefined && SOCKET_ERRNOS.has(errno)) {
@@ -447,6 +456,78 @@ export function traceConnect(
     note: NOTES.connectClose,
   });
   return undefined;
+}
+
+/** Makes one connection, as `connectFirst`'s `connect` option does. */
+export type Connector<A extends { address: string }> = (
+  address: A,
+  port: number,
+  signal: AbortSignal,
+) => Promise<Deno.TcpConn>;
+
+/**
+ * Wrap a connector so that each attempt is traced: its socket numbered as
+ * it starts, its calls traced as it ends. With `race`, each attempt says
+ * when it started and why then (RFC 8305's connection attempt delay, or the
+ * failure of the one before).
+ */
+export function tracedConnector<A extends { address: string }>(
+  trace: Trace,
+  connect: Connector<A>,
+  race: boolean,
+): Connector<A> {
+  let origin: number | undefined;
+  let pending = 0;
+  let previous: number | undefined;
+  return async (address, port, signal) => {
+    const socket = nextSocket();
+    const now = performance.now();
+    origin ??= now;
+    let timing = {};
+    if (race) {
+      const started = round(now - origin);
+      const why = previous === undefined
+        ? undefined
+        : pending > 0
+        ? `started ${
+          round(now - previous)
+        } ms after the attempt before, which has not answered (RFC 8305's connection attempt delay)`
+        : "started as the attempt before failed (RFC 8305)";
+      timing = { started, ...(why === undefined ? {} : { why }) };
+    }
+    previous = now;
+    pending++;
+    const request = { address: address.address, port, socket, ...timing };
+    const end = (): { at?: number } =>
+      race ? { at: round(performance.now() - origin!) } : {};
+    try {
+      const conn = await connect(address, port, signal);
+      pending--;
+      return traceConnect(trace, { ...request, ...end() }, { conn })!;
+    } catch (error) {
+      pending--;
+      const outcome = signal.aborted && !isPermissionError(error)
+        ? { abandoned: abandonReason(signal.reason) }
+        : { error };
+      traceConnect(trace, { ...request, ...end() }, outcome);
+      throw error;
+    }
+  };
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}
+
+function abandonReason(reason: unknown): string {
+  if (reason instanceof Error && reason.name === "TimeoutError") {
+    return "timed out";
+  }
+  return reason instanceof Error ? lowerFirst(reason.message) : "aborted";
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
 }
 
 /** Wrap a stream connection so that `read`, `write` and `close` are traced. */

@@ -74,6 +74,11 @@ export interface TraceEvent {
    * met them, per thread. Not the file descriptor, which Deno does not show.
    */
   socket?: number;
+  /**
+   * The worker thread that made the call, from 1; absent on the thread that
+   * started the workers (and in a program without them).
+   */
+  thread?: number;
   /** The guide's name for the socket: `sockfd`, or `new_fd` for an accepted one. */
   fd?: "sockfd" | "new_fd";
   /** The peer of an accepted socket, as `[::ffff:127.0.0.1]:50412`. */
@@ -130,7 +135,11 @@ export interface TraceEvent {
   errno?: string;
   /** The error as the system describes it, for example `"Connection refused"`. */
   message?: string;
-  /** Milliseconds since the first connection attempt, when attempts race. */
+  /**
+   * When attempts race: milliseconds since the first attempt started, at
+   * the time of this call (`socket` when its attempt started, `connect`
+   * when it ended).
+   */
   at?: number;
   /** Why the call differs from the guide's C, or what it means. */
   note?: string;

@@ -61,6 +61,7 @@ if (mode === "lookup") {
   traceLookupSkipped(trace, {
     host: null,
     service: "3490",
+    family: 0,
     type: "SOCK_STREAM",
     passive: true,
   }, "the wildcard needs no lookup");

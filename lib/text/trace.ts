@@ -8,7 +8,7 @@
  * @module
  */
 
-import { escapeBytes, escapeText } from "../escape.ts";
+import { escapeBytes, escapeText } from "./escape.ts";
 import type { TraceEvent } from "../trace.ts";
 
 /** How much of a payload a line shows, as `strace -s 32` does. */
