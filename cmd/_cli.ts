@@ -9,6 +9,7 @@ import {
   ResolveError,
 } from "../lib/errors.ts";
 import { escapeText } from "../lib/text/escape.ts";
+import type { Trace } from "../lib/trace.ts";
 import { UsageError } from "./_options.ts";
 
 /** Something that takes bytes synchronously, like `Deno.stdout`. */
@@ -202,6 +203,25 @@ export class Output {
     const reason = describeError(error);
     this.event("error", { context, message: reason });
     this.stderrBare(`${context}: ${reason}`);
+  }
+
+  /**
+   * The writer of `--trace`: each call as `TOOL: trace: CALL = RESULT` on
+   * stderr, or under `--json` as a `trace` event on stdout. The formatter
+   * is loaded only now: without `--trace` a tool pays nothing for it.
+   */
+  async tracer(): Promise<Trace> {
+    const { traceFields, traceFormatter } = await import(
+      "../lib/text/trace.ts"
+    );
+    if (this.#format) return (event) => this.event("trace", traceFields(event));
+    const format = traceFormatter();
+    const prefix = `${this.#tool}: trace: `;
+    return (event) => {
+      this.flush();
+      // The formatter escapes what came from outside: the line is safe.
+      this.#write(this.#stderr, encoder.encode(prefix + format(event) + "\n"));
+    };
   }
 
   /** Write what stdout has queued. */

@@ -58,6 +58,8 @@ options:
   -q, --quiet        no lines per datagram
   -v, --verbose      say where it listens
       --json         one JSON object per event on stdout
+      --trace        each socket call as it happens, on stderr, in the
+                     guide's words (under --json: trace events)
   -h, --help         show this help
   -V, --version      show the version`;
 
@@ -92,6 +94,8 @@ export interface ListenerConfig {
   verbose: boolean;
   /** `--json`. */
   json: boolean;
+  /** `--trace`: each socket call, as it happens. */
+  trace: boolean;
 }
 
 /**
@@ -127,6 +131,7 @@ export function parseListener(
     quiet: values.quiet ?? false,
     verbose: values.verbose ?? false,
     json: values.json ?? false,
+    trace: values.trace ?? false,
   };
 }
 
@@ -170,6 +175,7 @@ export async function runListener(
       reuseBuffer: true,
       accept: allowed && ((peer) => allowed(peer.hostname)),
       onDatagram: print,
+      trace: config.trace ? await out.tracer() : undefined,
       onRefused: verbose
         ? (peer, bytes) =>
           out.stderr(

@@ -54,6 +54,8 @@ options:
   -w, --wait SECS     wait SECS seconds for one reply from the peer, and show it
   -v, --verbose       say where the datagram goes
       --json          one JSON object per event on stdout
+      --trace         each socket call as it happens, on stderr, in the
+                      guide's words (under --json: trace events)
   -h, --help          show this help
   -V, --version       show the version`;
 
@@ -78,6 +80,8 @@ export interface TalkerConfig {
   verbose: boolean;
   /** `--json`. */
   json: boolean;
+  /** `--trace`: each socket call, as it happens. */
+  trace: boolean;
 }
 
 /**
@@ -102,6 +106,7 @@ export function parseTalker(args: readonly string[]): TalkerConfig | Info {
       : parseSeconds(values.wait, "wait"),
     verbose: values.verbose ?? false,
     json: values.json ?? false,
+    trace: values.trace ?? false,
   };
 }
 
@@ -135,7 +140,8 @@ export async function runTalker(
   const { host, port } = config;
   const out = await Output.open("talker", io, { json: config.json });
   return await withFailures(out, FAILURES, async () => {
-    const addresses = await resolve(host, { family: config.family });
+    const trace = config.trace ? await out.tracer() : undefined;
+    const addresses = await resolve(host, { family: config.family, trace });
     const message = config.message === "-"
       ? await readAtMost(
         io.stdin ?? Deno.stdin.readable,
@@ -145,6 +151,7 @@ export async function runTalker(
     const sent = await sendDatagram(addresses, message, {
       port,
       replyTimeout: config.replyTimeout,
+      trace,
       onSent: ({ address }, bytes, failures) => {
         reportFailures(out, failures);
         out.event(

@@ -156,6 +156,7 @@ Deno.test("runTalker() reports a failed send as the sendto line, exit 1", async 
       family: 0,
       verbose: false,
       json: false,
+      trace: false,
     }, io), []);
   assertStrictEquals(await deadline(run.code, "the talker"), 1);
   assertStrictEquals(run.stdout.text, "");
