@@ -9,6 +9,7 @@
 
 import { AssertionError } from "@std/assert";
 import type { TraceEvent } from "../lib/trace.ts";
+import { TestProcess, type TestProcessOptions, toolCommand } from "./_util.ts";
 
 /** The system calls the check reads. */
 const TRACED = [
@@ -460,6 +461,69 @@ export function checkTrace(
   calls: readonly Syscall[],
 ): CheckedTrace {
   const streams = ownStreams(calls);
+  // Each thread numbers its own sockets: a worker's events go with the
+  // sockets of one strace thread, found by trying each.
+  const threads = new Map<number, TraceEvent[]>();
+  for (const event of events) {
+    const thread = event.thread ?? 0;
+    if (!threads.has(thread)) threads.set(thread, []);
+    threads.get(thread)!.push(event);
+  }
+  const byPid = new Map<number, Stream[]>();
+  for (const stream of streams) {
+    if (!byPid.has(stream.pid)) byPid.set(stream.pid, []);
+    byPid.get(stream.pid)!.push(stream);
+  }
+  let matched = 0;
+  for (const [thread, list] of [...threads].sort((a, b) => a[0] - b[0])) {
+    if (!list.some((e) => e.socket !== undefined && e.skipped === undefined)) {
+      continue;
+    }
+    if (threads.size === 1 && byPid.size <= 1) {
+      matched += checkThread(list, [...byPid.values()][0] ?? [], calls);
+      byPid.clear();
+      continue;
+    }
+    const reasons: string[] = [];
+    let found = false;
+    for (const [pid, own] of byPid) {
+      try {
+        matched += checkThread(list, own, calls);
+      } catch (error) {
+        reasons.push(`thread ${pid}: ${(error as Error).message}`);
+        continue;
+      }
+      byPid.delete(pid);
+      found = true;
+      break;
+    }
+    if (!found) {
+      fail(
+        `no strace thread matches the trace of ${
+          thread === 0 ? "the main thread" : `worker ${thread}`
+        }:\n${reasons.join("\n")}`,
+      );
+    }
+  }
+  if (byPid.size > 0) {
+    const hidden = [...byPid.values()].flat();
+    fail(
+      `strace shows sockets the trace does not name:\n` +
+        hidden.map((s) => `  ${s.born.line}`).join("\n"),
+    );
+  }
+  for (const event of events) {
+    if (event.call === "getaddrinfo") checkLookup(event, calls);
+    if (event.call === "fork") checkNoFork(calls);
+  }
+  return { sockets: streams.length, matched };
+}
+
+function checkThread(
+  events: readonly TraceEvent[],
+  streams: readonly Stream[],
+  calls: readonly Syscall[],
+): number {
   const ids = [...new Set(events.flatMap((e) => e.socket ? [e.socket] : []))]
     .sort((a, b) => a - b);
   // Sockets that failed at socket() have no stream; only events with a
@@ -550,11 +614,7 @@ export function checkTrace(
     }
   }
 
-  for (const event of events) {
-    if (event.call === "getaddrinfo") checkLookup(event, calls);
-    if (event.call === "fork") checkNoFork(calls);
-  }
-  return { sockets: streams.length, matched };
+  return matched;
 }
 
 function checkLookup(event: TraceEvent, calls: readonly Syscall[]): void {
@@ -584,143 +644,72 @@ function checkNoFork(calls: readonly Syscall[]): void {
 }
 
 /** A program running under strace. */
-export interface Traced {
-  /** The lines written so far on stdout and stderr. */
-  readonly stdout: string[];
-  readonly stderr: string[];
-  /** Wait until a line on `stream` matches; resolve to it. */
-  waitFor(stream: "stdout" | "stderr", pattern: RegExp): Promise<string>;
-  /** Send a signal to the traced program itself (not strace). */
+export interface Straced extends AsyncDisposable {
+  /** The strace process, with the program's output captured line by line. */
+  readonly process: TestProcess;
+  /** Send a signal to the traced program itself (not to strace). */
   kill(signal: Deno.Signal): Promise<void>;
-  /** Wait for the end; the exit code and the system calls. */
+  /** Wait for the end: the program's exit code and its system calls. */
   finished(): Promise<{ code: number; calls: Syscall[] }>;
 }
 
-/** How long anything under strace may take: it slows the runtime down. */
-export const STRACE_DEADLINE_MS = 30_000;
-
 /**
- * Run `deno ARGS` under `strace -f`, with the update check off (it makes a
- * DNS lookup of its own) and colour off.
+ * Run `argv` under `strace -f`, with Deno's update check off (it makes a DNS
+ * lookup of its own).
  */
-export async function runTraced(
-  args: readonly string[],
-  options: { stdin?: Uint8Array; env?: Record<string, string> } = {},
-): Promise<Traced> {
+export async function straced(
+  argv: readonly string[],
+  options: TestProcessOptions = {},
+): Promise<Straced> {
   const dir = await Deno.makeTempDir({ prefix: "beejnet_strace_" });
   const log = `${dir}/strace.log`;
-  const child = new Deno.Command("strace", {
-    args: [
-      "-f",
-      "-qq",
-      "-y",
-      "-s",
-      "64",
-      "-o",
-      log,
-      "-e",
-      `trace=${TRACED.join(",")}`,
-      Deno.execPath(),
-      ...args,
-    ],
-    stdin: options.stdin ? "piped" : "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", ...options.env },
-  }).spawn();
-  if (options.stdin) {
-    const writer = child.stdin.getWriter();
-    await writer.write(options.stdin);
-    await writer.close();
-  }
-  const lines = { stdout: [] as string[], stderr: [] as string[] };
-  const waiters: {
-    stream: "stdout" | "stderr";
-    pattern: RegExp;
-    resolve: (line: string) => void;
-  }[] = [];
-  const pump = async (
-    stream: "stdout" | "stderr",
-    readable: ReadableStream<Uint8Array>,
-  ): Promise<void> => {
-    let rest = "";
-    for await (const text of readable.pipeThrough(new TextDecoderStream())) {
-      const parts = (rest + text).split("\n");
-      rest = parts.pop()!;
-      for (const line of parts) {
-        lines[stream].push(line);
-        for (const waiter of [...waiters]) {
-          if (waiter.stream === stream && waiter.pattern.test(line)) {
-            waiters.splice(waiters.indexOf(waiter), 1);
-            waiter.resolve(line);
-          }
-        }
-      }
-    }
-    if (rest !== "") lines[stream].push(rest);
-  };
-  const pumped = Promise.all([
-    pump("stdout", child.stdout),
-    pump("stderr", child.stderr),
-  ]);
-  const status = child.status;
-  const withDeadline = <T>(promise: Promise<T>, what: string): Promise<T> => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`Timed out under strace waiting for ${what}`)),
-        STRACE_DEADLINE_MS,
-      );
-    });
-    return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
-  };
-  const tracee = async (): Promise<number> => {
-    const task = `/proc/${child.pid}/task/${child.pid}/children`;
-    const text = await Deno.readTextFile(task);
-    const pid = Number(text.trim().split(/\s+/)[0]);
-    if (!pid) throw new Error("strace's child is gone");
-    return pid;
+  const process = new TestProcess("strace", [
+    "-f",
+    "-qq",
+    "-y",
+    "-s",
+    "64",
+    "-o",
+    log,
+    "-e",
+    `trace=${TRACED.join(",")}`,
+    ...argv,
+  ], { ...options, env: { DENO_NO_UPDATE_CHECK: "1", ...options.env } });
+  const cleanUp = async (): Promise<void> => {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
   };
   return {
-    stdout: lines.stdout,
-    stderr: lines.stderr,
-    waitFor(stream, pattern): Promise<string> {
-      const seen = lines[stream].find((line) => pattern.test(line));
-      if (seen !== undefined) return Promise.resolve(seen);
-      return withDeadline(
-        new Promise<string>((resolve) =>
-          waiters.push({ stream, pattern, resolve })
-        ),
-        `${pattern} on ${stream}`,
-      ).catch(async (error) => {
-        child.kill("SIGKILL");
-        await status;
-        throw new Error(
-          `${error.message}\nstderr:\n${lines.stderr.join("\n")}`,
-        );
-      });
-    },
+    process,
     async kill(signal): Promise<void> {
-      Deno.kill(await tracee(), signal);
+      // strace's child is the program.
+      const pid = process.child.pid;
+      const children = await Deno.readTextFile(
+        `/proc/${pid}/task/${pid}/children`,
+      );
+      const tracee = Number(children.trim().split(/\s+/)[0]);
+      if (!tracee) throw new Error("the traced program is gone");
+      Deno.kill(tracee, signal);
     },
     async finished(): Promise<{ code: number; calls: Syscall[] }> {
-      try {
-        const { code } = await withDeadline(status, "the program to end");
-        await pumped;
-        const calls = parseStrace(await Deno.readTextFile(log));
-        return { code, calls };
-      } catch (error) {
-        try {
-          child.kill("SIGKILL");
-        } catch { /* already gone */ }
-        await status;
-        await pumped;
-        throw error;
-      } finally {
-        await Deno.remove(dir, { recursive: true });
-      }
+      const code = await process.exit("the traced program to exit");
+      const calls = parseStrace(await Deno.readTextFile(log));
+      await cleanUp();
+      return { code, calls };
+    },
+    async [Symbol.asyncDispose](): Promise<void> {
+      await process[Symbol.asyncDispose]();
+      await cleanUp();
     },
   };
+}
+
+/** Run one of our tools from its source under strace. */
+export function stracedTool(
+  tool: string,
+  args: readonly string[],
+  options: TestProcessOptions & { permissions?: string[] } = {},
+): Promise<Straced> {
+  return straced([...toolCommand(tool, options.permissions), ...args], options);
 }
 
 /** The trace events among a `--json` run's lines. */

@@ -3,12 +3,7 @@
 // helpers the library uses, and every event must match strace's calls.
 
 import { assert, assertEquals } from "@std/assert";
-import {
-  checkTrace,
-  runTraced,
-  STRACE_MISSING,
-  traceEvents,
-} from "./_strace.ts";
+import { checkTrace, STRACE_MISSING, straced, traceEvents } from "./_strace.ts";
 
 const probe = new URL("./_trace_probe.ts", import.meta.url).pathname;
 
@@ -22,10 +17,16 @@ function ignored(): boolean {
 async function probeUnderStrace(
   mode: string,
 ): Promise<ReturnType<typeof checkTrace>> {
-  const run = await runTraced(["run", "--allow-net", probe, mode]);
+  await using run = await straced([
+    Deno.execPath(),
+    "run",
+    "--allow-net",
+    probe,
+    mode,
+  ]);
   const { code, calls } = await run.finished();
-  assertEquals(code, 0, run.stderr.join("\n"));
-  const events = traceEvents(run.stdout);
+  assertEquals(code, 0, run.process.stderr.text);
+  const events = traceEvents(run.process.stdout.lines);
   assert(events.length > 0, "no trace events");
   return checkTrace(events, calls);
 }
