@@ -11,6 +11,7 @@ import {
   checkTrace,
   STRACE_MISSING,
   type Straced,
+  straced,
   stracedTool,
   traceEvents,
 } from "./_strace.ts";
@@ -23,6 +24,7 @@ import {
   listeningPort,
   readToEnd,
   TestProcess,
+  toolCommand,
   udpSocket,
 } from "./_util.ts";
 
@@ -357,6 +359,76 @@ Deno.test({
       const { sockets } = await strace(run, code);
       assertEquals(sockets, 1);
       await port.served;
+    }
+  },
+});
+
+const DUAL = "dual.beejnet.test";
+
+// A name with both families: /etc/hosts has none, so the client runs in a
+// private mount namespace with a hosts file of the test's own over it.
+const CAN_UNSHARE: boolean = CAN_SPAWN && HAS_IPV6 && (() => {
+  try {
+    return new Deno.Command("unshare", {
+      args: ["-m", "mount", "--bind", "/etc/hosts", "/etc/hosts"],
+      stdout: "null",
+      stderr: "null",
+    }).outputSync().success;
+  } catch {
+    return false;
+  }
+})();
+
+Deno.test({
+  name:
+    "client --trace of a race agrees with strace: [::1] refused, then 127.0.0.1",
+  ignore: NEEDS_STRACE() ||
+    ignoreUnless(
+      CAN_UNSHARE,
+      `a race needs root's unshare -m to give ${DUAL} a hosts entry`,
+    ),
+  async fn(): Promise<void> {
+    const hosts = await Deno.makeTempFile({ prefix: "beejnet_hosts_" });
+    try {
+      await Deno.writeTextFile(
+        hosts,
+        `127.0.0.1 localhost\n::1 ${DUAL}\n127.0.0.1 ${DUAL}\n`,
+      );
+      const { port, served } = greeter();
+      await using run = await straced([
+        "unshare",
+        "-m",
+        "sh",
+        "-c",
+        'mount --bind "$1" /etc/hosts && shift && exec "$@"',
+        "sh",
+        hosts,
+        ...toolCommand("client"),
+        DUAL,
+        "-p",
+        String(port),
+        "--trace",
+        "--json",
+      ]);
+      const { events, sockets } = await strace(run);
+      await served;
+      assertEquals(sockets, 2);
+      const lookup = events.find((e) => e.call === "getaddrinfo")!;
+      assertEquals(lookup.addresses, ["::1", "127.0.0.1"]);
+      assertMatch(lookup.note!, /glibc sorted the addresses \(RFC 6724\)/);
+      const connects = events.filter((e) => e.call === "connect");
+      assertEquals(
+        connects.map((e) => [e.address, e.result, e.errno]),
+        [["::1", -1, "ECONNREFUSED"], ["127.0.0.1", 0, undefined]],
+      );
+      const second = events.filter((e) => e.call === "socket")[1]!;
+      assertEquals(
+        second.note,
+        "started as the attempt before failed (RFC 8305)",
+      );
+      assert(second.at! >= 0 && connects[1]!.at! >= second.at!);
+    } finally {
+      await Deno.remove(hosts);
     }
   },
 });
