@@ -217,6 +217,13 @@ export class Output {
     if (this.#format) return (event) => this.event("trace", traceFields(event));
     const format = traceFormatter();
     const prefix = `${this.#tool}: trace: `;
+    if (Deno.build.os !== "linux") {
+      // The system calls behind each Deno call are Linux's, held against
+      // strace there; say so where they are not.
+      this.stderr(
+        `trace: the system calls shown are Deno's on Linux; on ${Deno.build.os} they differ, and nothing checks them`,
+      );
+    }
     return (event) => {
       this.flush();
       // The formatter escapes what came from outside: the line is safe.

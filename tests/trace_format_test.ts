@@ -142,3 +142,31 @@ Deno.test("traceFields() leaves the payload out of JSON", () => {
     { call: "sendto", length: 3 },
   );
 });
+
+Deno.test("formatTraceEvent() names the worker thread that made a call", () => {
+  assertEquals(
+    formatTraceEvent({
+      call: "setsockopt",
+      by: "Deno.listen",
+      thread: 1,
+      fd: "sockfd",
+      level: "SOL_SOCKET",
+      option: "SO_REUSEPORT",
+      value: 1,
+      result: 0,
+    }),
+    "setsockopt(sockfd, SOL_SOCKET, SO_REUSEPORT, 1) = 0 [Deno.listen on worker 1]",
+  );
+  assertEquals(
+    formatTraceEvent({
+      call: "getaddrinfo",
+      thread: 2,
+      host: "::",
+      service: null,
+      family: "AF_UNSPEC",
+      type: "SOCK_STREAM",
+      skipped: "an address needs no lookup",
+    }),
+    'getaddrinfo("::", NULL, {AF_UNSPEC, SOCK_STREAM}) not called: an address needs no lookup [on worker 2]',
+  );
+});

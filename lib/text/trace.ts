@@ -119,13 +119,16 @@ function callText(event: TraceEvent): string {
 }
 
 function byText(event: TraceEvent): string {
-  if (event.by === undefined) return "";
+  const thread = event.thread === undefined ? "" : ` on worker ${event.thread}`;
+  if (event.by === undefined) {
+    return thread === "" ? "" : ` [${thread.slice(1)}]`;
+  }
   const syscalls = event.syscalls;
   if (
     syscalls === undefined ||
     (syscalls.length === 1 && syscalls[0] === event.call)
-  ) return ` [${event.by}]`;
-  return ` [${event.by}: ${syscalls.join(", ")}]`;
+  ) return ` [${event.by}${thread}]`;
+  return ` [${event.by}${thread}: ${syscalls.join(", ")}]`;
 }
 
 /**
