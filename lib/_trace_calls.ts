@@ -85,7 +85,7 @@ const IMMEDIATE_CONNECT_ERRNOS = new Set([
 
 const NOTES = {
   lookup:
-    "node:dns lookup() runs the C library's getaddrinfo() on a runtime thread: it reads /etc/nsswitch.conf and /etc/hosts, then asks DNS; the port is not passed, and the type is SOCK_STREAM even for a datagram socket (the addresses are the same)",
+    "node:dns lookup() runs the C library's getaddrinfo() on a runtime thread: it reads /etc/nsswitch.conf and /etc/hosts, then asks DNS; it is given no port, and SOCK_STREAM whatever the socket will be (the addresses are the same)",
   lookupPermission:
     "the net permission for the name was refused before the lookup",
   sorted:
@@ -97,7 +97,7 @@ const NOTES = {
   nonBlocking:
     "not in the guide: the runtime's sockets never block; it waits in epoll_wait()",
   dualStack:
-    "IPV6_V6ONLY is left off: IPv4 peers reach this socket as ::ffff:a.b.c.d",
+    "IPV6_V6ONLY is left off: IPv4 peers reach this one socket too, as ::ffff:a.b.c.d",
   backlog:
     "the runtime's backlog; the guide's BACKLOG is 10, and the kernel caps both at net.core.somaxconn",
   getsockname: "not in the guide: Deno asks which address and port it got",
@@ -113,7 +113,7 @@ const NOTES = {
   send:
     "sendto(fd, buf, len, MSG_NOSIGNAL, NULL, 0): MSG_NOSIGNAL makes a dead peer an EPIPE error instead of the guide's SIGPIPE",
   recv:
-    "recvfrom(fd, buf, len, 0, NULL, NULL), called again until it returns 0; the guide reads once, MAXDATASIZE-1 bytes",
+    "recvfrom(fd, buf, len, 0, NULL, NULL), called again until the peer closes (or the byte limit); the guide reads once, MAXDATASIZE-1 bytes",
   eof: "0: the peer closed the connection",
   close:
     "conn.close() shuts down the write half, then closes; Deno reports neither result",
@@ -122,7 +122,7 @@ const NOTES = {
   broadcast:
     "not in the guide: the runtime allows broadcast on every UDP socket",
   multicastLoop:
-    "not in the guide: Deno's loopback option, off unless asked for",
+    "not in the guide: Deno's loopback option (multicast sent is not looped back), off unless asked for",
   datagramBind:
     "not in the guide's talker: Deno binds every UDP socket; the guide lets sendto() pick the port",
   sendto:
@@ -288,7 +288,7 @@ export function traceListen(
     return 0;
   }
   bind.result = 0;
-  if (family === "AF_INET6") bind.note = NOTES.dualStack;
+  if (request.hostname === "::") bind.note = NOTES.dualStack;
   trace(bind);
   trace({
     call: "listen",
@@ -659,7 +659,7 @@ export function traceListenDatagram(
   }
   bind.result = 0;
   if (!request.guideBinds) bind.note = NOTES.datagramBind;
-  else if (family === "AF_INET6") bind.note = NOTES.dualStack;
+  else if (request.hostname === "::") bind.note = NOTES.dualStack;
   trace(bind);
   trace({
     call: "fcntl",
