@@ -678,17 +678,24 @@ export async function straced(
   const cleanUp = async (): Promise<void> => {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   };
+  // The traced program is the first thread in strace's log. (Not from
+  // /proc/PID/task/PID/children: under deno test's permission flags that
+  // read hangs.)
+  let tracee: number | undefined;
+  const traceePid = async (): Promise<number> => {
+    for (let i = 0; tracee === undefined && i < 200; i++) {
+      const text = await Deno.readTextFile(log).catch(() => "");
+      const pid = Number(/^(\d+) /.exec(text)?.[1]);
+      if (pid) tracee = pid;
+      else await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    if (tracee === undefined) throw new Error("strace has logged no call");
+    return tracee;
+  };
   return {
     process,
     async kill(signal): Promise<void> {
-      // strace's child is the program.
-      const pid = process.child.pid;
-      const children = await Deno.readTextFile(
-        `/proc/${pid}/task/${pid}/children`,
-      );
-      const tracee = Number(children.trim().split(/\s+/)[0]);
-      if (!tracee) throw new Error("the traced program is gone");
-      Deno.kill(tracee, signal);
+      Deno.kill(await traceePid(), signal);
     },
     async finished(): Promise<{ code: number; calls: Syscall[] }> {
       const code = await process.exit("the traced program to exit");
@@ -697,6 +704,13 @@ export async function straced(
       return { code, calls };
     },
     async [Symbol.asyncDispose](): Promise<void> {
+      // Kill the program first: strace killed alone would leave it running,
+      // holding the pipes open, and the dispose would wait for ever.
+      if (tracee !== undefined) {
+        try {
+          Deno.kill(tracee, "SIGKILL");
+        } catch { /* already gone */ }
+      }
       await process[Symbol.asyncDispose]();
       await cleanUp();
     },

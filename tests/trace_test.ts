@@ -225,22 +225,18 @@ Deno.test({
   },
 });
 
+/** Wait, at most 10 s, until `count` stdout lines match `pattern`. */
 async function waitUntilCount(
   run: Straced,
   pattern: RegExp,
   count: number,
 ): Promise<void> {
-  await deadline(
-    (async () => {
-      while (
-        run.process.stdout.lines.filter((l) => pattern.test(l)).length < count
-      ) {
-        await run.process.stdout.waitFor(/./).catch(() => {});
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    })(),
-    `${count} lines matching ${pattern}`,
-  );
+  for (let i = 0; i < 500; i++) {
+    const lines = run.process.stdout.lines;
+    if (lines.filter((line) => pattern.test(line)).length >= count) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`Timed out waiting for ${count} lines matching ${pattern}`);
 }
 
 // ---------------------------------------------------------------- client
