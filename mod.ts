@@ -5,10 +5,14 @@
  * `getaddrinfo` does (every address, in order), formats dual-stack addresses
  * the way `inet_ntop` does (IPv4-mapped peers shown as IPv4), connects with
  * Happy Eyeballs, serves greetings concurrently and receives datagrams
- * without truncation. It numbers datagrams, paced on a schedule that does
- * not drift, and counts per sender what a receiver lost, got late or twice,
- * their one-way delay and RFC 3550 jitter. Terminal-safe text for what peers send (escaping, hex
- * dumps, JSON lines) is its own module, `@beejnet/beejnet/text`.
+ * without truncation. Each of these takes a `trace` callback that receives
+ * the guide's socket calls as Deno makes them (`socket`, `bind`, `listen`,
+ * `accept`, `connect`, `send`, `recv`, `sendto`, `recvfrom`, `close`, with
+ * their real arguments and results). It numbers datagrams, paced on a
+ * schedule that does not drift, and counts per sender what a receiver lost,
+ * got late or twice, their one-way delay and RFC 3550 jitter. Terminal-safe
+ * text for what peers send (escaping, hex dumps, JSON lines, trace lines) is
+ * its own module, `@beejnet/beejnet/text`.
  *
  * ```ts
  * import { readAll, serveGreeting } from "./mod.ts";
@@ -112,4 +116,5 @@ export type { PaceOptions, PaceResult } from "./lib/pace.ts";
 export { sendNumbered } from "./lib/send_numbered.ts";
 export type { SendNumberedOptions, SentNumbered } from "./lib/send_numbered.ts";
 export { accessList, cidrContains, parseCidr } from "./lib/access_list.ts";
+export type { Trace, TraceCall, TraceEvent, TraceFamily } from "./lib/trace.ts";
 export type { AccessListOptions, Cidr } from "./lib/access_list.ts";

@@ -9,6 +9,7 @@ import {
   ResolveError,
 } from "../lib/errors.ts";
 import { escapeText } from "../lib/text/escape.ts";
+import type { Trace } from "../lib/trace.ts";
 import { UsageError } from "./_options.ts";
 
 /** Something that takes bytes, like `Deno.stdout`. */
@@ -269,6 +270,32 @@ export class Output {
     const reason = describeError(error);
     this.event("error", { context, message: reason });
     this.stderrBare(`${context}: ${reason}`);
+  }
+
+  /**
+   * The writer of `--trace`: each call as `TOOL: trace: CALL = RESULT` on
+   * stderr, or under `--json` as a `trace` event on stdout. The formatter
+   * is loaded only now: without `--trace` a tool pays nothing for it.
+   */
+  async tracer(): Promise<Trace> {
+    const { traceFields, traceFormatter } = await import(
+      "../lib/text/trace.ts"
+    );
+    if (this.#format) return (event) => this.event("trace", traceFields(event));
+    const format = traceFormatter();
+    const prefix = `${this.#tool}: trace: `;
+    if (Deno.build.os !== "linux") {
+      // The system calls behind each Deno call are Linux's, held against
+      // strace there; say so where they are not.
+      this.stderr(
+        `trace: the system calls shown are Deno's on Linux; on ${Deno.build.os} they differ, and nothing checks them`,
+      );
+    }
+    return (event) => {
+      this.flush();
+      // The formatter escapes what came from outside: the line is safe.
+      this.#writeStderr(prefix + format(event) + "\n");
+    };
   }
 
   /**

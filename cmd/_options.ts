@@ -48,6 +48,7 @@ export const COMMON_OPTIONS = {
   version: { type: "boolean", short: "V" },
   verbose: { type: "boolean", short: "v" },
   json: { type: "boolean" },
+  trace: { type: "boolean" },
 } as const satisfies Record<string, OptionSpec>;
 
 /**

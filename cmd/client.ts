@@ -58,6 +58,8 @@ options:
       --raw             write only the bytes received to stdout, unmodified
   -v, --verbose         say each address tried
       --json            one JSON object per event on stdout
+      --trace           each socket call as it happens, on stderr, in the
+                        guide's words (under --json: trace events)
   -h, --help            show this help
   -V, --version         show the version`;
 
@@ -86,6 +88,8 @@ export interface ClientConfig {
   verbose: boolean;
   /** `--json`. */
   json: boolean;
+  /** `--trace`: each socket call, as it happens. */
+  trace: boolean;
 }
 
 /**
@@ -113,6 +117,7 @@ export function parseClient(args: readonly string[]): ClientConfig | Info {
     raw: values.raw ?? false,
     verbose: values.verbose ?? false,
     json: values.json ?? false,
+    trace: values.trace ?? false,
   };
   if (config.raw && config.json) {
     throw new UsageError(
@@ -154,10 +159,15 @@ export async function runClient(
   const { port, raw, verbose, timeout, maxBytes } = config;
   const out = await Output.open("client", io, { json: config.json });
   return await withFailures(out, failures(config), async () => {
-    const addresses = await resolve(config.host, { family: config.family });
+    const trace = config.trace ? await out.tracer() : undefined;
+    const addresses = await resolve(config.host, {
+      family: config.family,
+      trace,
+    });
     const connected = await connectFirst(addresses, {
       port,
       timeout,
+      trace,
       onAttempt: verbose
         ? (a) => out.stderr(`trying ${a.address} port ${port}`)
         : undefined,

@@ -70,6 +70,8 @@ options:
                      with --stats, report every S seconds too
   -v, --verbose      say where it listens
       --json         one JSON object per event on stdout
+      --trace        each socket call as it happens, on stderr, in the
+                     guide's words (under --json: trace events)
   -h, --help         show this help
   -V, --version      show the version`;
 
@@ -110,6 +112,8 @@ export interface ListenerConfig {
   verbose: boolean;
   /** `--json`. */
   json: boolean;
+  /** `--trace`: each socket call, as it happens. */
+  trace: boolean;
 }
 
 /**
@@ -157,6 +161,7 @@ export function parseListener(
       : parseSeconds(interval, "stats interval"),
     verbose: values.verbose ?? false,
     json: values.json ?? false,
+    trace: values.trace ?? false,
   };
 }
 
@@ -219,6 +224,7 @@ export async function runListener(
       reuseBuffer: true,
       accept: allowed && ((peer) => allowed(peer.hostname)),
       onDatagram: counting?.onDatagram ?? print,
+      trace: config.trace ? await out.tracer() : undefined,
       onRefused: verbose
         ? (peer, bytes) =>
           out.stderr(

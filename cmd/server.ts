@@ -59,6 +59,8 @@ options:
   -q, --quiet              no line per connection
   -v, --verbose            say where it listens and how it stops
       --json               one JSON object per event on stdout
+      --trace              each socket call as it happens, on stderr, in the
+                           guide's words (under --json: trace events)
   -h, --help               show this help
   -V, --version            show the version`;
 
@@ -95,6 +97,8 @@ export interface ServerConfig {
   verbose: boolean;
   /** `--json`. */
   json: boolean;
+  /** `--trace`: each socket call, as it happens. */
+  trace: boolean;
 }
 
 /**
@@ -125,6 +129,7 @@ export function parseServer(args: readonly string[]): ServerConfig | Info {
     quiet: values.quiet ?? false,
     verbose: values.verbose ?? false,
     json: values.json ?? false,
+    trace: values.trace ?? false,
   };
 }
 
@@ -188,6 +193,7 @@ export async function runServer(
         out.stderrBare(`send: ${describeError(error)}`),
       onAcceptError: (error) =>
         out.stderrBare(`accept: ${describeError(error)} (retrying)`),
+      trace: config.trace ? await out.tracer() : undefined,
     });
     const { hostname, port: bound } = server.addr;
     out.event(

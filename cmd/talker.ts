@@ -63,6 +63,8 @@ options:
   -s, --size BYTES    pad each numbered datagram to BYTES, header included
   -v, --verbose       say where the datagram goes
       --json          one JSON object per event on stdout
+      --trace         each socket call as it happens, on stderr, in the
+                      guide's words (under --json: trace events)
   -h, --help          show this help
   -V, --version       show the version`;
 
@@ -104,6 +106,8 @@ export interface TalkerConfig {
   verbose: boolean;
   /** `--json`. */
   json: boolean;
+  /** `--trace`: each socket call, as it happens. */
+  trace: boolean;
 }
 
 /**
@@ -173,6 +177,7 @@ export function parseTalker(args: readonly string[]): TalkerConfig | Info {
     size,
     verbose: values.verbose ?? false,
     json: values.json ?? false,
+    trace: values.trace ?? false,
   };
 }
 
@@ -238,7 +243,8 @@ export async function runTalker(
   const out = await Output.open("talker", io, { json: config.json });
   return await withFailures(out, FAILURES, async () => {
     checkUdp();
-    const addresses = await resolve(host, { family: config.family });
+    const trace = config.trace ? await out.tracer() : undefined;
+    const addresses = await resolve(host, { family: config.family, trace });
     const message = config.message === "-"
       ? await readStdin(io.stdin ?? Deno.stdin.readable, addresses)
       : new TextEncoder().encode(config.message);
@@ -249,6 +255,7 @@ export async function runTalker(
       port,
       replyTimeout: config.replyTimeout,
       signal: out.failed,
+      trace,
       onSent: ({ address }, bytes, failures) => {
         reportFailures(out, failures);
         out.event(

@@ -3,6 +3,7 @@
 import { type AddressFailure, BindError, isPermissionError } from "./errors.ts";
 import type { IpFamily } from "./ip.ts";
 import { resolve } from "./resolve.ts";
+import type { Trace } from "./trace.ts";
 
 /** Where to bind, as the tools' `-b`, `-4` and `-6` say it. */
 export interface BindAddressOptions {
@@ -18,10 +19,22 @@ export interface BindAddressOptions {
  */
 export async function bindCandidates(
   options: BindAddressOptions,
+  trace?: { trace: Trace; port: number; type: "SOCK_STREAM" | "SOCK_DGRAM" },
 ): Promise<string[]> {
   const family = options.family ?? 0;
   if (options.hostname !== undefined) {
-    return (await resolve(options.hostname, { family })).map((a) => a.address);
+    return (await resolve(options.hostname, { family, trace: trace?.trace }))
+      .map((a) => a.address);
+  }
+  if (trace) {
+    const { traceLookupSkipped } = await import("./_trace_calls.ts");
+    traceLookupSkipped(trace.trace, {
+      host: null,
+      service: String(trace.port),
+      family,
+      type: trace.type,
+      passive: true,
+    }, "nothing to look up: the wildcard address is bound as it is");
   }
   if (family === 4) return ["0.0.0.0"];
   if (family === 6) return ["::"];

@@ -35,17 +35,30 @@ export async function greetLoop(
   const family = options.family ?? 0;
   const signal = options.signal;
   signal?.throwIfAborted();
-  const candidates = await bindCandidates(options);
-  const listener = bindFirst(
-    candidates,
-    (hostname) =>
-      // Only ask for SO_REUSEPORT when wanted: it needs `--unstable-net`.
-      Deno.listen(
-        options.reusePort
-          ? { hostname, port, reusePort: true }
-          : { hostname, port },
-      ),
+  // Tracing costs nothing when off: its module is not even loaded.
+  const trace = options.trace;
+  const tracing = trace && await import("./_trace_calls.ts");
+  const candidates = await bindCandidates(
+    options,
+    trace && { trace, port, type: "SOCK_STREAM" },
   );
+  let socket = 0;
+  const listener = bindFirst(candidates, (hostname) => {
+    // Only ask for SO_REUSEPORT when wanted: it needs `--unstable-net`.
+    const request = options.reusePort
+      ? { hostname, port, reusePort: true }
+      : { hostname, port };
+    if (!tracing) return Deno.listen(request);
+    try {
+      const listener = Deno.listen(request);
+      const addr = listener.addr as Deno.NetAddr;
+      socket = tracing.traceListen(trace!, request, { addr });
+      return listener;
+    } catch (error) {
+      tracing.traceListen(trace!, request, { error });
+      throw error;
+    }
+  });
   const refuseMapped = family === 6;
   // Connections in flight, in reusable slots: a Map keyed by connection
   // doubles the young generation under load (measured in bench/).
@@ -60,6 +73,7 @@ export async function greetLoop(
     if (stopping) return;
     stopping = true;
     listener.close();
+    tracing?.traceListenerClose(trace!, socket, "listener.close()");
     wakeAcceptor?.();
   };
   signal?.addEventListener("abort", stop, { once: true });
@@ -147,6 +161,7 @@ export async function greetLoop(
         conn = await listener.accept();
       } catch (error) {
         if (stopping) break;
+        tracing?.traceAcceptError(trace!, socket, error);
         // A peer that reset before its accept completed is its own loss,
         // not a failure of the server: no report, no back-off.
         if (
@@ -162,7 +177,7 @@ export async function greetLoop(
         continue;
       }
       backoff = 0;
-      serveOne(conn);
+      serveOne(tracing ? tracing.traceAccept(trace!, conn) : conn);
     }
     await drain(options.shutdownTimeout ?? 1500);
     signal?.removeEventListener("abort", stop);

@@ -76,6 +76,14 @@ scope.onmessage = async (event) => {
         }),
       onAcceptError: (error) =>
         post({ type: "accept-error", message: describeError(error) }),
+      // A payload view would clone its whole buffer: send a copy.
+      trace: request.report.trace
+        ? (event) =>
+          post({
+            type: "trace",
+            event: event.data ? { ...event, data: event.data.slice() } : event,
+          })
+        : undefined,
     });
     post({ type: "listening" });
     await server.finished;

@@ -72,6 +72,7 @@ export async function serveOnWorkers(
     report: {
       connection: options.onConnection !== undefined,
       refused: options.onRefused !== undefined,
+      trace: options.trace !== undefined,
     },
   };
   for (let i = 1; i < count; i++) {
@@ -109,6 +110,8 @@ export async function serveOnWorkers(
           );
         case "accept-error":
           return options.onAcceptError?.(new Error(report.message));
+        case "trace":
+          return options.trace?.({ ...report.event, thread: i });
       }
     };
     worker.onerror = (event) => {

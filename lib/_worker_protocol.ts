@@ -4,6 +4,7 @@
 
 import type { Cidr } from "./access_list.ts";
 import type { IpFamily } from "./ip.ts";
+import type { TraceEvent } from "./trace.ts";
 
 /** A peer's address as it crosses between threads. */
 export interface PlainPeer {
@@ -23,7 +24,7 @@ export interface WorkerStart {
   /** The access lists, already parsed on the starting thread. */
   access: { allow: Cidr[]; deny: Cidr[] };
   /** Which events the caller listens to (others are not sent). */
-  report: { connection: boolean; refused: boolean };
+  report: { connection: boolean; refused: boolean; trace: boolean };
 }
 
 /** A message to a worker. */
@@ -36,4 +37,5 @@ export type WorkerReport =
   | { type: "accept-error"; message: string }
   | { type: "connections"; peers: PlainPeer[] }
   | { type: "refused"; peer: PlainPeer }
-  | { type: "send-error"; peer: PlainPeer; message: string };
+  | { type: "send-error"; peer: PlainPeer; message: string }
+  | { type: "trace"; event: TraceEvent };

@@ -9,6 +9,7 @@
 import { bindCandidates, bindFirst, isMappedPeer } from "./_bind.ts";
 import { DATAGRAM_BUFFER_SIZE, DEFAULT_UDP_PORT } from "./constants.ts";
 import type { IpFamily } from "./ip.ts";
+import type { Trace } from "./trace.ts";
 
 /** Options for {@linkcode listenForDatagrams}. */
 export interface ListenForDatagramsOptions {
@@ -34,6 +35,12 @@ export interface ListenForDatagramsOptions {
   onDatagram: (data: Uint8Array, peer: Deno.NetAddr) => void;
   /** Called for each datagram dropped by `accept` or `family: 6`. */
   onRefused?: (peer: Deno.NetAddr, bytes: number) => void;
+  /**
+   * Receives each socket call as it is made: the socket's making, each
+   * `recvfrom()`, the `close()` (see `trace.ts`). Nothing is traced, at no
+   * cost, without it.
+   */
+  trace?: Trace;
 }
 
 /** A running datagram listener. */
@@ -84,11 +91,27 @@ export async function listenForDatagrams(
   const count = options.count ?? 1;
   const signal = options.signal;
   signal?.throwIfAborted();
-  const candidates = await bindCandidates(options);
-  const socket = bindFirst(
-    candidates,
-    (hostname) => Deno.listenDatagram({ hostname, port, transport: "udp" }),
+  // Tracing costs nothing when off: its module is not even loaded.
+  const trace = options.trace;
+  const tracing = trace && await import("./_trace_calls.ts");
+  const candidates = await bindCandidates(
+    options,
+    trace && { trace, port, type: "SOCK_DGRAM" },
   );
+  const socket = bindFirst(candidates, (hostname) => {
+    const request = { hostname, port, transport: "udp" } as const;
+    if (!tracing) return Deno.listenDatagram(request);
+    const traced = { hostname, port, guideBinds: true };
+    try {
+      const socket = Deno.listenDatagram(request);
+      const addr = socket.addr as Deno.NetAddr;
+      const id = tracing.traceListenDatagram(trace!, traced, { addr });
+      return tracing.traceDatagramConn(socket, trace!, id);
+    } catch (error) {
+      tracing.traceListenDatagram(trace!, traced, { error });
+      throw error;
+    }
+  });
   const refuseMapped = options.family === 6;
   const copy = !options.reuseBuffer;
   let stopping = false;

@@ -19,6 +19,7 @@ import {
 } from "./access_list.ts";
 import { DEFAULT_TCP_PORT, GREETING } from "./constants.ts";
 import type { IpFamily } from "./ip.ts";
+import type { Trace } from "./trace.ts";
 
 /** Options for {@linkcode serveGreeting}. */
 export interface ServeGreetingOptions {
@@ -67,6 +68,12 @@ export interface ServeGreetingOptions {
    * than 2 s apart are one); the server backs off and keeps trying.
    */
   onAcceptError?: (error: unknown) => void;
+  /**
+   * Receives each socket call as it is made — the listening socket's, each
+   * connection's, the workers' — and, once, that there is no `fork()` (see
+   * `trace.ts`). Nothing is traced, at no cost, without it.
+   */
+  trace?: Trace;
 }
 
 /** A running server. */
@@ -156,20 +163,36 @@ export async function serveGreeting(
     }
     // Loaded only for workers: a one-loop server does not pay for it.
     const { serveOnWorkers } = await import("./_greeting_workers.ts");
-    return await serveOnWorkers(workers, access, {
+    return noFork(
+      options.trace,
+      await serveOnWorkers(workers, access, {
+        ...options,
+        port,
+        message,
+        accept: allowed && ((peer) => allowed(peer.hostname)),
+      }),
+    );
+  }
+  const accept = options.accept;
+  return noFork(
+    options.trace,
+    await greetLoop({
       ...options,
       port,
       message,
-      accept: allowed && ((peer) => allowed(peer.hostname)),
-    });
-  }
-  const accept = options.accept;
-  return await greetLoop({
-    ...options,
-    port,
-    message,
-    accept: allowed
-      ? (peer) => allowed(peer.hostname) && (!accept || accept(peer))
-      : accept,
-  });
+      accept: allowed
+        ? (peer) => allowed(peer.hostname) && (!accept || accept(peer))
+        : accept,
+    }),
+  );
+}
+
+// The guide's server forks a process per connection; say once that this
+// one does not.
+async function noFork(
+  trace: Trace | undefined,
+  server: GreetingServer,
+): Promise<GreetingServer> {
+  if (trace) (await import("./_trace_calls.ts")).traceNoFork(trace);
+  return server;
 }

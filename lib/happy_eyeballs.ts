@@ -16,6 +16,7 @@ import {
   TimeoutError,
 } from "./errors.ts";
 import type { ResolvedAddress } from "./resolve.ts";
+import type { Trace } from "./trace.ts";
 
 /**
  * Order addresses for racing (RFC 8305 section 4): start with the family of
@@ -70,6 +71,12 @@ export interface ConnectFirstOptions {
    * (`client -v`). The same failures are in `failures` afterwards.
    */
   onFailure?: (address: ResolvedAddress, error: unknown) => void;
+  /**
+   * Receives each attempt's socket calls as they are made, with the timing
+   * when attempts race, and then the winning connection's reads and close
+   * (see `trace.ts`). Nothing is traced, at no cost, without it.
+   */
+  trace?: Trace;
   /** Makes one connection; `Deno.connect` by default. For tests. */
   connect?: (
     address: ResolvedAddress,
@@ -157,6 +164,7 @@ export function connectFirst(
   addresses: readonly ResolvedAddress[],
   options: ConnectFirstOptions,
 ): Promise<Connected> {
+  if (options.trace) return connectTraced(addresses, options);
   if (addresses.length === 1 && options.timeout === undefined) {
     return connectOne(addresses[0]!, options);
   }
@@ -175,15 +183,15 @@ export function connectFirst(
     // costs a one-shot client milliseconds (measured in bench/).
     let timer: ReturnType<typeof setTimeout> | undefined;
 
-    const finish = (): void => {
+    const finish = (reason?: unknown): void => {
       done = true;
       if (timer !== undefined) clearTimeout(timer);
       options.signal?.removeEventListener("abort", onAbort);
-      for (const attempt of attempts) attempt.abort();
+      for (const attempt of attempts) attempt.abort(reason);
     };
     const onAbort = (): void => {
       if (done) return;
-      finish();
+      finish(options.signal!.reason);
       reject(options.signal!.reason);
     };
     const startNext = (): void => {
@@ -206,7 +214,7 @@ export function connectFirst(
           conn.close();
           return;
         }
-        finish();
+        finish(LOST);
         resolve({ conn, address, failures });
       }, (error) => {
         pending--;
@@ -235,7 +243,7 @@ export function connectFirst(
         if (!(error instanceof DOMException && error.name === "TimeoutError")) {
           throw error;
         }
-        controller.abort();
+        controller.abort(error);
         throw new TimeoutError("Connection timed out");
       } finally {
         attempts.delete(controller);
@@ -248,5 +256,27 @@ export function connectFirst(
     }
     options.signal?.addEventListener("abort", onAbort, { once: true });
     startNext();
+  });
+}
+
+/** Why the attempts still in flight are stopped when one connects. */
+const LOST = new DOMException("Another attempt connected first", "AbortError");
+
+// connectFirst() with each attempt traced: the same race, through a
+// connector that records every attempt (loaded only when tracing).
+async function connectTraced(
+  addresses: readonly ResolvedAddress[],
+  options: ConnectFirstOptions,
+): Promise<Connected> {
+  const { tracedConnector } = await import("./_trace_calls.ts");
+  const race = new Set(addresses.map((a) => a.family)).size > 1;
+  return await connectFirst(addresses, {
+    ...options,
+    trace: undefined,
+    connect: tracedConnector(
+      options.trace!,
+      options.connect ?? defaultConnect,
+      race,
+    ),
   });
 }

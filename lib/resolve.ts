@@ -8,6 +8,7 @@
 
 import { ResolveError } from "./errors.ts";
 import { type IpFamily, ipFamily } from "./ip.ts";
+import type { Trace } from "./trace.ts";
 
 /** One address a host resolved to. */
 export interface ResolvedAddress {
@@ -21,6 +22,8 @@ export interface ResolvedAddress {
 export interface ResolveOptions {
   /** Only addresses of this family; `0` for both. @default {0} */
   family?: IpFamily | 0;
+  /** Receives the `getaddrinfo` call, or that none was needed (see `trace.ts`). */
+  trace?: Trace;
 }
 
 /** The longest name the DNS can carry. */
@@ -101,7 +104,15 @@ export async function resolve(
     // `fe80::1%eth0` as on an unknown name, and so does this one.
     throw new ResolveError(host, "EAI_NONAME");
   }
+  const trace = options.trace;
+  const tracing = trace && await import("./_trace_calls.ts");
   if (literal !== 0) {
+    tracing?.traceLookupSkipped(trace!, {
+      host: name,
+      service: null,
+      family: wanted,
+      type: "SOCK_STREAM",
+    }, "an address needs no lookup");
     if (wanted !== 0 && wanted !== literal) {
       throw new ResolveError(host, "EAI_ADDRFAMILY");
     }
@@ -114,12 +125,22 @@ export async function resolve(
   } catch (error) {
     const code = (error as { code?: string }).code ?? "EAI_FAIL";
     if (code === "EPERM") {
+      tracing?.traceLookup(trace!, { host: name, family: wanted }, {
+        refused: true,
+      });
       throw new Deno.errors.NotCapable(
         `Requires net access to "${name}"`,
       );
     }
+    tracing?.traceLookup(trace!, { host: name, family: wanted }, {
+      code,
+      error,
+    });
     throw new ResolveError(host, code);
   }
+  tracing?.traceLookup(trace!, { host: name, family: wanted }, {
+    addresses: found,
+  });
   const addresses = found
     .filter((a) => a.family === 4 || a.family === 6)
     .map((a) => ({ address: a.address, family: a.family as IpFamily }));

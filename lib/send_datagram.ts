@@ -24,6 +24,7 @@ import {
 } from "./errors.ts";
 import { sameAddress } from "./ip.ts";
 import type { ResolvedAddress } from "./resolve.ts";
+import type { Trace } from "./trace.ts";
 
 /** Options for {@linkcode sendDatagram}. */
 export interface SendDatagramOptions {
@@ -42,6 +43,12 @@ export interface SendDatagramOptions {
     bytes: number,
     failures: readonly AddressFailure[],
   ) => void;
+  /**
+   * Receives each socket call as it is made: each socket's making, the
+   * `sendto()`, the reply's `recvfrom()`, the `close()` (see `trace.ts`).
+   * Nothing is traced, at no cost, without it.
+   */
+  trace?: Trace;
 }
 
 /** What {@linkcode sendDatagram} did. */
@@ -127,6 +134,9 @@ export async function sendDatagram(
     const family = addresses.some((a) => a.family === 6) ? 6 : 4;
     throw new MessageSizeError(message.length, maxPayload(family), family);
   }
+  // Tracing costs nothing when off: its module is not even loaded.
+  const trace = options.trace;
+  const tracing = trace && await import("./_trace_calls.ts");
   const failures: AddressFailure[] = [];
   let sendFailed = false;
   for (const address of fitting) {
@@ -134,8 +144,20 @@ export async function sendDatagram(
     try {
       socket = bindFirst(
         [address.family === 4 ? "0.0.0.0" : "::"],
-        (hostname) =>
-          Deno.listenDatagram({ hostname, port: 0, transport: "udp" }),
+        (hostname) => {
+          const request = { hostname, port: 0, transport: "udp" } as const;
+          if (!tracing) return Deno.listenDatagram(request);
+          const traced = { hostname, port: 0, guideBinds: false };
+          try {
+            const socket = Deno.listenDatagram(request);
+            const addr = socket.addr as Deno.NetAddr;
+            const id = tracing.traceListenDatagram(trace!, traced, { addr });
+            return tracing.traceDatagramConn(socket, trace!, id);
+          } catch (error) {
+            tracing.traceListenDatagram(trace!, traced, { error });
+            throw error;
+          }
+        },
       );
     } catch (error) {
       const cause = error instanceof BindError

@@ -1,6 +1,6 @@
-// What each tool loads at start-up (`deno info`): the hex dump and JSON
-// modules only on demand, and std packages only by their sub-paths. A one-shot
-// tool's start-up pays for every module it loads (bench/README.md).
+// What each tool loads at start-up (`deno info`): the hex dump, JSON and
+// trace modules only on demand, and std packages only by their sub-paths. A
+// one-shot tool's start-up pays for every module it loads (bench/README.md).
 
 import { assert, assertEquals } from "@std/assert";
 import { CAN_SPAWN, deadline, ignoreUnless } from "./_util.ts";
@@ -55,6 +55,20 @@ for (const tool of ["client", "talker", "listener", "server"]) {
       assert(modules.some((m) => m.endsWith("/lib/text/escape.ts")));
       assertEquals(
         modules.filter((m) => /\/(hex_dump|json_line)\.ts$/.test(m)),
+        [],
+      );
+    },
+  });
+
+  Deno.test({
+    name: `${tool} loads the trace modules only when --trace asks`,
+    ignore: ignoreUnless(CAN_SPAWN, "deno info needs --allow-run"),
+    async fn(): Promise<void> {
+      const modules = await staticModules(tool);
+      assertEquals(
+        modules.filter((m) =>
+          /\/lib\/(_trace_calls|_errno|text\/trace)\.ts$/.test(m)
+        ),
         [],
       );
     },

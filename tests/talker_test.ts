@@ -163,6 +163,7 @@ Deno.test("runTalker() reports a failed send as the sendto line, exit 1", async 
       family: 0,
       verbose: false,
       json: false,
+      trace: false,
     }, io), []);
   assertStrictEquals(await deadline(run.code, "the talker"), 1);
   assertStrictEquals(run.stdout.text, "");
@@ -882,6 +883,7 @@ Deno.test("runTalker() with numbered datagrams reports a failed first send as th
       interval: 0,
       verbose: false,
       json: false,
+      trace: false,
     }, io), []);
   assertStrictEquals(await deadline(run.code, "the talker"), 1);
   assertStrictEquals(run.stdout.text, "");

@@ -1,6 +1,6 @@
 /**
  * Terminal-safe text for what came from the network: escaped text, a hex
- * dump, and JSON lines, under one rule for what must not reach a terminal
+ * dump, JSON lines and `--trace` lines, under one rule for what must not reach a terminal
  * as is (controls, C1, format and bidi characters, separators, private use
  * and unassigned code points). Nothing here touches a socket; the tools use
  * it to show what peers send.
@@ -20,3 +20,4 @@
 export { escapeBytes, escapeText } from "./escape.ts";
 export { hexDump } from "./hex_dump.ts";
 export { dataFields, jsonLine } from "./json_line.ts";
+export { formatTraceEvent, traceFields, traceFormatter } from "./trace.ts";

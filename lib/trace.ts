@@ -1,0 +1,149 @@
+/**
+ * The socket calls of Beej's guide as Deno really makes them. Functions that
+ * take a `trace` callback hand it one {@linkcode TraceEvent} per call of the
+ * guide (`getaddrinfo`, `socket`, `bind`, `listen`, `accept`, `connect`,
+ * `send`, `recv`, `sendto`, `recvfrom`, `close`) and per call the runtime
+ * makes that the guide does not (`setsockopt`, `fcntl`, `getsockname`), with
+ * the real arguments and results.
+ *
+ * An event is one call of the guide. Where the runtime needs several system
+ * calls for it, `syscalls` names them in order (a non-blocking `connect()`
+ * is `connect` then `getsockopt(SO_ERROR)`); where a call of the guide is not
+ * made at all, `skipped` says why. What Deno does not report is not made up:
+ * a result Deno does not return is left out (`close()` is `= ?`). The events
+ * describe Deno 2.9 on Linux, as `strace -f` shows it; the tests hold them
+ * against strace.
+ *
+ * Tracing costs nothing when it is off: without a `trace` callback no event
+ * is made and no connection is wrapped.
+ *
+ * @example Trace a lookup
+ * ```ts
+ * import type { TraceEvent } from "./trace.ts";
+ *
+ * const events: TraceEvent[] = [];
+ * const trace = (event: TraceEvent): void => {
+ *   events.push(event);
+ * };
+ * trace({ call: "fork", skipped: "every connection is served in this process" });
+ * if (events[0]?.call !== "fork") throw new Error("not traced");
+ * ```
+ *
+ * @module
+ */
+
+/** A call of the guide, or one the runtime makes that the guide does not. */
+export type TraceCall =
+  | "getaddrinfo"
+  | "socket"
+  | "setsockopt"
+  | "fcntl"
+  | "bind"
+  | "listen"
+  | "getsockname"
+  | "accept"
+  | "connect"
+  | "send"
+  | "recv"
+  | "sendto"
+  | "recvfrom"
+  | "close"
+  | "fork";
+
+/** An address family as `<sys/socket.h>` names it. */
+export type TraceFamily = "AF_INET" | "AF_INET6" | "AF_UNSPEC";
+
+/**
+ * One traced call. Which fields are set depends on `call`; every value is
+ * the one the call really had.
+ */
+export interface TraceEvent {
+  /** The call, as the guide names it. */
+  call: TraceCall;
+  /** The Deno call that made it, for example `"Deno.listen"`. */
+  by?: string;
+  /**
+   * The system calls this one call of the guide stood for, in the order the
+   * runtime made them, when they are not just `call` itself.
+   */
+  syscalls?: readonly string[];
+  /** Why the guide's call was not made; then nothing else happened. */
+  skipped?: string;
+  /**
+   * Which socket the call is about: numbered from 1 in the order the trace
+   * met them, per thread. Not the file descriptor, which Deno does not show.
+   */
+  socket?: number;
+  /**
+   * The worker thread that made the call, from 1; absent on the thread that
+   * started the workers (and in a program without them).
+   */
+  thread?: number;
+  /** The guide's name for the socket: `sockfd`, or `new_fd` for an accepted one. */
+  fd?: "sockfd" | "new_fd";
+  /** The peer of an accepted socket, as `[::ffff:127.0.0.1]:50412`. */
+  peer?: string;
+
+  /** `getaddrinfo`: the node asked for; `null` for the guide's `NULL`. */
+  host?: string | null;
+  /** `getaddrinfo`: the service asked for; `null` for `NULL`. */
+  service?: string | null;
+  /** `getaddrinfo` hints or `socket` domain: the address family. */
+  family?: TraceFamily;
+  /** `getaddrinfo` hints or `socket`: the socket type, with its flags. */
+  type?: string;
+  /** `getaddrinfo`: the hints' flags, for example `"AI_PASSIVE"`. */
+  flags?: string;
+  /** `getaddrinfo`: the addresses found, in order. */
+  addresses?: readonly string[];
+  /** `socket`: the protocol, for example `"IPPROTO_TCP"`. */
+  protocol?: string;
+
+  /** `setsockopt`: the level, for example `"SOL_SOCKET"`. */
+  level?: string;
+  /** `setsockopt`: the option, for example `"SO_REUSEADDR"`. */
+  option?: string;
+  /** `setsockopt`: the value set. */
+  value?: number;
+  /** `fcntl`: the command and its argument, `"F_SETFL, O_RDWR|O_NONBLOCK"`. */
+  command?: string;
+
+  /**
+   * The address the call names — bound, connected or sent to — or the one it
+   * returns (`getsockname`, `accept`, `recvfrom`). IPv6 without brackets.
+   */
+  address?: string;
+  /** The port that goes with `address`. */
+  port?: number;
+  /** `listen`: the backlog the runtime passes. */
+  backlog?: number;
+  /** `send`/`sendto`: the bytes given; `recv`/`recvfrom`: the buffer size. */
+  length?: number;
+  /**
+   * `send`/`sendto`: the bytes sent — a view valid only while the callback
+   * runs; copy what you keep.
+   */
+  data?: Uint8Array;
+
+  /**
+   * What the call returned: `0`, a byte count, or `-1` with `errno`. Left out
+   * where Deno does not report it (strace's `= ?`), and for `socket` and
+   * `accept`, which return a descriptor Deno does not show.
+   */
+  result?: number;
+  /** The error's name when `result` is `-1`, for example `"ECONNREFUSED"`. */
+  errno?: string;
+  /** The error as the system describes it, for example `"Connection refused"`. */
+  message?: string;
+  /**
+   * When attempts race: milliseconds since the first attempt started, at
+   * the time of this call (`socket` when its attempt started, `connect`
+   * when it ended).
+   */
+  at?: number;
+  /** Why the call differs from the guide's C, or what it means. */
+  note?: string;
+}
+
+/** Receives each traced call, synchronously, as the library makes it. */
+export type Trace = (event: TraceEvent) => void;

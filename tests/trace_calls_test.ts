@@ -1,0 +1,142 @@
+// The trace's model of Deno's system calls (lib/_trace_calls.ts), held
+// against strace: a probe program makes each kind of call through the same
+// helpers the library uses, and every event must match strace's calls.
+
+import { assert, assertEquals, assertMatch, assertRejects } from "@std/assert";
+import { connectFirst } from "../lib/happy_eyeballs.ts";
+import type { ResolvedAddress } from "../lib/resolve.ts";
+import type { TraceEvent } from "../lib/trace.ts";
+import { checkTrace, STRACE_MISSING, straced, traceEvents } from "./_strace.ts";
+
+const probe = new URL("./_trace_probe.ts", import.meta.url).pathname;
+
+function ignored(): boolean {
+  if (STRACE_MISSING === undefined) return false;
+  // deno-lint-ignore no-console
+  console.error(`ignored: ${STRACE_MISSING}`);
+  return true;
+}
+
+async function probeUnderStrace(
+  mode: string,
+): Promise<ReturnType<typeof checkTrace>> {
+  await using run = await straced([
+    Deno.execPath(),
+    "run",
+    "--allow-net",
+    probe,
+    mode,
+  ]);
+  const { code, calls } = await run.finished();
+  assertEquals(code, 0, run.process.stderr.text);
+  const events = traceEvents(run.process.stdout.lines);
+  assert(events.length > 0, "no trace events");
+  return checkTrace(events, calls);
+}
+
+Deno.test({
+  name: "trace of listen, connect, accept, send, recv and close matches strace",
+  ignore: ignored(),
+  async fn(): Promise<void> {
+    const checked = await probeUnderStrace("stream");
+    // Listener, the failed bind, a closed port's, the refused attempt,
+    // client, accepted.
+    assertEquals(checked.sockets, 6);
+  },
+});
+
+Deno.test({
+  name: "trace of listenDatagram, sendto and recvfrom matches strace",
+  ignore: ignored(),
+  async fn(): Promise<void> {
+    const checked = await probeUnderStrace("datagram");
+    assertEquals(checked.sockets, 3);
+  },
+});
+
+Deno.test({
+  name: "trace of getaddrinfo matches the resolver's reads",
+  ignore: ignored(),
+  async fn(): Promise<void> {
+    const checked = await probeUnderStrace("lookup");
+    assertEquals(checked.sockets, 0);
+  },
+});
+
+Deno.test("connectFirst() traces a race: the delay, the winner, the abandoned attempt", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  const events: TraceEvent[] = [];
+  // The IPv6 attempt never answers; the IPv4 one starts after the delay.
+  const connect = (
+    address: ResolvedAddress,
+    port: number,
+    signal: AbortSignal,
+  ): Promise<Deno.TcpConn> =>
+    address.family === 6
+      ? new Promise((_, reject) =>
+        signal.addEventListener("abort", () => reject(signal.reason))
+      )
+      : Deno.connect({ hostname: address.address, port, signal });
+  const { conn } = await connectFirst([
+    { address: "::1", family: 6 },
+    { address: "127.0.0.1", family: 4 },
+  ], { port, attemptDelay: 30, connect, trace: (e) => events.push(e) });
+  (await listener.accept()).close();
+  conn.close();
+  await waitFor(() => events.some((e) => e.by === "Deno.connect (aborted)"));
+  const [second, won, first, abandoned, closed, closedWinner] = [
+    events.find((e) => e.call === "socket" && e.family === "AF_INET")!,
+    events.find((e) => e.call === "connect" && e.result === 0)!,
+    events.find((e) => e.call === "socket" && e.family === "AF_INET6")!,
+    events.find((e) => e.call === "connect" && e.errno === "EINPROGRESS")!,
+    events.find((e) => e.by === "Deno.connect (aborted)")!,
+    events.find((e) => e.by === "conn.close()")!,
+  ];
+  assertEquals(first.at, 0);
+  assert(second.at! >= 29, `the second attempt started at +${second.at} ms`);
+  assertMatch(
+    second.note!,
+    /^started \d+(\.\d)? ms after the attempt before, which has not answered \(RFC 8305's connection attempt delay\)$/,
+  );
+  assert(won.at! >= second.at!);
+  assertEquals(abandoned.address, "::1");
+  assertEquals(abandoned.syscalls, ["connect"]);
+  assertMatch(closed.note!, /^another attempt connected first: abandoned/);
+  assertEquals(closedWinner.socket, second.socket);
+});
+
+Deno.test("connectFirst() traces an attempt that timed out as abandoned", async () => {
+  const events: TraceEvent[] = [];
+  const never = (
+    _: ResolvedAddress,
+    __: number,
+    signal: AbortSignal,
+  ): Promise<Deno.TcpConn> =>
+    new Promise((_, reject) =>
+      signal.addEventListener("abort", () => reject(signal.reason))
+    );
+  await assertRejects(() =>
+    connectFirst([{ address: "127.0.0.1", family: 4 }], {
+      port: 9,
+      timeout: 20,
+      connect: never,
+      trace: (e) => events.push(e),
+    })
+  );
+  await waitFor(() => events.some((e) => e.call === "close"));
+  assertEquals(events.map((e) => [e.call, e.errno]), [
+    ["socket", undefined],
+    ["connect", "EINPROGRESS"],
+    ["close", undefined],
+  ]);
+  assertMatch(events[2]!.note!, /^timed out: abandoned/);
+  assertEquals(events[0]!.at, undefined, "no timing without a race");
+});
+
+async function waitFor(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !done(); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  assert(done(), "the trace event never came");
+}
