@@ -12,6 +12,7 @@
 
 import { concat } from "@std/bytes/concat";
 import { DEFAULT_UDP_PORT, MAX_UDP_PAYLOAD_IPV6 } from "../lib/constants.ts";
+import type { Trace } from "../lib/trace.ts";
 import {
   type AddressFailure,
   BindError,
@@ -249,7 +250,7 @@ export async function runTalker(
       ? await readStdin(io.stdin ?? Deno.stdin.readable, addresses)
       : new TextEncoder().encode(config.message);
     if (config.numbered) {
-      return await sendRun(out, config, addresses, message, io);
+      return await sendRun(out, config, addresses, message, { io, trace });
     }
     const sent = await sendDatagram(addresses, message, {
       port,
@@ -286,7 +287,7 @@ async function sendRun(
   config: TalkerConfig,
   addresses: readonly ResolvedAddress[],
   message: Uint8Array,
-  io: MainOptions,
+  { io, trace }: { io: MainOptions; trace: Trace | undefined },
 ): Promise<number> {
   const { host, port, count = 1 } = config;
   const size = config.size ?? HEADER_SIZE + message.length;
@@ -305,6 +306,7 @@ async function sendRun(
     interval: config.interval ?? 1000,
     size,
     signal: stop.signal,
+    trace,
     onStart: ({ address }, failures) => {
       reportFailures(out, failures);
       if (config.verbose) out.stderr(`sent to ${address} port ${port}`);

@@ -706,6 +706,30 @@ export function traceListenDatagram(
   return socket;
 }
 
+/**
+ * `Deno.listenDatagram(request)` with its `socket()` and `bind()` traced,
+ * and the socket's sends and receives traced from then on. `guideBinds`:
+ * whether the guide's program binds here too (listener) or only the
+ * runtime does (a sender's port 0).
+ */
+export function tracedListenDatagram(
+  trace: Trace,
+  request: { hostname: string; port: number },
+  guideBinds: boolean,
+): Deno.DatagramConn {
+  const traced = { ...request, guideBinds };
+  let socket: Deno.DatagramConn;
+  try {
+    socket = Deno.listenDatagram({ ...request, transport: "udp" });
+  } catch (error) {
+    traceListenDatagram(trace, traced, { error });
+    throw error;
+  }
+  const addr = socket.addr as Deno.NetAddr;
+  const id = traceListenDatagram(trace, traced, { addr });
+  return traceDatagramConn(socket, trace, id);
+}
+
 /** Wrap a datagram socket so that `send`, `receive` and `close` are traced. */
 export function traceDatagramConn(
   conn: Deno.DatagramConn,

@@ -98,20 +98,13 @@ export async function listenForDatagrams(
     options,
     trace && { trace, port, type: "SOCK_DGRAM" },
   );
-  const socket = bindFirst(candidates, (hostname) => {
-    const request = { hostname, port, transport: "udp" } as const;
-    if (!tracing) return Deno.listenDatagram(request);
-    const traced = { hostname, port, guideBinds: true };
-    try {
-      const socket = Deno.listenDatagram(request);
-      const addr = socket.addr as Deno.NetAddr;
-      const id = tracing.traceListenDatagram(trace!, traced, { addr });
-      return tracing.traceDatagramConn(socket, trace!, id);
-    } catch (error) {
-      tracing.traceListenDatagram(trace!, traced, { error });
-      throw error;
-    }
-  });
+  const socket = bindFirst(
+    candidates,
+    (hostname) =>
+      tracing
+        ? tracing.tracedListenDatagram(trace!, { hostname, port }, true)
+        : Deno.listenDatagram({ hostname, port, transport: "udp" }),
+  );
   const refuseMapped = options.family === 6;
   const copy = !options.reuseBuffer;
   let stopping = false;

@@ -144,20 +144,10 @@ export async function sendDatagram(
     try {
       socket = bindFirst(
         [address.family === 4 ? "0.0.0.0" : "::"],
-        (hostname) => {
-          const request = { hostname, port: 0, transport: "udp" } as const;
-          if (!tracing) return Deno.listenDatagram(request);
-          const traced = { hostname, port: 0, guideBinds: false };
-          try {
-            const socket = Deno.listenDatagram(request);
-            const addr = socket.addr as Deno.NetAddr;
-            const id = tracing.traceListenDatagram(trace!, traced, { addr });
-            return tracing.traceDatagramConn(socket, trace!, id);
-          } catch (error) {
-            tracing.traceListenDatagram(trace!, traced, { error });
-            throw error;
-          }
-        },
+        (hostname) =>
+          tracing
+            ? tracing.tracedListenDatagram(trace!, { hostname, port: 0 }, false)
+            : Deno.listenDatagram({ hostname, port: 0, transport: "udp" }),
       );
     } catch (error) {
       const cause = error instanceof BindError

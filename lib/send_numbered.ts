@@ -25,6 +25,7 @@ import {
 import { isBufferFull, pace } from "./pace.ts";
 import type { ResolvedAddress } from "./resolve.ts";
 import { maxPayload } from "./send_datagram.ts";
+import type { Trace } from "./trace.ts";
 
 /** Options for {@linkcode sendNumbered}. */
 export interface SendNumberedOptions {
@@ -47,6 +48,11 @@ export interface SendNumberedOptions {
   burst?: number;
   /** Stops the run; {@linkcode sendNumbered} then resolves with what it did. */
   signal?: AbortSignal;
+  /**
+   * Receives each socket call: the `socket()`, each `sendto()`, the
+   * `close()` (see `trace.ts`). Nothing is traced, at no cost, without it.
+   */
+  trace?: Trace;
   /**
    * Called once the first datagram went out, with the addresses given up
    * before this one.
@@ -151,6 +157,9 @@ export async function sendNumbered(
     (interval > 0 ? Math.max(10, Math.ceil(4 / interval)) : Infinity);
   const datagram = new Uint8Array(size);
   datagram.set(payload, NUMBERED_HEADER_SIZE);
+  // Tracing costs nothing when off: its module is not even loaded.
+  const trace = options.trace;
+  const tracing = trace && await import("./_trace_calls.ts");
   const failures: AddressFailure[] = [];
   let sendFailed = false;
   for (const address of fitting) {
@@ -159,7 +168,9 @@ export async function sendNumbered(
       socket = bindFirst(
         [address.family === 4 ? "0.0.0.0" : "::"],
         (hostname) =>
-          Deno.listenDatagram({ hostname, port: 0, transport: "udp" }),
+          tracing
+            ? tracing.tracedListenDatagram(trace!, { hostname, port: 0 }, false)
+            : Deno.listenDatagram({ hostname, port: 0, transport: "udp" }),
       );
     } catch (error) {
       const cause = error instanceof BindError

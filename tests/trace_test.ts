@@ -550,6 +550,41 @@ Deno.test({
 });
 
 Deno.test({
+  name: "talker --trace -c shows every numbered sendto, from one socket",
+  ignore: NEEDS_SPAWN(),
+  async fn(): Promise<void> {
+    using peer = udp();
+    const port = (peer.addr as Deno.NetAddr).port;
+    await using talker = TestProcess.tool("talker", [
+      "127.0.0.1",
+      "hi",
+      "-p",
+      String(port),
+      "-c",
+      "3",
+      "--interval",
+      "0",
+      "--trace",
+    ]);
+    for (let i = 0; i < 3; i++) await deadline(peer.receive(), "a datagram");
+    assertEquals(await talker.exit(), 0);
+    const calls = talker.stderr.lines.map((line) =>
+      /^talker: trace: (\w+)\(/.exec(line)?.[1]
+    );
+    assertEquals(calls.filter((c) => c === "socket").length, 1);
+    assertEquals(calls.filter((c) => c === "close").length, 1);
+    const sends = talker.stderr.lines.filter((_, i) => calls[i] === "sendto");
+    assertEquals(sends.length, 3);
+    for (const line of sends) {
+      assertMatch(
+        line,
+        new RegExp(`, 22, 0, 127\\.0\\.0\\.1:${port}\\) = 22 `),
+      );
+    }
+  },
+});
+
+Deno.test({
   name:
     "talker --trace agrees with strace: socket, bind, sendto, recvfrom, close",
   ignore: NEEDS_STRACE(),
