@@ -239,6 +239,8 @@ export async function runListener(
         { address: hostname, port: bound },
         "listener: waiting to recvfrom...",
       );
+      // At once: it is what a user (or a script) waits for.
+      out.flush();
     }
     if (verbose || port === 0) {
       out.stderr(`listening on ${formatHostPort(hostname, bound)}`);
