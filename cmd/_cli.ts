@@ -116,9 +116,11 @@ export interface OutputOptions {
    */
   batch?: boolean;
   /**
-   * Keep one write of stdout in flight, asynchronously, and gather the
-   * lines that come meanwhile behind it for the next (listener): no timer,
-   * and no write(2) on the event loop's thread. Only where stdout can be
+   * Gather stdout lines up to 16 KiB, keep one write of them in flight,
+   * asynchronously, and gather the lines that come meanwhile behind it
+   * (listener): no write(2) on the event loop's thread, no timer per write
+   * (one 5 ms interval, armed only while lines wait, writes the tail of a
+   * burst). Only where stdout can be
    * written asynchronously and is not a terminal (there lines go out at
    * once, in order with stderr's).
    */
