@@ -96,6 +96,13 @@ const BATCH_MS = 5;
  */
 const BACKLOG_LIMIT = 8 * 1024 * 1024;
 
+/**
+ * How many bytes a pipelined {@linkcode Output} gathers before it starts a
+ * write: at 50,000 datagrams/s a write in flight is done before the next
+ * datagram comes, so the write in flight alone gathers nothing.
+ */
+const GATHER_BYTES = 16 * 1024;
+
 /** How a tool's {@linkcode Output} writes. */
 export interface OutputOptions {
   /** `--json`: events as JSON lines on stdout instead of text lines. */
@@ -109,9 +116,11 @@ export interface OutputOptions {
    */
   batch?: boolean;
   /**
-   * Keep one write of stdout in flight, asynchronously, and gather the
-   * lines that come meanwhile behind it for the next (listener): no timer,
-   * and no write(2) on the event loop's thread. Only where stdout can be
+   * Gather stdout lines up to 16 KiB, keep one write of them in flight,
+   * asynchronously, and gather the lines that come meanwhile behind it
+   * (listener): no write(2) on the event loop's thread, no timer per write
+   * (one 5 ms interval, armed only while lines wait, writes the tail of a
+   * burst). Only where stdout can be
    * written asynchronously and is not a terminal (there lines go out at
    * once, in order with stderr's).
    */
@@ -153,6 +162,7 @@ export class Output {
   #pending = "";
   #scheduled = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #idle: ReturnType<typeof setInterval> | undefined;
   #inFlight: Promise<void> | undefined;
   #dropped = 0;
   #stderrBroken = false;
@@ -318,6 +328,8 @@ export class Output {
   async close(): Promise<void> {
     this.flush();
     while (this.#inFlight) await this.#inFlight;
+    this.flush();
+    this.#disarm();
   }
 
   #queue(text: string): void {
@@ -328,7 +340,10 @@ export class Output {
       return;
     }
     this.#pending += text;
-    if (this.#pipeline || this.#pending.length > 65_536) {
+    if (this.#pipeline) {
+      if (this.#pending.length >= GATHER_BYTES) this.flush();
+      else this.#arm();
+    } else if (this.#pending.length > 65_536) {
       this.flush();
     } else if (this.#batch) {
       this.#timer ??= setTimeout(() => this.flush(), BATCH_MS);
@@ -339,6 +354,39 @@ export class Output {
         this.flush();
       });
     }
+  }
+
+  /**
+   * The one timer of a pipelined output, armed while lines wait: every
+   * 5 ms it writes what gathered (a line reaches stdout at most ~5 ms after
+   * a burst ends), and a tick that finds nothing waiting disarms it. One
+   * long-lived interval, not a timer per write or per batch.
+   */
+  #arm(): void {
+    if (this.#idle !== undefined || this.#scheduled) return;
+    // Armed at the end of the task, only if lines still wait then: a tool
+    // that flushes its one line at once (`listener --quiet`'s "waiting")
+    // never touches the timer API, whose first use slows every later turn.
+    this.#scheduled = true;
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      if (this.#pending !== "" && !this.#failed.signal.aborted) {
+        this.#startInterval();
+      }
+    });
+  }
+
+  #startInterval(): void {
+    this.#idle ??= setInterval(() => {
+      if (this.#pending === "" && !this.#inFlight) this.#disarm();
+      else this.flush();
+    }, BATCH_MS);
+  }
+
+  #disarm(): void {
+    if (this.#idle === undefined) return;
+    clearInterval(this.#idle);
+    this.#idle = undefined;
   }
 
   /** One asynchronous write, then the next batch gathered meanwhile. */
@@ -360,7 +408,9 @@ export class Output {
       );
       this.#dropped = 0;
     }
-    this.flush();
+    // A full batch goes at once; a smaller one waits for more, or the tick.
+    if (this.#pending.length >= GATHER_BYTES) this.flush();
+    else if (this.#pending !== "") this.#arm();
   }
 
   #writeStdout(bytes: Uint8Array): void {
@@ -377,6 +427,7 @@ export class Output {
     if (this.#failed.signal.aborted) return;
     const failure = new StdoutFailure(error);
     this.#pending = "";
+    this.#disarm();
     if (!failure.readerGone) this.stderr(failure.message);
     this.#failed.abort(failure);
   }

@@ -6,7 +6,9 @@
  * @module
  */
 
-import { assertEquals } from "@std/assert";
+import { assertEquals, assertLessOrEqual } from "@std/assert";
+import { concat } from "@std/bytes/concat";
+import { Output, type Sink } from "../cmd/_cli.ts";
 import {
   catches,
   countLines,
@@ -224,3 +226,47 @@ Deno.test({
     assertEquals(await proc.exit(), 0);
   },
 });
+
+/** A file-like stdout: asynchronous writes that are done at once, counted. */
+function countingSink(): Sink & { writes: number; text: () => string } {
+  const chunks: Uint8Array[] = [];
+  const sink = {
+    writes: 0,
+    writeSync(p: Uint8Array): number {
+      sink.writes++;
+      chunks.push(p.slice());
+      return p.length;
+    },
+    write(p: Uint8Array): Promise<number> {
+      return Promise.resolve(sink.writeSync(p));
+    },
+    isTerminal: () => false,
+    text: () => new TextDecoder().decode(concat(chunks)),
+  };
+  return sink;
+}
+
+Deno.test(
+  "a pipelined Output gathers a stream of lines whose writes are each done before the next line: at most 1 write per 10 lines, and the last lines reach stdout after the stream stops with nothing more queued",
+  async () => {
+    const stdout = countingSink();
+    const out = new Output("listener", { stdout, stderr: countingSink() }, {
+      pipeline: true,
+    });
+    const lines: string[] = [];
+    for (let i = 0; i < 2_000; i++) {
+      const line = `listener: got packet ${i} from 127.0.0.1, 32 bytes long`;
+      lines.push(line);
+      out.stdout(line);
+      // The next datagram after the write in flight is done (its promise
+      // settles within these few microtasks), and before any timer.
+      for (let hop = 0; hop < 5; hop++) await null;
+    }
+    const expected = lines.map((line) => line + "\n").join("");
+    // The stream stopped, nothing is flushed or closed: the lines still go.
+    await waitUntil(() => stdout.text() === expected, "the last lines");
+    assertEquals(stdout.text(), expected);
+    assertLessOrEqual(stdout.writes, lines.length / 10);
+    await out.close();
+  },
+);
