@@ -155,19 +155,25 @@ class SlowSink {
   }
 }
 
-Deno.test("a pipelined Output keeps one write in flight and gathers the lines that come meanwhile behind it", async () => {
+Deno.test("a pipelined Output gathers 16 KiB before a write, keeps one write in flight and gathers the lines that come meanwhile behind it", async () => {
   const stdout = new SlowSink();
   const stderr = new Capture();
   const out = new Output("tool", { stdout, stderr }, { pipeline: true });
+  const line = "x".repeat(1023); // 1 KiB with its newline
+  for (let i = 0; i < 15; i++) out.stdout(line);
+  assertEquals(stdout.writes, []); // 15 KiB: still gathering
+  out.stdout(line);
+  assertEquals(stdout.writes, [`${line}\n`.repeat(16)]);
+  assertStrictEquals(stdout.inFlight, 1);
   out.stdout("one");
   out.stdout("two");
   out.stdout("three");
-  assertEquals(stdout.writes, ["one\n"]);
-  assertStrictEquals(stdout.inFlight, 1);
   stdout.finish();
   await new Promise((resolve) => setTimeout(resolve, 0));
-  assertEquals(stdout.writes, ["one\n", "two\nthree\n"]);
+  // Less than 16 KiB behind it: it waits for more, or for the tick.
+  assertStrictEquals(stdout.writes.length, 1);
   const closing = out.close();
+  assertEquals(stdout.writes.slice(1), ["one\ntwo\nthree\n"]);
   stdout.finish();
   await closing;
   assertStrictEquals(stdout.inFlight, 0);
@@ -245,7 +251,8 @@ Deno.test("a pipelined Output behind a stalled write keeps 8 MiB of lines, drops
   const stderr = new Capture();
   const out = new Output("tool", { stdout, stderr }, { pipeline: true });
   const line = "x".repeat(1023);
-  out.stdout(line); // in flight
+  for (let i = 0; i < 16; i++) out.stdout(line); // 16 KiB: in flight
+  assertStrictEquals(stdout.inFlight, 1);
   for (let i = 0; i < 9 * 1024; i++) out.stdout(line);
   stdout.finish();
   await new Promise((resolve) => setTimeout(resolve, 0));
