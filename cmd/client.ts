@@ -11,10 +11,10 @@
  * @module
  */
 
-import { concat } from "@std/bytes/concat";
 import { DEFAULT_MAX_BYTES, DEFAULT_TCP_PORT } from "../lib/constants.ts";
 import { type AddressFailure, ConnectError } from "../lib/errors.ts";
 import { formatAddress } from "../lib/format_address.ts";
+import { joinChunks } from "../lib/_join_chunks.ts";
 import { connectFirst } from "../lib/happy_eyeballs.ts";
 import { type Readable, readAll, type ReadAllResult } from "../lib/read_all.ts";
 import { resolve } from "../lib/resolve.ts";
@@ -206,12 +206,12 @@ export async function runClient(
     // What arrived is shown, whatever ended the read.
     if (raw) out.stderr(`received ${bytes} bytes`);
     else if (!out.json) {
-      out.stdout(`client: received '${escapeBytes(concat(chunks))}'`);
+      out.stdout(`client: received '${escapeBytes(await joinChunks(chunks))}'`);
     } else {
       const { dataFields } = await import("../lib/text/json_line.ts");
       out.event("received", {
         bytes,
-        ...dataFields(concat(chunks)),
+        ...dataFields(await joinChunks(chunks)),
         truncated: result?.truncated ?? false,
       });
     }

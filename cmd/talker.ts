@@ -10,9 +10,9 @@
  * @module
  */
 
-import { concat } from "@std/bytes/concat";
 import { DEFAULT_UDP_PORT, MAX_UDP_PAYLOAD_IPV6 } from "../lib/constants.ts";
 import type { Trace } from "../lib/trace.ts";
+import { joinChunks } from "../lib/_join_chunks.ts";
 import {
   type AddressFailure,
   BindError,
@@ -379,7 +379,7 @@ async function readStdin(
       exact: false,
     });
   }
-  return concat(chunks);
+  return await joinChunks(chunks);
 }
 
 /**

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { concat } from "@std/bytes/concat";
+import { joinChunks } from "./_join_chunks.ts";
 import { DEFAULT_MAX_BYTES } from "./constants.ts";
 
 /** Options for {@linkcode readAll}. */
@@ -126,5 +126,5 @@ export async function readAll(
       break;
     }
   }
-  return { data: concat(chunks), bytes, truncated, timedOut };
+  return { data: await joinChunks(chunks), bytes, truncated, timedOut };
 }
