@@ -7,7 +7,7 @@
  */
 
 import { abortable } from "@std/async/abortable";
-import { bindFirst } from "./_bind.ts";
+import { openSender } from "./_sender.ts";
 import {
   DATAGRAM_BUFFER_SIZE,
   DEFAULT_UDP_PORT,
@@ -136,27 +136,17 @@ export async function sendDatagram(
   }
   // Tracing costs nothing when off: its module is not even loaded.
   const trace = options.trace;
-  const tracing = trace && await import("./_trace_calls.ts");
+  const traced = trace &&
+    { trace, tracing: await import("./_trace_calls.ts") };
   const failures: AddressFailure[] = [];
   let sendFailed = false;
   for (const address of fitting) {
-    let socket: Deno.DatagramConn;
-    try {
-      socket = bindFirst(
-        [address.family === 4 ? "0.0.0.0" : "::"],
-        (hostname) =>
-          tracing
-            ? tracing.tracedListenDatagram(trace!, { hostname, port: 0 }, false)
-            : Deno.listenDatagram({ hostname, port: 0, transport: "udp" }),
-      );
-    } catch (error) {
-      const cause = error instanceof BindError
-        ? error.failures[0]!.error
-        : error;
-      if (isPermissionError(cause)) throw cause;
-      failures.push({ address: address.address, error: cause, call: "socket" });
+    const opened = openSender(address, traced);
+    if ("failure" in opened) {
+      failures.push(opened.failure);
       continue;
     }
+    const { socket } = opened;
     try {
       let bytes: number;
       try {

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { bindFirst } from "./_bind.ts";
+import { openSender } from "./_sender.ts";
 import { DEFAULT_UDP_PORT } from "./constants.ts";
 import {
   type AddressFailure,
@@ -159,27 +159,17 @@ export async function sendNumbered(
   datagram.set(payload, NUMBERED_HEADER_SIZE);
   // Tracing costs nothing when off: its module is not even loaded.
   const trace = options.trace;
-  const tracing = trace && await import("./_trace_calls.ts");
+  const traced = trace &&
+    { trace, tracing: await import("./_trace_calls.ts") };
   const failures: AddressFailure[] = [];
   let sendFailed = false;
   for (const address of fitting) {
-    let socket: Deno.DatagramConn;
-    try {
-      socket = bindFirst(
-        [address.family === 4 ? "0.0.0.0" : "::"],
-        (hostname) =>
-          tracing
-            ? tracing.tracedListenDatagram(trace!, { hostname, port: 0 }, false)
-            : Deno.listenDatagram({ hostname, port: 0, transport: "udp" }),
-      );
-    } catch (error) {
-      const cause = error instanceof BindError
-        ? error.failures[0]!.error
-        : error;
-      if (isPermissionError(cause)) throw cause;
-      failures.push({ address: address.address, error: cause, call: "socket" });
+    const opened = openSender(address, traced);
+    if ("failure" in opened) {
+      failures.push(opened.failure);
       continue;
     }
+    const { socket } = opened;
     const to: Deno.NetAddr = {
       transport: "udp",
       hostname: address.address,
