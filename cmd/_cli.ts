@@ -4,10 +4,12 @@
 
 import { VERSION } from "../lib/constants.ts";
 import {
+  BindError,
   describeError,
   isPermissionError,
   ResolveError,
 } from "../lib/errors.ts";
+import { formatHostPort } from "../lib/format_address.ts";
 import { escapeText } from "../lib/text/escape.ts";
 import type { Trace } from "../lib/trace.ts";
 import { UsageError } from "./_options.ts";
@@ -513,6 +515,27 @@ export const RESOLVE_FAILURE: Failure = failure(
   1,
   (out, error) => out.perror("getaddrinfo", error),
 );
+
+/**
+ * No address could be bound (server, listener): `bind: REASON` for each
+ * address tried — with `-v`, `bind: ADDRESS:PORT: REASON` — then the
+ * tool's own last line, with its exit code.
+ */
+export function bindFailure(
+  code: number,
+  last: string,
+  config: { verbose: boolean; port: number },
+): Failure {
+  return failure(BindError, code, (out, error) => {
+    for (const { address, error: cause } of error.failures) {
+      const where = config.verbose
+        ? `: ${formatHostPort(address, config.port)}`
+        : "";
+      out.error(`bind${where}`, cause);
+    }
+    out.stderr(last);
+  });
+}
 
 /**
  * The rows every tool shares, after its own: a permission Deno refused is

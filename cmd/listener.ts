@@ -12,14 +12,13 @@
 
 import { accessList, type Cidr } from "../lib/access_list.ts";
 import { DEFAULT_UDP_PORT } from "../lib/constants.ts";
-import { BindError } from "../lib/errors.ts";
 import { formatAddress, formatHostPort } from "../lib/format_address.ts";
 import { listenForDatagrams } from "../lib/datagram_listener.ts";
 import {
+  bindFailure,
   command,
   during,
   type Failure,
-  failure,
   type Info,
   infoRequest,
   type MainOptions,
@@ -170,16 +169,7 @@ function failures(config: ListenerConfig): Failure[] {
   return [
     RESOLVE_FAILURE,
     UDP_FAILURE,
-    failure(BindError, 2, (out, error) => {
-      for (const { address, error: cause } of error.failures) {
-        // -v names the address each failure is for.
-        const where = config.verbose
-          ? `: ${formatHostPort(address, config.port)}`
-          : "";
-        out.error(`bind${where}`, cause);
-      }
-      out.stderr("failed to bind socket");
-    }),
+    bindFailure(2, "failed to bind socket", config),
   ];
 }
 

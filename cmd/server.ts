@@ -12,13 +12,13 @@
 
 import type { Cidr } from "../lib/access_list.ts";
 import { DEFAULT_TCP_PORT } from "../lib/constants.ts";
-import { BindError, describeError } from "../lib/errors.ts";
+import { describeError } from "../lib/errors.ts";
 import { formatAddress, formatHostPort } from "../lib/format_address.ts";
 import { serveGreeting } from "../lib/greeting_server.ts";
 import {
+  bindFailure,
   command,
   type Failure,
-  failure,
   type Info,
   infoRequest,
   type MainOptions,
@@ -137,16 +137,7 @@ export function parseServer(args: readonly string[]): ServerConfig | Info {
 function failures(config: ServerConfig): Failure[] {
   return [
     RESOLVE_FAILURE,
-    failure(BindError, 1, (out, error) => {
-      for (const { address, error: cause } of error.failures) {
-        // -v names the address each failure is for.
-        const where = config.verbose
-          ? `: ${formatHostPort(address, config.port)}`
-          : "";
-        out.error(`bind${where}`, cause);
-      }
-      out.stderr("failed to bind");
-    }),
+    bindFailure(1, "failed to bind", config),
   ];
 }
 
