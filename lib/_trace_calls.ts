@@ -209,6 +209,42 @@ export function traceLookup(
 }
 
 /**
+ * The `socket()` behind a listen call: skipped for a refused permission,
+ * failed for an errno that `socket()` itself returns. Returns the socket's
+ * number, or 0 when no socket was made (its line is traced either way).
+ */
+function traceSocket(
+  trace: Trace,
+  by: string,
+  family: TraceFamily,
+  type: string,
+  protocol: string,
+  outcome: { addr: Deno.NetAddr } | { error: unknown },
+): number {
+  if ("error" in outcome && isPermissionError(outcome.error)) {
+    trace({ call: "socket", by, skipped: NOTES.permission });
+    return 0;
+  }
+  const socket = nextSocket();
+  const made: TraceEvent = {
+    call: "socket",
+    by,
+    socket,
+    fd: "sockfd",
+    family,
+    type,
+    protocol,
+  };
+  const errno = "error" in outcome ? errnoOf(outcome.error).errno : undefined;
+  if ("error" in outcome && errno !== undefined && SOCKET_ERRNOS.has(errno)) {
+    trace(failed(made, outcome.error));
+    return 0;
+  }
+  trace(made);
+  return socket;
+}
+
+/**
  * The calls behind one `Deno.listen`. Returns the socket's number, or 0
  * when no socket was made.
  */
@@ -218,28 +254,17 @@ export function traceListen(
   outcome: { addr: Deno.NetAddr } | { error: unknown },
 ): number {
   const by = "Deno.listen";
-  if ("error" in outcome && isPermissionError(outcome.error)) {
-    trace({ call: "socket", by, skipped: NOTES.permission });
-    return 0;
-  }
   const family = familyOf(request.hostname);
-  const socket = nextSocket();
-  const fd = "sockfd";
-  const made: TraceEvent = {
-    call: "socket",
+  const socket = traceSocket(
+    trace,
     by,
-    socket,
-    fd,
     family,
-    type: "SOCK_STREAM|SOCK_CLOEXEC",
-    protocol: "IPPROTO_TCP",
-  };
-  const errno = "error" in outcome ? errnoOf(outcome.error).errno : undefined;
-  if ("error" in outcome && errno !== undefined && SOCKET_ERRNOS.has(errno)) {
-    trace(failed(made, outcome.error));
-    return 0;
-  }
-  trace(made);
+    "SOCK_STREAM|SOCK_CLOEXEC",
+    "IPPROTO_TCP",
+    outcome,
+  );
+  if (socket === 0) return 0;
+  const fd = "sockfd";
   if (request.reusePort) {
     trace({
       call: "setsockopt",
@@ -622,28 +647,17 @@ export function traceListenDatagram(
   outcome: { addr: Deno.NetAddr } | { error: unknown },
 ): number {
   const by = "Deno.listenDatagram";
-  if ("error" in outcome && isPermissionError(outcome.error)) {
-    trace({ call: "socket", by, skipped: NOTES.permission });
-    return 0;
-  }
   const family = familyOf(request.hostname);
-  const socket = nextSocket();
-  const fd = "sockfd";
-  const made: TraceEvent = {
-    call: "socket",
+  const socket = traceSocket(
+    trace,
     by,
-    socket,
-    fd,
     family,
-    type: "SOCK_DGRAM|SOCK_CLOEXEC",
-    protocol: "IPPROTO_UDP",
-  };
-  const errno = "error" in outcome ? errnoOf(outcome.error).errno : undefined;
-  if ("error" in outcome && errno !== undefined && SOCKET_ERRNOS.has(errno)) {
-    trace(failed(made, outcome.error));
-    return 0;
-  }
-  trace(made);
+    "SOCK_DGRAM|SOCK_CLOEXEC",
+    "IPPROTO_UDP",
+    outcome,
+  );
+  if (socket === 0) return 0;
+  const fd = "sockfd";
   const bind: TraceEvent = {
     call: "bind",
     by,
