@@ -158,7 +158,47 @@ export async function timeCommands(
 }
 
 /** What the client section measured. */
-export type ClientMeasured = Pick<Measured, "client" | "clientLabels">;
+export type ClientMeasured = Pick<
+  Measured,
+  "client" | "clientLabels" | "clientInstructions"
+>;
+
+/** The commands whose instructions are counted, when valgrind exists. */
+const COUNTED = ["empty", "ip", "floor", "probe-graph", "probe-parse-args"];
+
+/**
+ * Counts the user-space instructions of each command with valgrind's
+ * callgrind (JIT code included: `--smc-check=all-non-file`), the least of
+ * `runs` runs. Unlike wall time, the count hardly moves from run to run
+ * (within 0.5% here, where wall times move 10%); now and then a run counts
+ * about 3 M more (work on Deno's background threads), which the least of
+ * three leaves out. So it shows what a change of the code costs on a noisy
+ * machine. Each command has run before, so Deno's caches are warm.
+ */
+export async function countInstructions(
+  host: Host,
+  commands: readonly TimedCommand[],
+  runs = 3,
+): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (let run = 0; run < runs; run++) {
+    for (const c of commands) {
+      const r = await runCommand(host, [
+        "valgrind",
+        "--tool=callgrind",
+        "--smc-check=all-non-file",
+        "--callgrind-out-file=/dev/null",
+        ...c.cmd,
+      ], { timeoutMs: 300_000 });
+      const collected = /Collected : (\d+)/.exec(r.stderr)?.[1];
+      if (r.code === 0 && collected !== undefined) {
+        const n = Number(collected);
+        counts.set(c.key, Math.min(n, counts.get(c.key) ?? n));
+      }
+    }
+  }
+  return counts;
+}
 
 /**
  * The client section: `client 127.0.0.1` and `client localhost` against a
@@ -191,9 +231,20 @@ export async function measureClient(b: Bench): Promise<ClientMeasured> {
       hyperfine: b.hyperfine,
       scratch: b.scratch,
     });
+    let clientInstructions: Map<string, number> | undefined;
+    if (b.valgrind) {
+      const counted = commands.filter((c) =>
+        COUNTED.includes(c.key) && client.get(c.key)?.medianMs !== undefined
+      );
+      b.progress(
+        `client: counting the instructions of ${counted.length} commands with valgrind (least of 3)`,
+      );
+      clientInstructions = await countInstructions(b.host, counted);
+    }
     return {
       client,
       clientLabels: new Map(commands.map((c) => [c.key, c.label])),
+      clientInstructions,
     };
   } finally {
     await peer.stop();
@@ -250,6 +301,11 @@ async function clientCommands(
       key: "probe-graph",
       label: "probe: load the client's modules, run nothing",
       cmd: run("bench/build/probe_client_graph.ts"),
+    },
+    {
+      key: "probe-parse-args",
+      label: "probe: @std/cli parseArgs, loaded and called once",
+      cmd: run("bench/peers/probe_parse_args.ts"),
     },
     {
       key: "probe-timer",

@@ -54,6 +54,8 @@ export interface Measured {
   receiverLabels: Map<string, string>;
   client?: Map<string, Timing>;
   clientLabels: Map<string, string>;
+  /** User-space instructions of some client commands (callgrind), by key. */
+  clientInstructions?: Map<string, number>;
 }
 
 /** A run's measurements before any section has run. */
@@ -372,6 +374,7 @@ export function clientRows(m: Measured): Row[] {
       "name",
       "floor",
       "probe-graph",
+      "probe-parse-args",
       "probe-timer",
       "probe-net",
       "probe-dns",
@@ -387,6 +390,21 @@ export function clientRows(m: Measured): Row[] {
       peerValue: t("empty"),
       target: k === "ip" ? ratioTarget("<=", 1.3) : undefined,
       note: m.client.get(k)?.error,
+    });
+  }
+  const count = (k: string): number | undefined => {
+    const n = m.clientInstructions?.get(k);
+    return n === undefined ? undefined : n / 1e6;
+  };
+  for (const k of ["ip", "floor", "probe-graph", "probe-parse-args"]) {
+    if (!m.clientInstructions?.has(k)) continue;
+    rows.push({
+      section: "Client one-shot instructions (callgrind)",
+      figure: label(k),
+      value: count(k),
+      unit: "M instructions",
+      peer: label("empty"),
+      peerValue: count("empty"),
     });
   }
   return rows;
@@ -654,6 +672,35 @@ export function findings(m: Measured): string[] {
       }
       out.push(`Client: ${parts.join(", ")}.`);
     }
+  }
+  const n = (k: string): number | undefined => m.clientInstructions?.get(k);
+  const ne = n("empty"), nip = n("ip"), ng = n("probe-graph");
+  if (ne !== undefined && nip !== undefined) {
+    const mi = (x: number): string => `${(x / 1e6).toFixed(1)} M`;
+    const parts = [
+      `an empty \`deno run\` executes ${mi(ne)} user-space instructions`,
+      `client 127.0.0.1 ${mi(nip)} (${(nip / ne).toFixed(2)}×)`,
+    ];
+    if (ng !== undefined) {
+      parts.push(
+        `of which loading its modules ${mi(ng - ne)} and running it ${
+          mi(nip - ng)
+        }`,
+      );
+    }
+    const pa = n("probe-parse-args");
+    if (pa !== undefined) {
+      parts.push(
+        `and @std/cli's parseArgs, loaded and called once, ${mi(pa - ne)} (${
+          ((pa - ne) / ne * 100).toFixed(0)
+        }% of an empty run)`,
+      );
+    }
+    out.push(
+      `Client instructions (valgrind callgrind, least of 3 runs, steady to 0.5% where wall times move 10%): ${
+        parts.join(", ")
+      }.`,
+    );
   }
   return out;
 }

@@ -15,7 +15,8 @@ export type Unit =
   | "datagrams/s"
   | "cores"
   | "conns/CPU-s"
-  | "calls";
+  | "calls"
+  | "M instructions";
 
 /** A target from the issue, checked against a row. */
 export interface Target {
@@ -88,6 +89,8 @@ export function formatValue(
       return `${pre}${v.toFixed(1)} MiB`;
     case "calls":
       return `${pre}${v.toFixed(3)} calls`;
+    case "M instructions":
+      return `${pre}${v.toFixed(1)} M instructions`;
     case "cores":
       return `${pre}${v.toFixed(2)} cores`;
     case "% lost":

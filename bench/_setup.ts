@@ -24,6 +24,11 @@ export interface Bench {
   node: boolean;
   /** Whether `hyperfine` exists (client wall times). */
   hyperfine: boolean;
+  /**
+   * Whether to count the client's instructions: a full run and valgrind
+   * exists (callgrind counts are steady where wall times are not).
+   */
+  valgrind: boolean;
   /** Whether to profile syscalls: asked for (full runs) and strace exists. */
   profile: boolean;
   /** What RESULTS.md says under Notes: what was skipped or changed, and why. */
@@ -129,6 +134,7 @@ export async function setUp(args: string[]): Promise<Bench> {
     built,
     node,
     hyperfine,
+    valgrind: !settings.quick && await hasProgram("valgrind"),
     profile: settings.profile && await hasProgram("strace", "-V"),
     notes,
     started,
@@ -165,6 +171,7 @@ export async function describeMachine(
     node: await first(["node", "--version"]),
     cc: await first(["cc", "--version"]),
     hyperfine: await first(["hyperfine", "--version"]),
+    valgrind: await first(["valgrind", "--version"]),
     commit: await first(["git", "describe", "--always", "--dirty"]),
     taskset: host.taskset
       ? "servers and receivers on core 1, load generator and sender on core 0"
