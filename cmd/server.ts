@@ -192,7 +192,10 @@ export async function runServer(
       { address: hostname, port: bound },
       "server: waiting for connections...",
     );
-    if (verbose || port === 0) {
+    out.flush();
+    // A stdout that cannot be written stops the server: no line says it
+    // listens after the line that says why it stops.
+    if ((verbose || port === 0) && !out.failed.aborted) {
       out.stderr(`listening on ${formatHostPort(hostname, bound)}`);
     }
     await server.finished;
