@@ -111,7 +111,7 @@ const NOTES = {
   abandoned:
     "abandoned while connect() was in progress (its EINPROGRESS is what strace shows); the socket is closed",
   send:
-    "sendto(fd, buf, len, MSG_NOSIGNAL, NULL, 0): MSG_NOSIGNAL makes a dead peer an EPIPE error instead of the guide's SIGPIPE",
+    "the guide passes flags 0; Deno's MSG_NOSIGNAL makes a dead peer an EPIPE error instead of the guide's SIGPIPE",
   recv:
     "recvfrom(fd, buf, len, 0, NULL, NULL), called again until the peer closes (or the byte limit); the guide reads once, MAXDATASIZE-1 bytes",
   eof: "0: the peer closed the connection",
@@ -126,7 +126,7 @@ const NOTES = {
   datagramBind:
     "not in the guide's talker: Deno binds every UDP socket; the guide lets sendto() pick the port",
   sendto:
-    "sendto(fd, buf, len, MSG_NOSIGNAL, addr, addrlen): the datagram goes whole or not at all",
+    "the guide passes flags 0; Deno passes MSG_NOSIGNAL; the datagram goes whole or not at all",
   recvfrom: "recvfrom(fd, buf, len, 0, &addr, &addrlen)",
   fork: "every connection is served in this process, concurrently",
 } as const;

@@ -77,7 +77,7 @@ Deno.test("formatTraceEvent() shows a payload as strace -s 32 does, escaped", ()
       length: data.length,
       result: data.length,
     }),
-    `send(new_fd, "Hi \\"there\\"\\x1b[2Jxxxxxxxxxxxxxxxxxx"..., ${data.length}, 0) = ${data.length} [conn.write()]`,
+    `send(new_fd, "Hi \\"there\\"\\x1b[2Jxxxxxxxxxxxxxxxxxx"..., ${data.length}, MSG_NOSIGNAL) = ${data.length} [conn.write()]`,
   );
 });
 

@@ -119,7 +119,7 @@ Deno.test({
       `${t} fork() not called: ${NOTE.fork}`,
       `server: listening on [::]:${port}`,
       `${t} accept(sockfd) = new_fd<${peer}> [listener.accept(): accept4, getsockname, getpeername] /* ${NOTE.accept} */`,
-      `${t} send(new_fd<${peer}>, "Hello, world!", 13, 0) = 13 [conn.write(): sendto] /* ${NOTE.send} */`,
+      `${t} send(new_fd<${peer}>, "Hello, world!", 13, MSG_NOSIGNAL) = 13 [conn.write(): sendto] /* ${NOTE.send} */`,
       `${t} close(new_fd<${peer}>) = ? [conn.close(): shutdown(SHUT_WR), close] /* ${NOTE.close} */`,
       `${t} close(sockfd) = ? [listener.close()] /* ${NOTE.datagramClose} */`,
     ]);
@@ -538,7 +538,7 @@ Deno.test({
       `${t} setsockopt(sockfd, SOL_SOCKET, SO_BROADCAST, 1) = 0 [Deno.listenDatagram] /* ${NOTE.broadcast} */`,
       `${t} setsockopt(sockfd, SOL_IP, IP_MULTICAST_LOOP, 0) = 0 [Deno.listenDatagram] /* ${NOTE.multicastLoop} */`,
       `${t} getsockname(sockfd) = 0.0.0.0:${sender} [Deno.listenDatagram] /* ${NOTE.getsockname} */`,
-      `${t} sendto(sockfd, "hello", 5, 0, 127.0.0.1:${port}) = 5 [socket.send()] /* ${NOTE.sendto} */`,
+      `${t} sendto(sockfd, "hello", 5, MSG_NOSIGNAL, 127.0.0.1:${port}) = 5 [socket.send()] /* ${NOTE.sendto} */`,
       `${t} recvfrom(sockfd, buf, 65536, 0) = 4 bytes from 127.0.0.1:${port} [socket.receive()] /* ${NOTE.recvfrom} */`,
       `${t} close(sockfd) = ? [socket.close()] /* ${NOTE.datagramClose} */`,
     ]);
@@ -578,7 +578,7 @@ Deno.test({
     for (const line of sends) {
       assertMatch(
         line,
-        new RegExp(`, 22, 0, 127\\.0\\.0\\.1:${port}\\) = 22 `),
+        new RegExp(`, 22, MSG_NOSIGNAL, 127\\.0\\.0\\.1:${port}\\) = 22 `),
       );
     }
   },
