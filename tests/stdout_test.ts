@@ -115,8 +115,7 @@ Deno.test({
 });
 
 Deno.test({
-  name:
-    "server to a full disk stops by itself: the stdout line alone, exit 1",
+  name: "server to a full disk stops by itself: the stdout line alone, exit 1",
   ignore: needs("sh"),
   async fn(): Promise<void> {
     for (const mode of [[], ["--json"]]) {

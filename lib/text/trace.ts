@@ -94,16 +94,16 @@ function callText(event: TraceEvent): string {
     case "connect":
       return `connect(${fd}, ${where(event)}) = ${result(event)}`;
     case "send":
-      return `send(${fd}, ${preview(event.data)}, ${event.length}, MSG_NOSIGNAL) = ${
-        result(event)
-      }`;
+      return `send(${fd}, ${
+        preview(event.data)
+      }, ${event.length}, MSG_NOSIGNAL) = ${result(event)}`;
     case "recv":
       if (event.skipped !== undefined) return `recv(${fd}, buf, ...)`;
       return `recv(${fd}, buf, ${event.length}, 0) = ${result(event)}`;
     case "sendto":
-      return `sendto(${fd}, ${preview(event.data)}, ${event.length}, MSG_NOSIGNAL, ${
-        where(event)
-      }) = ${result(event)}`;
+      return `sendto(${fd}, ${
+        preview(event.data)
+      }, ${event.length}, MSG_NOSIGNAL, ${where(event)}) = ${result(event)}`;
     case "recvfrom":
       if (event.skipped !== undefined) return `recvfrom(${fd}, buf, ...)`;
       return `recvfrom(${fd}, buf, ${event.length ?? "?"}, 0) = ${
