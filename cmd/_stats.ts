@@ -55,6 +55,11 @@ export function reportLines(
         percent(s.lost, s.highest + 1)
       })   reordered ${s.reordered}   duplicated ${s.duplicated}`,
     );
+    if (s.approximate) {
+      lines.push(
+        `${tool}:   counts approximate: the oldest missing numbers were forgotten`,
+      );
+    }
     if (s.delay) {
       lines.push(
         `${tool}:   delay    min ${ms(s.delay.min)}   median ${
@@ -100,6 +105,7 @@ export function reportFields(
       reordered: s.reordered,
       duplicated: s.duplicated,
       highest: s.highest,
+      approximate: s.approximate,
       delay: s.delay ?? null,
       jitter: s.jitter,
     })),

@@ -15,6 +15,8 @@ import {
   assertStrictEquals,
 } from "@std/assert";
 import { type ListenerConfig, main, parseListener } from "../cmd/listener.ts";
+import { reportFields, reportLines } from "../cmd/_stats.ts";
+import type { SenderReport } from "../lib/datagram_stats.ts";
 import { numberedDatagram, wallClock } from "../lib/numbered_datagram.ts";
 import {
   assertNoStack,
@@ -653,12 +655,51 @@ Deno.test("listener --json --stats carries the report as one stats event, the da
       reordered: 0,
       duplicated: 0,
       highest: 2,
+      approximate: false,
       delay: undefined,
       jitter: undefined,
     },
   );
   assert(sender.delay.min >= 5 && sender.delay.max >= sender.delay.min);
   assert(sender.jitter >= 0);
+});
+
+/** A sender's report as the library gives it, with `fields` changed. */
+function senderReport(fields: Partial<SenderReport> = {}): SenderReport {
+  return {
+    hostname: "127.0.0.1",
+    port: 4000,
+    received: 3,
+    lost: 1,
+    reordered: 0,
+    duplicated: 0,
+    highest: 3,
+    approximate: false,
+    delay: { min: 0.5, median: 1, max: 2 },
+    jitter: 0.25,
+    ...fields,
+  };
+}
+
+const CONTEXT = { seconds: 1, plain: 0, untracked: 0, final: true };
+
+Deno.test("reportLines() and reportFields() say when the counts became approximate", () => {
+  const exact = reportLines("listener", [senderReport()], CONTEXT);
+  assert(!exact.some((line) => /approximate/.test(line)), exact.join("\n"));
+  const lines = reportLines(
+    "listener",
+    [senderReport({ approximate: true })],
+    CONTEXT,
+  );
+  assertEquals(
+    lines[3],
+    "listener:   counts approximate: the oldest missing numbers were forgotten",
+  );
+  const fields = reportFields([senderReport({ approximate: true })], CONTEXT);
+  assertEquals(
+    (fields.senders as Record<string, unknown>[])[0]!.approximate,
+    true,
+  );
 });
 
 Deno.test("listener --stats-interval reports while it runs, then at the end", async () => {
