@@ -664,6 +664,76 @@ Deno.test("listener --json --stats carries the report as one stats event, the da
   assert(sender.jitter >= 0);
 });
 
+/**
+ * A stdout whose reader has stalled: each write waits until `resume()`, as
+ * a pipe's reader that stopped reading.
+ */
+class StalledStdout {
+  #text = "";
+  readonly #resumed = Promise.withResolvers<void>();
+  writeSync(p: Uint8Array): number {
+    this.#text += new TextDecoder().decode(p);
+    return p.length;
+  }
+  async write(p: Uint8Array): Promise<number> {
+    await this.#resumed.promise;
+    return this.writeSync(p);
+  }
+  isTerminal(): boolean {
+    return false;
+  }
+  resume(): void {
+    this.#resumed.resolve();
+  }
+  get lines(): string[] {
+    return this.#text.split("\n").slice(0, -1);
+  }
+}
+
+Deno.test("listener --stats behind a stalled reader: datagram lines dropped and counted as lines, the final report kept", async () => {
+  const stdout = new StalledStdout();
+  const run = runInProcess(
+    main,
+    ["-p", "0", "-b", "127.0.0.1", "-k", "--stats"],
+    { stdout },
+  );
+  const port = await listeningPort(run.stderr);
+  // About 8 KiB of lines a datagram: 1,500 of them overflow the 8 MiB the
+  // listener keeps behind the write in flight; then 400 empty ones, of
+  // about 130 bytes of lines each, fill what room is left, less than a
+  // report's.
+  using sender = numberedSender();
+  const big = "y".repeat(8_000);
+  const sending = (async () => {
+    for (let seq = 0; seq < 1_900; seq++) {
+      await sender.sendSeq(port, seq, { payload: seq < 1_500 ? big : "" });
+      // A turn of the event loop for the listener to receive: its socket
+      // buffer holds a dozen such datagrams.
+      if (seq % 4 === 3) await new Promise((wake) => setTimeout(wake, 0));
+    }
+  })();
+  await deadline(sending, "1,900 datagrams to be sent");
+  run.controller.abort();
+  // The reader stays stalled a moment after the stop, as in a pipe whose
+  // reader is busy: the report is queued behind a full backlog.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  stdout.resume();
+  assertStrictEquals(await exited(run), 0);
+  const lines = stdout.lines;
+  const report = lines.findIndex((l) => /^listener: final report/.test(l));
+  assert(report > 0, "no final report");
+  assertEquals(lines.length, report + 5, lines.slice(report).join("\n"));
+  const [received] = counts(lines[report + 2]);
+  const printed = lines.slice(1, report);
+  assert(printed.every((l) => /^listener: (got packet|packet )/.test(l)));
+  const dropped = run.stderr.lines
+    .map((l) => l.match(/^listener: stdout: (\d+) lines dropped: /)?.[1])
+    .filter((n) => n !== undefined)
+    .reduce((sum, n) => sum + Number(n), 0);
+  assert(dropped > 0, run.stderr.text);
+  assertStrictEquals(printed.length + dropped, 3 * received!);
+});
+
 /** A sender's report as the library gives it, with `fields` changed. */
 function senderReport(fields: Partial<SenderReport> = {}): SenderReport {
   return {
