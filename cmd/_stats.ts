@@ -66,6 +66,11 @@ export function reportLines(
           ms(s.delay.median)
         }   max ${ms(s.delay.max)} ms`,
       );
+      if (clocksDiffer(s)) {
+        lines.push(
+          `${tool}:   delay below 0: the clocks differ; delay is only meaningful on one host`,
+        );
+      }
     }
     lines.push(`${tool}:   jitter   ${ms(s.jitter)} ms (RFC 3550)`);
   }
@@ -83,6 +88,10 @@ export function reportLines(
   }
   return lines;
 }
+
+/** Whether a delay below 0 shows the sender's clock ahead of this one. */
+const clocksDiffer = (s: SenderReport): boolean =>
+  s.delay !== undefined && s.delay.min < 0;
 
 const plural = (n: number, noun: string): string =>
   `${n} ${noun}${n === 1 ? "" : "s"}`;
@@ -107,6 +116,7 @@ export function reportFields(
       highest: s.highest,
       approximate: s.approximate,
       delay: s.delay ?? null,
+      clocksDiffer: clocksDiffer(s),
       jitter: s.jitter,
     })),
   };

@@ -657,6 +657,7 @@ Deno.test("listener --json --stats carries the report as one stats event, the da
       highest: 2,
       approximate: false,
       delay: undefined,
+      clocksDiffer: false,
       jitter: undefined,
     },
   );
@@ -770,6 +771,23 @@ Deno.test("reportLines() and reportFields() say when the counts became approxima
     (fields.senders as Record<string, unknown>[])[0]!.approximate,
     true,
   );
+});
+
+Deno.test("reportLines() and reportFields() say the clocks differ when a delay is below 0", () => {
+  const ahead = senderReport({
+    delay: { min: -3599476.198, median: 1, max: 2 },
+  });
+  const lines = reportLines("listener", [ahead], CONTEXT);
+  assertEquals(lines.slice(3, 5), [
+    "listener:   delay    min -3599476.198   median 1.000   max 2.000 ms",
+    "listener:   delay below 0: the clocks differ; delay is only meaningful on one host",
+  ]);
+  const same = reportLines("listener", [senderReport()], CONTEXT);
+  assert(!same.some((line) => /clocks differ/.test(line)), same.join("\n"));
+  const field = (report: SenderReport): unknown =>
+    (reportFields([report], CONTEXT).senders as Record<string, unknown>[])[0]!
+      .clocksDiffer;
+  assertEquals([field(ahead), field(senderReport())], [true, false]);
 });
 
 Deno.test("listener --stats-interval reports while it runs, then at the end", async () => {
