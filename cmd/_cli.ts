@@ -94,7 +94,7 @@ const BATCH_MS = 5;
 /**
  * How many bytes a pipelined {@linkcode Output} gathers behind a write in
  * flight before it drops lines: a reader that stopped reading must not
- * fill the memory.
+ * fill the memory. What is queued with `keep` (a report) goes past it.
  */
 const BACKLOG_LIMIT = 8 * 1024 * 1024;
 
@@ -258,10 +258,20 @@ export class Output {
   /**
    * An event on stdout: under `--json` the object `{ event, ...fields }` as
    * one JSON line, otherwise `text` (terminal-safe; nothing when absent).
+   * With `keep` (listener's `--stats` report) it is never dropped: behind a
+   * stalled reader it waits after what is queued, past the backlog limit,
+   * and {@linkcode Output.close} waits for it to be written.
    */
-  event(event: string, fields: Record<string, unknown>, text?: string): void {
-    if (this.#format) this.#queue(this.#format({ event, ...fields }) + "\n");
-    else if (text !== undefined) this.#queue(text + "\n");
+  event(
+    event: string,
+    fields: Record<string, unknown>,
+    text?: string,
+    options?: { keep?: boolean },
+  ): void {
+    const keep = options?.keep ?? false;
+    if (this.#format) {
+      this.#queue(this.#format({ event, ...fields }) + "\n", keep);
+    } else if (text !== undefined) this.#queue(text + "\n", keep);
   }
 
   /**
@@ -326,19 +336,29 @@ export class Output {
     else this.#writeStdout(encoder.encode(text));
   }
 
-  /** Write everything queued and wait for the writes in flight. */
+  /**
+   * Write everything queued and wait for the writes, the last one included
+   * (behind a stalled reader, as long as it stalls; a reader that went away
+   * ends it at once).
+   */
   async close(): Promise<void> {
-    this.flush();
-    while (this.#inFlight) await this.#inFlight;
-    this.flush();
+    for (;;) {
+      this.flush();
+      const writing = this.#inFlight;
+      if (writing === undefined) break;
+      await writing;
+    }
     this.#disarm();
   }
 
-  #queue(text: string): void {
+  #queue(text: string, keep = false): void {
     if (this.#failed.signal.aborted) return;
     if (this.#inFlight) {
-      if (this.#pending.length + text.length > BACKLOG_LIMIT) this.#dropped++;
-      else this.#pending += text;
+      if (keep || this.#pending.length + text.length <= BACKLOG_LIMIT) {
+        this.#pending += text;
+      } else {
+        this.#dropped += lineCount(text);
+      }
       return;
     }
     this.#pending += text;
@@ -446,6 +466,19 @@ export class Output {
       this.#stderrBroken = true;
     }
   }
+}
+
+/** How many lines `text` holds: its newlines (each queued text ends in one). */
+function lineCount(text: string): number {
+  let lines = 0;
+  for (
+    let at = text.indexOf("\n");
+    at !== -1;
+    at = text.indexOf("\n", at + 1)
+  ) {
+    lines++;
+  }
+  return lines;
 }
 
 /** A duration for a message: `1 second`, `0.5 seconds`. */

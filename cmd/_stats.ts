@@ -55,12 +55,22 @@ export function reportLines(
         percent(s.lost, s.highest + 1)
       })   reordered ${s.reordered}   duplicated ${s.duplicated}`,
     );
+    if (s.approximate) {
+      lines.push(
+        `${tool}:   counts approximate: the oldest missing numbers were forgotten`,
+      );
+    }
     if (s.delay) {
       lines.push(
         `${tool}:   delay    min ${ms(s.delay.min)}   median ${
           ms(s.delay.median)
         }   max ${ms(s.delay.max)} ms`,
       );
+      if (clocksDiffer(s)) {
+        lines.push(
+          `${tool}:   delay below 0: the clocks differ; delay is only meaningful on one host`,
+        );
+      }
     }
     lines.push(`${tool}:   jitter   ${ms(s.jitter)} ms (RFC 3550)`);
   }
@@ -78,6 +88,10 @@ export function reportLines(
   }
   return lines;
 }
+
+/** Whether a delay below 0 shows the sender's clock ahead of this one. */
+const clocksDiffer = (s: SenderReport): boolean =>
+  s.delay !== undefined && s.delay.min < 0;
 
 const plural = (n: number, noun: string): string =>
   `${n} ${noun}${n === 1 ? "" : "s"}`;
@@ -100,7 +114,9 @@ export function reportFields(
       reordered: s.reordered,
       duplicated: s.duplicated,
       highest: s.highest,
+      approximate: s.approximate,
       delay: s.delay ?? null,
+      clocksDiffer: clocksDiffer(s),
       jitter: s.jitter,
     })),
   };

@@ -279,10 +279,12 @@ async function statsCounter(
       untracked: stats.untracked,
       final,
     };
+    // Never dropped behind a stalled reader, as a datagram's lines may be.
     out.event(
       "stats",
       reportFields(senders, context),
       reportLines("listener", senders, context).join("\n"),
+      { keep: true },
     );
     out.flush();
   };

@@ -73,7 +73,7 @@ export class DatagramStats {
   /**
    * Make an empty collection.
    *
-   * @param options How many senders, delays and gaps to keep.
+   * @param options How many senders, delays and sequence numbers to keep.
    */
   constructor(options: DatagramStatsOptions = {}) {
     this.#options = options;

@@ -19,6 +19,13 @@
  * report taken while datagrams are still late can show a loss that a later
  * report no longer shows.
  *
+ * The counts are exact while the numbers from the lowest still missing to the
+ * highest span at most `window` (2²⁵ by default: one bit each, at most 4 MiB,
+ * allocated only as the span grows; a run without gaps holds none). Past it,
+ * the oldest are forgotten — missing ones stay lost, and one that arrives
+ * later counts as duplicated — and the report says the counts are
+ * `approximate`.
+ *
  * One-way delay is arrival time minus send time: meaningful when both clocks
  * are one, as on one host. Jitter follows RFC 3550 §6.4.1 and appendix A.8:
  * for each arrival after the first, in order of arrival (not of sequence),
@@ -67,6 +74,11 @@ export interface SequenceReport {
   duplicated: number;
   /** The highest sequence number that arrived; `-1` before any. */
   highest: number;
+  /**
+   * Whether the counts are approximate: the span from the lowest missing
+   * number to the highest outgrew the window, and the oldest were forgotten.
+   */
+  approximate: boolean;
   /** One-way delay in ms; `undefined` before any arrival. */
   delay: DelaySummary | undefined;
   /** RFC 3550 interarrival jitter in ms; `0` until two have arrived. */
@@ -82,12 +94,17 @@ export interface SequenceStatsOptions {
    */
   delaySamples?: number;
   /**
-   * Gaps remembered. When more are open, the oldest half is forgotten: they
-   * stay lost, and a datagram that fills one later counts as duplicated.
-   * @default {4096}
+   * Sequence numbers tracked exactly, from the lowest still missing to the
+   * highest: a power of two from 32 to 2³⁰, one bit each, allocated as the
+   * span grows (at most 4 MiB at the default). A span beyond it makes the
+   * counts approximate (see {@linkcode SequenceReport.approximate}).
+   * @default {33554432}
    */
-  maxGaps?: number;
+  window?: number;
 }
+
+/** The smallest bitmap allocated, in sequence numbers. */
+const MIN_BITS = 1024;
 
 /**
  * The accumulator for one sender: {@linkcode SequenceStats.record} each
@@ -100,9 +117,19 @@ export class SequenceStats {
   #reordered = 0;
   #duplicated = 0;
   #highest = -1;
-  /** Open gaps as inclusive ranges, ascending and disjoint: lo₀, hi₀, lo₁, … */
-  #gaps: number[] = [];
-  #maxGaps: number;
+  /**
+   * The lowest sequence number that has not arrived (every one below it has,
+   * or was forgotten); `highest + 1` while no gap is open.
+   */
+  #floor = 0;
+  /**
+   * Which numbers from `floor` to `highest` arrived, one bit each, at
+   * `seq mod capacity` (a ring); every other bit is 0.
+   */
+  #bits = new Uint32Array(0);
+  #mask = -1;
+  #window: number;
+  #approximate = false;
   #capacity: number;
   #samples: Float64Array;
   #sampled = 0;
@@ -114,21 +141,27 @@ export class SequenceStats {
   /**
    * Make an empty accumulator.
    *
-   * @param options How many delays and gaps to keep.
+   * @param options How many delays and sequence numbers to keep.
+   * @throws {RangeError} When an option is out of range.
    */
   constructor(options: SequenceStatsOptions = {}) {
     const samples = options.delaySamples ?? 65_536;
-    const gaps = options.maxGaps ?? 4096;
+    const window = options.window ?? 2 ** 25;
     if (!Number.isInteger(samples) || samples < 1) {
       throw new RangeError(
         `Delay samples "${samples}" is not a positive integer`,
       );
     }
-    if (!Number.isInteger(gaps) || gaps < 2) {
-      throw new RangeError(`Maximum gaps "${gaps}" is not an integer above 1`);
+    if (
+      !Number.isInteger(window) || window < 32 || window > 2 ** 30 ||
+      2 ** Math.round(Math.log2(window)) !== window
+    ) {
+      throw new RangeError(
+        `Window "${window}" is not a power of two from 32 to 2^30`,
+      );
     }
     this.#samples = new Float64Array(Math.min(samples, 1024));
-    this.#maxGaps = gaps;
+    this.#window = window;
     this.#capacity = samples;
   }
 
@@ -156,14 +189,27 @@ export class SequenceStats {
     const { seq, sentAt } = header;
     const first = this.#received === 0;
     this.#received++;
-    if (seq > this.#highest) {
-      if (seq > this.#highest + 1) this.#openGap(this.#highest + 1, seq - 1);
+    if (seq === this.#floor) {
+      // The next in order, or the lowest missing one, late.
+      if (seq > this.#highest) this.#highest = seq;
+      else {
+        this.#reordered++;
+        this.#lost--;
+      }
+      this.#floor = seq + 1;
+      if (this.#floor <= this.#highest) this.#advanceFloor();
+    } else if (seq > this.#highest) {
+      this.#lost += seq - this.#highest - 1;
+      this.#fit(seq);
       this.#highest = seq;
-    } else if (this.#closeGap(seq)) {
+      this.#set(seq);
+      if (this.#floor === seq) this.#advanceFloor();
+    } else if (seq < this.#floor || this.#has(seq)) {
+      this.#duplicated++;
+    } else {
       this.#reordered++;
       this.#lost--;
-    } else {
-      this.#duplicated++;
+      this.#set(seq);
     }
     const transit = arrivedAt - sentAt;
     if (transit < this.#min) this.#min = transit;
@@ -196,6 +242,7 @@ export class SequenceStats {
       reordered: this.#reordered,
       duplicated: this.#duplicated,
       highest: this.#highest,
+      approximate: this.#approximate,
       delay: this.#received === 0 ? undefined : {
         min: this.#min,
         median: this.#median(),
@@ -205,36 +252,75 @@ export class SequenceStats {
     };
   }
 
-  #openGap(lo: number, hi: number): void {
-    this.#lost += hi - lo + 1;
-    this.#gaps.push(lo, hi);
-    if (this.#gaps.length > 2 * this.#maxGaps) {
-      this.#gaps.splice(0, 2 * Math.floor(this.#maxGaps / 2));
-    }
+  #has(seq: number): boolean {
+    const at = seq & this.#mask;
+    return (this.#bits[at >>> 5]! & (1 << (at & 31))) !== 0;
   }
 
-  /** Take `seq` out of the gap that holds it; false when none does. */
-  #closeGap(seq: number): boolean {
-    const gaps = this.#gaps;
-    // The last gap whose low end is at or below seq.
-    let lo = 0, hi = gaps.length / 2 - 1, at = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (gaps[2 * mid]! <= seq) {
-        at = mid;
-        lo = mid + 1;
-      } else {
-        hi = mid - 1;
+  #set(seq: number): void {
+    const at = seq & this.#mask;
+    this.#bits[at >>> 5]! |= 1 << (at & 31);
+  }
+
+  /** Move `floor` past the numbers that arrived, clearing their bits. */
+  #advanceFloor(): void {
+    const bits = this.#bits, mask = this.#mask;
+    let floor = this.#floor;
+    while (floor <= this.#highest) {
+      const at = floor & mask, word = at >>> 5;
+      if ((at & 31) === 0 && bits[word] === 0xffff_ffff) {
+        bits[word] = 0;
+        floor += 32;
+        continue;
+      }
+      const bit = 1 << (at & 31);
+      if ((bits[word]! & bit) === 0) break;
+      bits[word]! &= ~bit;
+      floor++;
+    }
+    this.#floor = floor;
+  }
+
+  /**
+   * Make room for `seq`, above `highest`: grow the ring (doubling, up to the
+   * window), or past the window forget the oldest numbers.
+   */
+  #fit(seq: number): void {
+    const span = seq - this.#floor + 1;
+    const capacity = this.#bits.length * 32;
+    if (span <= capacity) return;
+    if (capacity < this.#window) {
+      let grown = Math.min(this.#window, Math.max(MIN_BITS, 2 * capacity));
+      while (grown < span && grown < this.#window) grown *= 2;
+      this.#regrow(grown);
+      if (span <= grown) return;
+    }
+    // Forget the numbers below the window: the missing ones stay lost.
+    this.#approximate = true;
+    const floor = seq - this.#window + 1;
+    if (floor > this.#highest) this.#bits.fill(0);
+    else {
+      for (let at = this.#floor; at < floor; at++) {
+        const p = at & this.#mask;
+        this.#bits[p >>> 5]! &= ~(1 << (p & 31));
       }
     }
-    if (at < 0) return false;
-    const start = gaps[2 * at]!, end = gaps[2 * at + 1]!;
-    if (seq > end) return false;
-    if (start === end) gaps.splice(2 * at, 2);
-    else if (seq === start) gaps[2 * at] = seq + 1;
-    else if (seq === end) gaps[2 * at + 1] = seq - 1;
-    else gaps.splice(2 * at + 1, 1, seq - 1, seq + 1, end);
-    return true;
+    this.#floor = floor;
+    this.#advanceFloor();
+  }
+
+  /** A ring of `capacity` bits, holding what the old one held. */
+  #regrow(capacity: number): void {
+    const old = this.#bits, oldMask = this.#mask;
+    this.#bits = new Uint32Array(capacity / 32);
+    this.#mask = capacity - 1;
+    const base = this.#floor, start = base & oldMask;
+    for (let word = 0; word < old.length; word++) {
+      for (let w = old[word]!; w !== 0; w &= w - 1) {
+        const at = 32 * word + 31 - Math.clz32(w & -w);
+        this.#set(base + ((at - start) & oldMask));
+      }
+    }
   }
 
   #sample(delay: number): void {

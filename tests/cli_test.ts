@@ -1,7 +1,12 @@
 // cmd/_cli.ts: the tools' shared edge — a run's failure table, the usage
 // line, and Output's one call per event.
 
-import { assertEquals, assertRejects, assertStrictEquals } from "@std/assert";
+import {
+  assert,
+  assertEquals,
+  assertRejects,
+  assertStrictEquals,
+} from "@std/assert";
 import {
   command,
   failure,
@@ -11,7 +16,7 @@ import {
 } from "../cmd/_cli.ts";
 import { UsageError } from "../cmd/_options.ts";
 import { ConnectError } from "../lib/errors.ts";
-import { Capture } from "./_util.ts";
+import { Capture, deadline } from "./_util.ts";
 
 async function output(json = false): Promise<{
   out: Output;
@@ -263,4 +268,62 @@ Deno.test("a pipelined Output behind a stalled write keeps 8 MiB of lines, drops
   stdout.finish();
   await closing;
   assertStrictEquals(stdout.writes[1]!.length, 8 * 1024 * 1024);
+});
+
+Deno.test("a pipelined Output behind a stalled write counts the lines it drops, not the texts queued", async () => {
+  const stdout = new SlowSink();
+  const stderr = new Capture();
+  const out = new Output("tool", { stdout, stderr }, { pipeline: true });
+  const line = "x".repeat(1023);
+  for (let i = 0; i < 16; i++) out.stdout(line); // 16 KiB: in flight
+  // Three lines a datagram, as listener prints them: 3 KiB each.
+  const packet = [line, line, line].join("\n");
+  const queued = Math.floor(8 * 1024 * 1024 / 3072); // fit behind the write
+  for (let i = 0; i < queued; i++) out.stdout(packet);
+  for (let i = 0; i < 100; i++) out.stdout(packet); // dropped
+  stdout.finish();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assertEquals(stderr.lines, [
+    "tool: stdout: 300 lines dropped: its reader did not keep up",
+  ]);
+  const closing = out.close();
+  stdout.finish();
+  await closing;
+  assertStrictEquals(
+    stdout.writes.slice(1).join("").split("\n").length - 1,
+    3 * queued,
+  );
+});
+
+Deno.test("a pipelined Output never drops a kept event: it goes after what is queued, past the backlog, and close() waits until it is written", async () => {
+  for (const json of [false, true]) {
+    const stdout = new SlowSink();
+    const stderr = new Capture();
+    const out = new Output("tool", { stdout, stderr }, {
+      pipeline: true,
+      jsonLine: json ? (value) => JSON.stringify(value) : undefined,
+    });
+    const line = "x".repeat(1023);
+    const text = (): void => out.event("line", { text: line }, line);
+    for (let i = 0; i < 16; i++) text(); // 16 KiB or more: in flight
+    for (let i = 0; i < 9 * 1024; i++) text();
+    out.event("stats", { final: true }, "tool: final report", { keep: true });
+    text(); // dropped: the backlog is still full
+    let closed = false;
+    const closing = out.close().then(() => closed = true);
+    for (let i = 0; i < 10 && !closed; i++) {
+      stdout.finish();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    await deadline(closing, "close()");
+    assertStrictEquals(stdout.inFlight, 0);
+    const written = stdout.writes.join("").split("\n").slice(0, -1);
+    assertEquals(
+      written.at(-1),
+      json ? '{"event":"stats","final":true}' : "tool: final report",
+    );
+    const dropped = Number(stderr.text.match(/(\d+) lines dropped/)![1]);
+    assert(dropped > 0);
+    assertStrictEquals(written.length - 1 + dropped, 16 + 9 * 1024 + 1);
+  }
 });

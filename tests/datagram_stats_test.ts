@@ -51,6 +51,14 @@ Deno.test("DatagramStats counts plain datagrams apart and returns no header for 
   assertEquals(stats.report()[0]!.delay, { min: 1, median: 1, max: 1 });
 });
 
+Deno.test("DatagramStats counts a header with nanoseconds of 10^9 or more as plain", () => {
+  const stats = new DatagramStats();
+  const data = numberedDatagram({ seq: 0, sentAt: 0 });
+  new DataView(data.buffer).setUint32(16, 1_000_000_000);
+  assertEquals(stats.record(data, peer("127.0.0.1", 9), 0), undefined);
+  assertEquals([stats.plain, stats.report().length], [1, 0]);
+});
+
 Deno.test("DatagramStats tracks at most maxSenders, counting the rest as untracked", () => {
   const stats = new DatagramStats({ maxSenders: 2 });
   for (let port = 1; port <= 4; port++) {

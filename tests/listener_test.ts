@@ -15,6 +15,8 @@ import {
   assertStrictEquals,
 } from "@std/assert";
 import { type ListenerConfig, main, parseListener } from "../cmd/listener.ts";
+import { reportFields, reportLines } from "../cmd/_stats.ts";
+import type { SenderReport } from "../lib/datagram_stats.ts";
 import { numberedDatagram, wallClock } from "../lib/numbered_datagram.ts";
 import {
   assertNoStack,
@@ -653,12 +655,139 @@ Deno.test("listener --json --stats carries the report as one stats event, the da
       reordered: 0,
       duplicated: 0,
       highest: 2,
+      approximate: false,
       delay: undefined,
+      clocksDiffer: false,
       jitter: undefined,
     },
   );
   assert(sender.delay.min >= 5 && sender.delay.max >= sender.delay.min);
   assert(sender.jitter >= 0);
+});
+
+/**
+ * A stdout whose reader has stalled: each write waits until `resume()`, as
+ * a pipe's reader that stopped reading.
+ */
+class StalledStdout {
+  #text = "";
+  readonly #resumed = Promise.withResolvers<void>();
+  writeSync(p: Uint8Array): number {
+    this.#text += new TextDecoder().decode(p);
+    return p.length;
+  }
+  async write(p: Uint8Array): Promise<number> {
+    await this.#resumed.promise;
+    return this.writeSync(p);
+  }
+  isTerminal(): boolean {
+    return false;
+  }
+  resume(): void {
+    this.#resumed.resolve();
+  }
+  get lines(): string[] {
+    return this.#text.split("\n").slice(0, -1);
+  }
+}
+
+Deno.test("listener --stats behind a stalled reader: datagram lines dropped and counted as lines, the final report kept", async () => {
+  const stdout = new StalledStdout();
+  const run = runInProcess(
+    main,
+    ["-p", "0", "-b", "127.0.0.1", "-k", "--stats"],
+    { stdout },
+  );
+  const port = await listeningPort(run.stderr);
+  // About 8 KiB of lines a datagram: 1,500 of them overflow the 8 MiB the
+  // listener keeps behind the write in flight; then 400 empty ones, of
+  // about 130 bytes of lines each, fill what room is left, less than a
+  // report's.
+  using sender = numberedSender();
+  const big = "y".repeat(8_000);
+  const sending = (async () => {
+    for (let seq = 0; seq < 1_900; seq++) {
+      await sender.sendSeq(port, seq, { payload: seq < 1_500 ? big : "" });
+      // A turn of the event loop for the listener to receive: its socket
+      // buffer holds a dozen such datagrams.
+      if (seq % 4 === 3) await new Promise((wake) => setTimeout(wake, 0));
+    }
+  })();
+  await deadline(sending, "1,900 datagrams to be sent");
+  run.controller.abort();
+  // The reader stays stalled a moment after the stop, as in a pipe whose
+  // reader is busy: the report is queued behind a full backlog.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  stdout.resume();
+  assertStrictEquals(await exited(run), 0);
+  const lines = stdout.lines;
+  const report = lines.findIndex((l) => /^listener: final report/.test(l));
+  assert(report > 0, "no final report");
+  assertEquals(lines.length, report + 5, lines.slice(report).join("\n"));
+  const [received] = counts(lines[report + 2]);
+  const printed = lines.slice(1, report);
+  assert(printed.every((l) => /^listener: (got packet|packet )/.test(l)));
+  const dropped = run.stderr.lines
+    .map((l) => l.match(/^listener: stdout: (\d+) lines dropped: /)?.[1])
+    .filter((n) => n !== undefined)
+    .reduce((sum, n) => sum + Number(n), 0);
+  assert(dropped > 0, run.stderr.text);
+  assertStrictEquals(printed.length + dropped, 3 * received!);
+});
+
+/** A sender's report as the library gives it, with `fields` changed. */
+function senderReport(fields: Partial<SenderReport> = {}): SenderReport {
+  return {
+    hostname: "127.0.0.1",
+    port: 4000,
+    received: 3,
+    lost: 1,
+    reordered: 0,
+    duplicated: 0,
+    highest: 3,
+    approximate: false,
+    delay: { min: 0.5, median: 1, max: 2 },
+    jitter: 0.25,
+    ...fields,
+  };
+}
+
+const CONTEXT = { seconds: 1, plain: 0, untracked: 0, final: true };
+
+Deno.test("reportLines() and reportFields() say when the counts became approximate", () => {
+  const exact = reportLines("listener", [senderReport()], CONTEXT);
+  assert(!exact.some((line) => /approximate/.test(line)), exact.join("\n"));
+  const lines = reportLines(
+    "listener",
+    [senderReport({ approximate: true })],
+    CONTEXT,
+  );
+  assertEquals(
+    lines[3],
+    "listener:   counts approximate: the oldest missing numbers were forgotten",
+  );
+  const fields = reportFields([senderReport({ approximate: true })], CONTEXT);
+  assertEquals(
+    (fields.senders as Record<string, unknown>[])[0]!.approximate,
+    true,
+  );
+});
+
+Deno.test("reportLines() and reportFields() say the clocks differ when a delay is below 0", () => {
+  const ahead = senderReport({
+    delay: { min: -3599476.198, median: 1, max: 2 },
+  });
+  const lines = reportLines("listener", [ahead], CONTEXT);
+  assertEquals(lines.slice(3, 5), [
+    "listener:   delay    min -3599476.198   median 1.000   max 2.000 ms",
+    "listener:   delay below 0: the clocks differ; delay is only meaningful on one host",
+  ]);
+  const same = reportLines("listener", [senderReport()], CONTEXT);
+  assert(!same.some((line) => /clocks differ/.test(line)), same.join("\n"));
+  const field = (report: SenderReport): unknown =>
+    (reportFields([report], CONTEXT).senders as Record<string, unknown>[])[0]!
+      .clocksDiffer;
+  assertEquals([field(ahead), field(senderReport())], [true, false]);
 });
 
 Deno.test("listener --stats-interval reports while it runs, then at the end", async () => {

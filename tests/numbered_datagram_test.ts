@@ -86,8 +86,13 @@ Deno.test("readNumberedHeader() takes every datagram that is not version 1 as pl
     );
   }
   const nanos = good.slice();
-  new DataView(nanos.buffer).setUint32(16, 1_000_000_000);
-  assertEquals(readNumberedHeader(nanos), undefined, "nanoseconds too large");
+  const view = new DataView(nanos.buffer);
+  view.setUint32(16, 999_999_999);
+  assertEquals(readNumberedHeader(nanos)?.seq, 7, "the last nanosecond");
+  for (const ns of [1_000_000_000, 0xffff_ffff]) {
+    view.setUint32(16, ns);
+    assertEquals(readNumberedHeader(nanos), undefined, `${ns} nanoseconds`);
+  }
 });
 
 Deno.test("readNumberedHeader() never misreads text or random bytes", () => {

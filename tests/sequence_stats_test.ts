@@ -1,4 +1,9 @@
-import { assertAlmostEquals, assertEquals, assertThrows } from "@std/assert";
+import {
+  assert,
+  assertAlmostEquals,
+  assertEquals,
+  assertThrows,
+} from "@std/assert";
 import { SequenceStats } from "../lib/sequence_stats.ts";
 
 /** Record `seqs` in this order of arrival, each sent at 0 and arriving at 1. */
@@ -70,16 +75,133 @@ Deno.test("SequenceStats agrees with a plain model on random arrivals", () => {
   }
 });
 
-Deno.test("SequenceStats forgets the oldest gaps past maxGaps: a late one is then a copy", () => {
-  const stats = new SequenceStats({ maxGaps: 4 });
-  // Gaps 1, 3, 5, 7, 9: five open, so the oldest two (1, 3) are forgotten.
-  for (const seq of [0, 2, 4, 6, 8, 10]) stats.record({ seq, sentAt: 0 }, 1);
-  assertEquals(stats.report().lost, 5);
-  stats.record({ seq: 1, sentAt: 0 }, 1);
-  stats.record({ seq: 5, sentAt: 0 }, 1);
+Deno.test("SequenceStats counts every late datagram as reordered past 4096 open gaps", () => {
+  // 0, 2, …, 10000, then 1, 3, …, 9999: each once, 5,000 gaps open at once.
+  const stats = new SequenceStats();
+  for (let seq = 0; seq <= 10_000; seq += 2) {
+    stats.record({ seq, sentAt: 0 }, 1);
+  }
+  assertEquals(stats.report().lost, 5_000);
+  for (let seq = 1; seq < 10_000; seq += 2) stats.record({ seq, sentAt: 0 }, 1);
+  let r = stats.report();
+  assertEquals(
+    [r.received, r.lost, r.reordered, r.duplicated, r.highest, r.approximate],
+    [10_001, 0, 5_000, 0, 10_000, false],
+  );
+  // A copy really seen again is still a copy, late one or not.
+  stats.record({ seq: 3, sentAt: 0 }, 1);
+  stats.record({ seq: 4, sentAt: 0 }, 1);
+  r = stats.report();
+  assertEquals([r.received, r.lost, r.reordered, r.duplicated], [
+    10_003,
+    0,
+    5_000,
+    2,
+  ]);
+});
+
+Deno.test("SequenceStats stays exact over a million datagrams with heavy loss and late arrivals", () => {
+  let x = 4950;
+  const random = (): number => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+  const n = 1_000_000;
+  const late: number[] = [];
+  const arrivals: number[] = [];
+  for (let seq = 0; seq < n; seq++) {
+    const r = random();
+    if (r < 0.3) continue; // lost for good
+    if (r < 0.4) late.push(seq); // comes at the end
+    else arrivals.push(seq);
+    if (r > 0.99) arrivals.push(seq); // and a copy
+  }
+  arrivals.push(...late, late[0]!);
+  const stats = new SequenceStats();
+  const seen = new Uint8Array(n);
+  let highest = -1, unique = 0, reordered = 0, duplicated = 0;
+  for (const seq of arrivals) {
+    stats.record({ seq, sentAt: 0 }, 1);
+    if (seen[seq]) duplicated++;
+    else {
+      if (seq < highest) reordered++;
+      seen[seq] = 1;
+      unique++;
+    }
+    if (seq > highest) highest = seq;
+  }
   const r = stats.report();
-  assertEquals([r.lost, r.reordered, r.duplicated], [4, 1, 1]);
+  assertEquals(
+    [r.received, r.lost, r.reordered, r.duplicated, r.approximate],
+    [arrivals.length, highest + 1 - unique, reordered, duplicated, false],
+  );
+  assert(r.lost > 250_000 && r.reordered > 90_000 && r.duplicated > 9_000);
+});
+
+Deno.test("SequenceStats past its window forgets the oldest numbers and says the counts are approximate", () => {
+  const stats = new SequenceStats({ window: 32 });
+  for (const seq of [0, 2, 31]) stats.record({ seq, sentAt: 0 }, 1);
+  assertEquals(stats.report().approximate, false, "a span of 31 fits");
+  // 1 to 40 would span 40: 1 to 8 are forgotten, still lost.
+  stats.record({ seq: 40, sentAt: 0 }, 1);
+  let r = stats.report();
+  assertEquals([r.lost, r.approximate], [37, true]);
+  stats.record({ seq: 20, sentAt: 0 }, 1); // in the window: late
+  stats.record({ seq: 1, sentAt: 0 }, 1); // forgotten: taken as a copy
+  r = stats.report();
+  assertEquals([r.lost, r.reordered, r.duplicated], [36, 1, 1]);
   assertEquals(r.lost, r.highest + 1 - (r.received - r.duplicated));
+});
+
+Deno.test("SequenceStats takes a jump of billions: one gap, counted exactly", () => {
+  const stats = new SequenceStats();
+  for (const seq of [0, 0xffff_fffe, 0xffff_ffff, 0]) {
+    stats.record({ seq, sentAt: 0 }, 1);
+  }
+  const r = stats.report();
+  assertEquals(
+    [r.received, r.lost, r.duplicated, r.highest, r.approximate],
+    [4, 0xffff_fffd, 1, 0xffff_ffff, true],
+  );
+});
+
+Deno.test("SequenceStats agrees with a plain model while its ring grows and wraps", () => {
+  let x = 777;
+  const random = (n: number): number => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) % n;
+  };
+  for (let round = 0; round < 50; round++) {
+    // Every number once, each up to 3,000 places late, and some copies: the
+    // span from the lowest missing to the highest grows the ring past 1024
+    // and wraps it many times, never past its window.
+    const keyed: [key: number, seq: number][] = [];
+    for (let seq = 0; seq < 20_000; seq++) {
+      keyed.push([seq + random(3_000), seq]);
+      if (random(20) === 0) keyed.push([seq + random(3_000), seq]);
+    }
+    const arrivals = keyed.sort((a, b) => a[0] - b[0]).map(([, seq]) => seq);
+    const stats = new SequenceStats({ window: 8192 });
+    const seen = new Set<number>();
+    let highest = -1, reordered = 0, duplicated = 0;
+    for (const seq of arrivals) {
+      stats.record({ seq, sentAt: 0 }, 1);
+      if (seen.has(seq)) duplicated++;
+      else if (seq < highest) reordered++;
+      seen.add(seq);
+      highest = Math.max(highest, seq);
+    }
+    const r = stats.report();
+    assertEquals(
+      [r.received, r.lost, r.reordered, r.duplicated, r.approximate],
+      [arrivals.length, highest + 1 - seen.size, reordered, duplicated, false],
+      `round ${round}`,
+    );
+  }
 });
 
 Deno.test("SequenceStats reports delay minimum, median and maximum exactly", () => {
@@ -141,5 +263,7 @@ Deno.test("SequenceStats jitter ignores a constant clock offset; delay does not"
 
 Deno.test("SequenceStats refuses option values out of range", () => {
   assertThrows(() => new SequenceStats({ delaySamples: 0 }), RangeError);
-  assertThrows(() => new SequenceStats({ maxGaps: 1 }), RangeError);
+  for (const window of [0, 16, 1000, 2 ** 31, 32.5]) {
+    assertThrows(() => new SequenceStats({ window }), RangeError, "Window");
+  }
 });
