@@ -522,6 +522,30 @@ function shown(path: string): string {
   return rel.startsWith("..") || rel === "" ? path : `./${rel}`;
 }
 
+/** The options that take a value, each with what the value is. */
+const VALUES = {
+  "out-dir": "directory",
+  runtimes: "directory",
+  target: "target",
+};
+
+/**
+ * The usage error of the first option given an empty value (`--out-dir ''`
+ * or `--out-dir=`), which parseArgs would take for a missing value or, worse,
+ * an unknown argument `""`.
+ */
+function emptyValue(args: string[]): string | undefined {
+  for (const [i, arg] of args.entries()) {
+    if (arg === "--") return undefined;
+    for (const [name, what] of Object.entries(VALUES)) {
+      if (arg === `--${name}=` || (arg === `--${name}` && args[i + 1] === "")) {
+        return `option "--${name}" was given an empty ${what} name ("")`;
+      }
+    }
+  }
+  return undefined;
+}
+
 /** What the command line asks for, "help", or a usage error's text. */
 export type ParsedArgs = CompileToolsOptions | "help" | string;
 
@@ -533,7 +557,7 @@ export type ParsedArgs = CompileToolsOptions | "help" | string;
  * @returns The options, `"help"`, or a usage error's text.
  */
 export function parseArgs(args: string[]): ParsedArgs {
-  let problem: string | undefined;
+  let problem = emptyValue(args);
   const parsed = parseFlags(args, {
     string: ["out-dir", "target", "runtimes"],
     boolean: ["all", "help"],
@@ -554,9 +578,7 @@ export function parseArgs(args: string[]): ParsedArgs {
       if (value === undefined) continue;
       // parseArgs gives "" for a flag left without its value.
       if (value === "") {
-        return `option "--${name}" needs a ${
-          name === "target" ? "target" : "directory"
-        }`;
+        return `option "--${name}" needs a ${VALUES[name]}`;
       }
       if (name === "out-dir") options.outDir = value;
       else if (name === "runtimes") options.runtimesDir = value;

@@ -292,6 +292,32 @@ Deno.test({
 });
 
 Deno.test({
+  name: "parseArgs() says that an option's value is empty",
+  fn(): void {
+    for (const args of [["--out-dir", ""], ["--out-dir="]]) {
+      assertEquals(
+        parseArgs(args),
+        'option "--out-dir" was given an empty directory name ("")',
+        args.join(" "),
+      );
+    }
+    assertEquals(
+      parseArgs(["--all", "--runtimes", ""]),
+      'option "--runtimes" was given an empty directory name ("")',
+    );
+    assertEquals(
+      parseArgs(["--target", ""]),
+      'option "--target" was given an empty target name ("")',
+    );
+    assertEquals(
+      parseArgs(["--out-dir"]),
+      'option "--out-dir" needs a directory',
+    );
+    assertEquals(parseArgs(["--", "--out-dir", ""]), {});
+  },
+});
+
+Deno.test({
   name: "executablePlatform() tells the platforms' executables apart",
   fn(): void {
     for (const target of TARGETS) {
