@@ -30,7 +30,7 @@
  */
 
 import { parseArgs as parseFlags } from "@std/cli/parse-args";
-import { join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { entriesOf, sha256Hex, writeTarGz, writeZip } from "./_archive.ts";
 import {
@@ -203,14 +203,20 @@ export async function compileTools(
   const runtimesDir = (options.runtimesDir ?? Deno.env.get("DENORT_DIR")) ||
     undefined;
 
+  // Named in messages as it was given, else by its path.
+  const label = options.outDir === undefined
+    ? `output directory ${outDir}`
+    : `--out-dir ${options.outDir}`;
+  const missing = await missingDirs(outDir, label, error);
+  if (missing === undefined) return 1;
   const plans = await planBuilds(targets, denortBin, runtimesDir, error);
   if (plans === undefined) return 1;
   const version = release ? await readVersion() : "";
 
-  const created = !(await exists(outDir));
-  await Deno.mkdir(outDir, { recursive: true });
+  const created = missing.length > 0;
+  const staging = await makeStaging(outDir, label, error);
+  if (staging === undefined) return 1;
   let done = false;
-  const staging = await Deno.makeTempDir({ dir: outDir, prefix: ".compile-" });
   try {
     const failures: string[] = [];
     for (const plan of plans) {
@@ -286,6 +292,82 @@ export async function compileTools(
     // A failed first build leaves no empty output directory behind.
     if (!done && created) await Deno.remove(outDir).catch(() => {});
   }
+}
+
+/**
+ * The directories missing on the way to the output directory `dir`,
+ * outermost first (`[]` when it exists), checked before anything is built;
+ * `undefined`, after one line naming it and the problem, when it cannot be a
+ * directory: it, or a directory above it, is a file, or cannot be looked at.
+ */
+async function missingDirs(
+  dir: string,
+  label: string,
+  error: (line: string) => void,
+): Promise<string[] | undefined> {
+  const missing: string[] = [];
+  for (let path = dir;; path = dirname(path)) {
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.stat(path);
+    } catch (caught) {
+      if (
+        (caught instanceof Deno.errors.NotFound ||
+          caught instanceof Deno.errors.NotADirectory) && dirname(path) !== path
+      ) {
+        missing.unshift(path);
+        continue;
+      }
+      const reason = fsReason(caught);
+      if (reason === undefined) throw caught;
+      error(`compile: ${label}: cannot look at ${path}: ${reason}`);
+      return undefined;
+    }
+    if (info.isDirectory) return missing;
+    error(
+      `compile: ${label}: ${
+        path === dir ? "not a directory" : `${path} is not a directory`
+      }`,
+    );
+    return undefined;
+  }
+}
+
+/**
+ * Creates the output directory `dir` if need be, and the temporary directory
+ * in it that the build is written to; `undefined`, after one line, when the
+ * file system refuses.
+ */
+async function makeStaging(
+  dir: string,
+  label: string,
+  error: (line: string) => void,
+): Promise<string | undefined> {
+  let doing = `create ${dir}`;
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+    doing = `write in ${dir}`;
+    return await Deno.makeTempDir({ dir, prefix: ".compile-" });
+  } catch (caught) {
+    const reason = fsReason(caught);
+    if (reason === undefined) throw caught;
+    error(`compile: ${label}: cannot ${doing}: ${reason}`);
+    return undefined;
+  }
+}
+
+/**
+ * What a failed file system call says, without its call and path ("permission
+ * denied", "read-only file system"), or `undefined` for any other error.
+ */
+function fsReason(caught: unknown): string | undefined {
+  if (caught instanceof Deno.errors.NotCapable) {
+    return "deno allows that only with --allow-all";
+  }
+  if (!(caught instanceof Error)) return undefined;
+  const os = /^(.*?) \(os error \d+\)/.exec(caught.message);
+  if (os === null) return undefined;
+  return os[1]!.charAt(0).toLowerCase() + os[1]!.slice(1);
 }
 
 /**

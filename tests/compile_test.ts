@@ -583,6 +583,80 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name:
+    "compileTools() refuses an --out-dir that cannot be a directory before building",
+  ignore: !PERMITTED,
+  async fn(): Promise<void> {
+    await using tmp = await scratch();
+    const deno = await fakeDeno(tmp.dir, "ok");
+    const file = join(tmp.dir, "afile");
+    await Deno.writeTextFile(file, "a file");
+    for (
+      const [outDir, message] of [
+        [file, `compile: --out-dir ${file}: not a directory`],
+        [
+          join(file, "x", "y"),
+          `compile: --out-dir ${
+            join(file, "x", "y")
+          }: ${file} is not a directory`,
+        ],
+      ]
+    ) {
+      for (const targets of [undefined, [HOST ?? TARGETS[0]]]) {
+        const result = await compile({
+          outDir,
+          targets,
+          runtimesDir: join(tmp.dir, "runtimes"),
+          deno: deno.path,
+          denortBin: "",
+        });
+        assertEquals(result.code, 1);
+        assertEquals(result.out, []);
+        assertEquals(result.err, [message]);
+      }
+    }
+    assertEquals(await deno.runs(), [], "deno compile never ran");
+    assertEquals(await Deno.readTextFile(file), "a file");
+    assertEquals(await list(tmp.dir), ["afile", "fake-deno"]);
+  },
+});
+
+Deno.test({
+  name:
+    "compile script: an --out-dir that cannot be a directory is one line and exit 1, no stack trace",
+  ignore: !PERMITTED,
+  async fn(): Promise<void> {
+    await using tmp = await scratch();
+    const file = join(tmp.dir, "afile");
+    await Deno.writeTextFile(file, "a file");
+    const cases: [string, RegExp][] = [
+      [file, new RegExp(`^compile: --out-dir ${file}: not a directory\n$`)],
+      [
+        join(file, "x"),
+        new RegExp(
+          `^compile: --out-dir ${file}/x: ${file} is not a directory\n$`,
+        ),
+      ],
+    ];
+    if (await exists("/proc/self")) {
+      // Deno wants --allow-all for /proc, which the task does not grant.
+      cases.push([
+        "/proc/nope/x",
+        /^compile: --out-dir \/proc\/nope\/x: .+\n$/,
+      ]);
+    }
+    for (const [outDir, message] of cases) {
+      const result = await runScript(["--out-dir", outDir], {});
+      assertEquals(result.code, 1, result.stderr);
+      assertEquals(result.stdout, "");
+      assertMatch(result.stderr, message);
+      assertNotMatch(result.stderr, /Uncaught|^\s+at /m);
+    }
+    assertEquals(await list(tmp.dir), ["afile"]);
+  },
+});
+
 // --- release builds ------------------------------------------------------------
 
 /** A runtimes directory as `--runtimes` wants it, for `targets`. */
