@@ -213,8 +213,8 @@ export async function compileTools(
   if (plans === undefined) return 1;
   const version = release ? await readVersion() : "";
 
-  const created = missing.length > 0;
-  const staging = await makeStaging(outDir, label, error);
+  const created: string[] = [];
+  const staging = await makeStaging(outDir, missing, created, label, error);
   if (staging === undefined) return 1;
   let done = false;
   try {
@@ -289,8 +289,8 @@ export async function compileTools(
     return 0;
   } finally {
     await Deno.remove(staging, { recursive: true });
-    // A failed first build leaves no empty output directory behind.
-    if (!done && created) await Deno.remove(outDir).catch(() => {});
+    // A failed build leaves none of the directories it created behind.
+    if (!done) await removeCreated(created);
   }
 }
 
@@ -334,25 +334,44 @@ async function missingDirs(
 }
 
 /**
- * Creates the output directory `dir` if need be, and the temporary directory
- * in it that the build is written to; `undefined`, after one line, when the
- * file system refuses.
+ * Creates the `missing` directories on the way to the output directory
+ * `dir`, outermost first, each pushed onto `created` once made, and then the
+ * temporary directory in `dir` that the build is written to. `undefined`,
+ * after one line and with what it created removed, when the file system
+ * refuses.
  */
 async function makeStaging(
   dir: string,
+  missing: string[],
+  created: string[],
   label: string,
   error: (line: string) => void,
 ): Promise<string | undefined> {
-  let doing = `create ${dir}`;
+  let doing = `write in ${dir}`;
   try {
-    await Deno.mkdir(dir, { recursive: true });
+    for (const path of missing) {
+      doing = `create ${path}`;
+      await Deno.mkdir(path);
+      created.push(path);
+    }
     doing = `write in ${dir}`;
     return await Deno.makeTempDir({ dir, prefix: ".compile-" });
   } catch (caught) {
+    await removeCreated(created);
     const reason = fsReason(caught);
     if (reason === undefined) throw caught;
     error(`compile: ${label}: cannot ${doing}: ${reason}`);
     return undefined;
+  }
+}
+
+/**
+ * Removes the directories this run created, innermost first; one that is
+ * no longer empty (someone else wrote there meanwhile) is left alone.
+ */
+async function removeCreated(created: string[]): Promise<void> {
+  for (const path of created.toReversed()) {
+    await Deno.remove(path).catch(() => {});
   }
 }
 

@@ -624,6 +624,63 @@ Deno.test({
 
 Deno.test({
   name:
+    "compileTools() removes every directory it created for a build that failed, and only those",
+  ignore: !PERMITTED,
+  async fn(): Promise<void> {
+    await using tmp = await scratch();
+    const runtimes = await runtimesFor(tmp.dir, ["aarch64-unknown-linux-gnu"]);
+    const behaviours = ["offline", { fail: "talker" }] as const;
+    for (const behaviour of behaviours) {
+      const deno = await fakeDeno(tmp.dir, behaviour);
+      for (
+        const targets of [undefined, ["aarch64-unknown-linux-gnu" as const]]
+      ) {
+        const outDir = join(tmp.dir, "newdir", "sub", "out");
+        const result = await compile({
+          outDir,
+          targets,
+          runtimesDir: targets === undefined ? undefined : runtimes,
+          deno: deno.path,
+          denortBin: "",
+        });
+        assertEquals(result.code, 1, JSON.stringify(behaviour));
+        assertEquals(result.out, []);
+        assertEquals(
+          await list(tmp.dir),
+          ["deno.log", "fake-deno", "runtimes"],
+          `${JSON.stringify(behaviour)} ${targets ?? "host"}: nothing left`,
+        );
+      }
+    }
+    // Below an existing directory, only what was missing goes.
+    await Deno.mkdir(join(tmp.dir, "kept"));
+    const deno = await fakeDeno(tmp.dir, "offline");
+    const result = await compile({
+      outDir: join(tmp.dir, "kept", "a", "b"),
+      deno: deno.path,
+      denortBin: "",
+    });
+    assertEquals(result.code, 1);
+    assertEquals(await list(join(tmp.dir, "kept")), []);
+  },
+});
+
+Deno.test({
+  name: "compileTools() creates a nested --out-dir once the build succeeded",
+  ignore: !PERMITTED,
+  async fn(): Promise<void> {
+    await using tmp = await scratch();
+    const deno = await fakeDeno(tmp.dir, "ok");
+    const outDir = join(tmp.dir, "newdir", "sub");
+    const result = await compile({ outDir, deno: deno.path, denortBin: "" });
+    assertEquals(result.err, []);
+    assertEquals(result.code, 0);
+    assertEquals(await list(outDir), [...TOOLS].sort());
+  },
+});
+
+Deno.test({
+  name:
     "compile script: an --out-dir that cannot be a directory is one line and exit 1, no stack trace",
   ignore: !PERMITTED,
   async fn(): Promise<void> {
