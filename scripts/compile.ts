@@ -19,8 +19,9 @@
  * `deno compile` joins the program to a runtime, `denort`, one per target,
  * which it downloads once per Deno version. Where it cannot, give it the
  * runtime: `DENORT_BIN=/path/to/denort` for one target, or `--runtimes DIR`
- * (or `DENORT_DIR`) with each `denort-TARGET.zip` unzipped into
- * `DIR/denort-TARGET/`. Every runtime is checked before it is used.
+ * (or `DENORT_DIR`, which serves this machine's build too) with each
+ * `denort-TARGET.zip` unzipped into `DIR/denort-TARGET/`. Every runtime is
+ * checked before it is used.
  *
  * Nothing is replaced until everything was built: the executables are
  * written to a temporary directory beside the output and moved into place
@@ -209,7 +210,13 @@ export async function compileTools(
     : `--out-dir ${options.outDir}`;
   const missing = await missingDirs(outDir, label, error);
   if (missing === undefined) return 1;
-  const plans = await planBuilds(targets, denortBin, runtimesDir, error);
+  const plans = await planBuilds(
+    targets,
+    denortBin,
+    runtimesDir,
+    options.runtimesDir === undefined ? "DENORT_DIR" : "--runtimes",
+    error,
+  );
   if (plans === undefined) return 1;
   const version = release ? await readVersion() : "";
 
@@ -391,20 +398,39 @@ function fsReason(caught: unknown): string | undefined {
 
 /**
  * The builds to make, each with its runtime checked; `undefined` (after one
- * line per problem) when a runtime given cannot serve.
+ * line per problem) when a runtime given cannot serve. `runtimesFrom` names
+ * where `runtimesDir` came from: `--runtimes` or `DENORT_DIR`.
  */
 async function planBuilds(
   targets: Target[],
   denortBin: string | undefined,
   runtimesDir: string | undefined,
+  runtimesFrom: string,
   error: (line: string) => void,
 ): Promise<Plan[] | undefined> {
   const host = TARGETS.find((target) => target === Deno.build.target);
   if (targets.length === 0) {
-    if (denortBin === undefined) {
-      return [{ target: undefined, runtime: undefined }];
-    }
     const target = host ?? (Deno.build.target as Target);
+    if (denortBin === undefined) {
+      if (runtimesDir === undefined) {
+        return [{ target: undefined, runtime: undefined }];
+      }
+      // DENORT_DIR serves this machine's build too, with its runtime.
+      if (
+        !(await runtimesDirServes(runtimesDir, runtimesFrom, [target], error))
+      ) {
+        return undefined;
+      }
+      const runtime = await runtimeInDir(
+        runtimesDir,
+        runtimesFrom,
+        target,
+        error,
+      );
+      return runtime === undefined
+        ? undefined
+        : [{ target: undefined, runtime }];
+    }
     const problem = await runtimeProblem(denortBin, target);
     if (problem !== undefined) {
       error(runtimeMessage(`DENORT_BIN "${denortBin}"`, problem, target));
@@ -422,44 +448,119 @@ async function planBuilds(
     );
     return undefined;
   }
+  if (
+    runtimesDir !== undefined &&
+    !(await runtimesDirServes(runtimesDir, runtimesFrom, targets, error))
+  ) {
+    return undefined;
+  }
   const plans: Plan[] = [];
   let failed = false;
   for (const target of targets) {
-    let runtime: string | undefined;
-    let what: string;
     if (runtimesDir !== undefined) {
-      runtime = join(
-        resolve(runtimesDir),
-        `denort-${target}`,
-        runtimeFileName(target),
+      const runtime = await runtimeInDir(
+        runtimesDir,
+        runtimesFrom,
+        target,
+        error,
       );
-      what = `the runtime for ${target} ("${runtime}")`;
-      const zip = join(resolve(runtimesDir), runtimeZip(target));
-      if (!(await exists(runtime)) && await exists(zip)) {
-        error(
-          `compile: the runtime for ${target} is still zipped: unzip "${zip}" into "${
-            join(resolve(runtimesDir), `denort-${target}`)
-          }/" first`,
-        );
-        failed = true;
-        continue;
-      }
-    } else if (denortBin !== undefined) {
-      runtime = denortBin;
-      what = `DENORT_BIN "${denortBin}"`;
-    } else {
+      if (runtime === undefined) failed = true;
+      else plans.push({ target, runtime });
+      continue;
+    }
+    if (denortBin === undefined) {
       plans.push({ target, runtime: undefined });
       continue;
     }
-    const problem = await runtimeProblem(runtime, target);
+    const problem = await runtimeProblem(denortBin, target);
     if (problem !== undefined) {
-      error(runtimeMessage(what, problem, target, runtimesDir));
+      error(runtimeMessage(`DENORT_BIN "${denortBin}"`, problem, target));
       failed = true;
       continue;
     }
-    plans.push({ target, runtime: resolve(runtime) });
+    plans.push({ target, runtime: resolve(denortBin) });
   }
   return failed ? undefined : plans;
+}
+
+/**
+ * Whether a directory of runtimes is one; if not, one line saying so, with
+ * what to put there for `targets`.
+ */
+async function runtimesDirServes(
+  runtimesDir: string,
+  runtimesFrom: string,
+  targets: Target[],
+  error: (line: string) => void,
+): Promise<boolean> {
+  let problem: string | undefined;
+  try {
+    if (!(await Deno.stat(runtimesDir)).isDirectory) {
+      problem = "is not a directory";
+    }
+  } catch (caught) {
+    if (caught instanceof Deno.errors.NotFound) problem = "does not exist";
+    else {
+      const reason = fsReason(caught);
+      if (reason === undefined) throw caught;
+      problem = `cannot be looked at: ${reason}`;
+    }
+  }
+  if (problem === undefined) return true;
+  if (problem !== "does not exist") {
+    error(`compile: ${runtimesFrom} "${runtimesDir}" ${problem}`);
+    return false;
+  }
+  const [one] = targets;
+  const zip = targets.length === 1 && one !== undefined
+    ? runtimeZip(one)
+    : "each target's denort-TARGET.zip";
+  error(
+    `compile: ${runtimesFrom} "${runtimesDir}" ${problem}; download ${zip} of Deno ${Deno.version.deno} (${releasePage()}) and unzip it into "${
+      join(
+        resolve(runtimesDir),
+        `denort-${targets.length === 1 ? one : "TARGET"}`,
+      )
+    }/"`,
+  );
+  return false;
+}
+
+/**
+ * The checked runtime of `target` in a directory of runtimes,
+ * `DIR/denort-TARGET/denort[.exe]`, or `undefined` after one line saying
+ * what is wrong with it. The directory is named when it came from
+ * `DENORT_DIR`: the command line does not show it.
+ */
+async function runtimeInDir(
+  runtimesDir: string,
+  runtimesFrom: string,
+  target: Target,
+  error: (line: string) => void,
+): Promise<string | undefined> {
+  const dir = join(resolve(runtimesDir), `denort-${target}`);
+  const runtime = join(dir, runtimeFileName(target));
+  const inDir = runtimesFrom === "DENORT_DIR" ? " in DENORT_DIR" : "";
+  const zip = join(resolve(runtimesDir), runtimeZip(target));
+  if (!(await exists(runtime)) && await exists(zip)) {
+    error(
+      `compile: the runtime for ${target}${inDir} is still zipped: unzip "${zip}" into "${dir}/" first`,
+    );
+    return undefined;
+  }
+  const problem = await runtimeProblem(runtime, target);
+  if (problem !== undefined) {
+    error(
+      runtimeMessage(
+        `the runtime for ${target}${inDir} ("${runtime}")`,
+        problem,
+        target,
+        runtimesDir,
+      ),
+    );
+    return undefined;
+  }
+  return resolve(runtime);
 }
 
 /** One line: what is wrong with a runtime, and what to download instead. */
@@ -711,7 +812,7 @@ if (import.meta.main) {
     console.log(USAGE);
     console.log(`targets: ${TARGETS.join(", ")}`);
     console.log(
-      "runtimes: downloaded by deno compile, or DENORT_BIN=denort (one target), or --runtimes DIR with DIR/denort-TARGET/denort",
+      "runtimes: downloaded by deno compile, or DENORT_BIN=denort (one target), or --runtimes DIR (or DENORT_DIR=DIR, this machine's build too) with DIR/denort-TARGET/denort",
     );
   } else if (typeof parsed === "string") {
     console.error(`compile: ${parsed}`);

@@ -714,6 +714,107 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name:
+    "compile script: a DENORT_DIR without this machine's runtime is one line naming it, exit 1",
+  ignore: !PERMITTED,
+  async fn(): Promise<void> {
+    await using tmp = await scratch();
+    const out = await oldBuild(tmp.dir);
+    const target = Deno.build.target;
+    const missing = join(tmp.dir, "nonexistent");
+    const empty = join(tmp.dir, "empty");
+    await Deno.mkdir(empty);
+    const other = join(tmp.dir, "other");
+    const otherTarget = target === "aarch64-apple-darwin"
+      ? "x86_64-apple-darwin"
+      : "aarch64-apple-darwin";
+    await Deno.mkdir(join(other, `denort-${target}`), { recursive: true });
+    await Deno.writeFile(
+      join(other, `denort-${target}`, "denort"),
+      fakeRuntime(otherTarget),
+    );
+    const cases: [string, string][] = [
+      [
+        missing,
+        `compile: DENORT_DIR "${missing}" does not exist; download denort-${target}.zip of Deno ${Deno.version.deno} (https://github.com/denoland/deno/releases/tag/v${Deno.version.deno}) and unzip it into "${missing}/denort-${target}/"`,
+      ],
+      [
+        empty,
+        `compile: the runtime for ${target} in DENORT_DIR ("${empty}/denort-${target}/denort") does not exist; download denort-${target}.zip of Deno ${Deno.version.deno} (https://github.com/denoland/deno/releases/tag/v${Deno.version.deno}), unzip it into "${empty}/denort-${target}/"`,
+      ],
+      [
+        other,
+        `compile: the runtime for ${target} in DENORT_DIR ("${other}/denort-${target}/denort") is a runtime for ${otherTarget}, not ${target}; download denort-${target}.zip of Deno ${Deno.version.deno} (https://github.com/denoland/deno/releases/tag/v${Deno.version.deno}), unzip it into "${other}/denort-${target}/"`,
+      ],
+    ];
+    for (const [dir, message] of cases) {
+      const result = await runScript(["--out-dir", out], { DENORT_DIR: dir });
+      assertEquals(result.code, 1, result.stderr);
+      assertEquals(result.stdout, "");
+      assertEquals(result.stderr, `${message}\n`);
+      await assertOldBuild(out);
+    }
+    assert(!(await exists(missing)));
+  },
+});
+
+Deno.test({
+  name: "compileTools() refuses a missing --runtimes directory in one line",
+  ignore: !PERMITTED,
+  async fn(): Promise<void> {
+    await using tmp = await scratch();
+    const deno = await fakeDeno(tmp.dir, "ok");
+    const runtimes = join(tmp.dir, "runtimes");
+    const result = await compile({
+      outDir: join(tmp.dir, "dist"),
+      targets: ["aarch64-apple-darwin", "x86_64-pc-windows-msvc"],
+      runtimesDir: runtimes,
+      deno: deno.path,
+    });
+    assertEquals(result.code, 1);
+    assertEquals(result.err.length, 1, result.err.join("\n"));
+    assertMatch(
+      result.err[0]!,
+      new RegExp(
+        `^compile: --runtimes "${runtimes}" does not exist; download each target's denort-TARGET\\.zip of Deno .* and unzip it into "${runtimes}/denort-TARGET/"$`,
+      ),
+    );
+    assertEquals(await deno.runs(), []);
+    assertEquals(await list(tmp.dir), ["fake-deno"]);
+  },
+});
+
+Deno.test({
+  name:
+    "compileTools() builds this machine's tools with the runtime in a directory of runtimes",
+  ignore: !PERMITTED || HOST === undefined,
+  async fn(): Promise<void> {
+    await using tmp = await scratch();
+    const out = await oldBuild(tmp.dir);
+    const deno = await fakeDeno(tmp.dir, "ok");
+    const runtimes = await runtimesFor(tmp.dir, [HOST!]);
+    const result = await compile({
+      outDir: out,
+      runtimesDir: runtimes,
+      deno: deno.path,
+      denortBin: "",
+    });
+    assertEquals(result.err, []);
+    assertEquals(result.code, 0);
+    assertEquals(await list(out), [...TOOLS].sort());
+    const runs = await deno.runs();
+    assertEquals(runs.length, 4);
+    for (const [env, ...args] of runs) {
+      assertEquals(
+        env,
+        `DENORT_BIN=${join(runtimes, `denort-${HOST}`, "denort")}`,
+      );
+      assert(!args.includes("--target"));
+    }
+  },
+});
+
 // --- release builds ------------------------------------------------------------
 
 /** A runtimes directory as `--runtimes` wants it, for `targets`. */
