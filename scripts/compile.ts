@@ -19,8 +19,9 @@
  * `deno compile` joins the program to a runtime, `denort`, one per target,
  * which it downloads once per Deno version. Where it cannot, give it the
  * runtime: `DENORT_BIN=/path/to/denort` for one target, or `--runtimes DIR`
- * (or `DENORT_DIR`) with each `denort-TARGET.zip` unzipped into
- * `DIR/denort-TARGET/`. Every runtime is checked before it is used.
+ * (or `DENORT_DIR`, which serves this machine's build too) with each
+ * `denort-TARGET.zip` unzipped into `DIR/denort-TARGET/`. Every runtime is
+ * checked before it is used.
  *
  * Nothing is replaced until everything was built: the executables are
  * written to a temporary directory beside the output and moved into place
@@ -30,7 +31,7 @@
  */
 
 import { parseArgs as parseFlags } from "@std/cli/parse-args";
-import { join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { entriesOf, sha256Hex, writeTarGz, writeZip } from "./_archive.ts";
 import {
@@ -203,14 +204,26 @@ export async function compileTools(
   const runtimesDir = (options.runtimesDir ?? Deno.env.get("DENORT_DIR")) ||
     undefined;
 
-  const plans = await planBuilds(targets, denortBin, runtimesDir, error);
+  // Named in messages as it was given, else by its path.
+  const label = options.outDir === undefined
+    ? `output directory ${outDir}`
+    : `--out-dir ${options.outDir}`;
+  const missing = await missingDirs(outDir, label, error);
+  if (missing === undefined) return 1;
+  const plans = await planBuilds(
+    targets,
+    denortBin,
+    runtimesDir,
+    options.runtimesDir === undefined ? "DENORT_DIR" : "--runtimes",
+    error,
+  );
   if (plans === undefined) return 1;
   const version = release ? await readVersion() : "";
 
-  const created = !(await exists(outDir));
-  await Deno.mkdir(outDir, { recursive: true });
+  const created: string[] = [];
+  const staging = await makeStaging(outDir, missing, created, label, error);
+  if (staging === undefined) return 1;
   let done = false;
-  const staging = await Deno.makeTempDir({ dir: outDir, prefix: ".compile-" });
   try {
     const failures: string[] = [];
     for (const plan of plans) {
@@ -283,27 +296,141 @@ export async function compileTools(
     return 0;
   } finally {
     await Deno.remove(staging, { recursive: true });
-    // A failed first build leaves no empty output directory behind.
-    if (!done && created) await Deno.remove(outDir).catch(() => {});
+    // A failed build leaves none of the directories it created behind.
+    if (!done) await removeCreated(created);
   }
 }
 
 /**
+ * The directories missing on the way to the output directory `dir`,
+ * outermost first (`[]` when it exists), checked before anything is built;
+ * `undefined`, after one line naming it and the problem, when it cannot be a
+ * directory: it, or a directory above it, is a file, or cannot be looked at.
+ */
+async function missingDirs(
+  dir: string,
+  label: string,
+  error: (line: string) => void,
+): Promise<string[] | undefined> {
+  const missing: string[] = [];
+  for (let path = dir;; path = dirname(path)) {
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.stat(path);
+    } catch (caught) {
+      if (
+        (caught instanceof Deno.errors.NotFound ||
+          caught instanceof Deno.errors.NotADirectory) && dirname(path) !== path
+      ) {
+        missing.unshift(path);
+        continue;
+      }
+      const reason = fsReason(caught);
+      if (reason === undefined) throw caught;
+      error(`compile: ${label}: cannot look at ${path}: ${reason}`);
+      return undefined;
+    }
+    if (info.isDirectory) return missing;
+    error(
+      `compile: ${label}: ${
+        path === dir ? "not a directory" : `${path} is not a directory`
+      }`,
+    );
+    return undefined;
+  }
+}
+
+/**
+ * Creates the `missing` directories on the way to the output directory
+ * `dir`, outermost first, each pushed onto `created` once made, and then the
+ * temporary directory in `dir` that the build is written to. `undefined`,
+ * after one line and with what it created removed, when the file system
+ * refuses.
+ */
+async function makeStaging(
+  dir: string,
+  missing: string[],
+  created: string[],
+  label: string,
+  error: (line: string) => void,
+): Promise<string | undefined> {
+  let doing = `write in ${dir}`;
+  try {
+    for (const path of missing) {
+      doing = `create ${path}`;
+      await Deno.mkdir(path);
+      created.push(path);
+    }
+    doing = `write in ${dir}`;
+    return await Deno.makeTempDir({ dir, prefix: ".compile-" });
+  } catch (caught) {
+    await removeCreated(created);
+    const reason = fsReason(caught);
+    if (reason === undefined) throw caught;
+    error(`compile: ${label}: cannot ${doing}: ${reason}`);
+    return undefined;
+  }
+}
+
+/**
+ * Removes the directories this run created, innermost first; one that is
+ * no longer empty (someone else wrote there meanwhile) is left alone.
+ */
+async function removeCreated(created: string[]): Promise<void> {
+  for (const path of created.toReversed()) {
+    await Deno.remove(path).catch(() => {});
+  }
+}
+
+/**
+ * What a failed file system call says, without its call and path ("permission
+ * denied", "read-only file system"), or `undefined` for any other error.
+ */
+function fsReason(caught: unknown): string | undefined {
+  if (caught instanceof Deno.errors.NotCapable) {
+    return "deno allows that only with --allow-all";
+  }
+  if (!(caught instanceof Error)) return undefined;
+  const os = /^(.*?) \(os error \d+\)/.exec(caught.message);
+  if (os === null) return undefined;
+  return os[1]!.charAt(0).toLowerCase() + os[1]!.slice(1);
+}
+
+/**
  * The builds to make, each with its runtime checked; `undefined` (after one
- * line per problem) when a runtime given cannot serve.
+ * line per problem) when a runtime given cannot serve. `runtimesFrom` names
+ * where `runtimesDir` came from: `--runtimes` or `DENORT_DIR`.
  */
 async function planBuilds(
   targets: Target[],
   denortBin: string | undefined,
   runtimesDir: string | undefined,
+  runtimesFrom: string,
   error: (line: string) => void,
 ): Promise<Plan[] | undefined> {
   const host = TARGETS.find((target) => target === Deno.build.target);
   if (targets.length === 0) {
-    if (denortBin === undefined) {
-      return [{ target: undefined, runtime: undefined }];
-    }
     const target = host ?? (Deno.build.target as Target);
+    if (denortBin === undefined) {
+      if (runtimesDir === undefined) {
+        return [{ target: undefined, runtime: undefined }];
+      }
+      // DENORT_DIR serves this machine's build too, with its runtime.
+      if (
+        !(await runtimesDirServes(runtimesDir, runtimesFrom, [target], error))
+      ) {
+        return undefined;
+      }
+      const runtime = await runtimeInDir(
+        runtimesDir,
+        runtimesFrom,
+        target,
+        error,
+      );
+      return runtime === undefined
+        ? undefined
+        : [{ target: undefined, runtime }];
+    }
     const problem = await runtimeProblem(denortBin, target);
     if (problem !== undefined) {
       error(runtimeMessage(`DENORT_BIN "${denortBin}"`, problem, target));
@@ -321,44 +448,119 @@ async function planBuilds(
     );
     return undefined;
   }
+  if (
+    runtimesDir !== undefined &&
+    !(await runtimesDirServes(runtimesDir, runtimesFrom, targets, error))
+  ) {
+    return undefined;
+  }
   const plans: Plan[] = [];
   let failed = false;
   for (const target of targets) {
-    let runtime: string | undefined;
-    let what: string;
     if (runtimesDir !== undefined) {
-      runtime = join(
-        resolve(runtimesDir),
-        `denort-${target}`,
-        runtimeFileName(target),
+      const runtime = await runtimeInDir(
+        runtimesDir,
+        runtimesFrom,
+        target,
+        error,
       );
-      what = `the runtime for ${target} ("${runtime}")`;
-      const zip = join(resolve(runtimesDir), runtimeZip(target));
-      if (!(await exists(runtime)) && await exists(zip)) {
-        error(
-          `compile: the runtime for ${target} is still zipped: unzip "${zip}" into "${
-            join(resolve(runtimesDir), `denort-${target}`)
-          }/" first`,
-        );
-        failed = true;
-        continue;
-      }
-    } else if (denortBin !== undefined) {
-      runtime = denortBin;
-      what = `DENORT_BIN "${denortBin}"`;
-    } else {
+      if (runtime === undefined) failed = true;
+      else plans.push({ target, runtime });
+      continue;
+    }
+    if (denortBin === undefined) {
       plans.push({ target, runtime: undefined });
       continue;
     }
-    const problem = await runtimeProblem(runtime, target);
+    const problem = await runtimeProblem(denortBin, target);
     if (problem !== undefined) {
-      error(runtimeMessage(what, problem, target, runtimesDir));
+      error(runtimeMessage(`DENORT_BIN "${denortBin}"`, problem, target));
       failed = true;
       continue;
     }
-    plans.push({ target, runtime: resolve(runtime) });
+    plans.push({ target, runtime: resolve(denortBin) });
   }
   return failed ? undefined : plans;
+}
+
+/**
+ * Whether a directory of runtimes is one; if not, one line saying so, with
+ * what to put there for `targets`.
+ */
+async function runtimesDirServes(
+  runtimesDir: string,
+  runtimesFrom: string,
+  targets: Target[],
+  error: (line: string) => void,
+): Promise<boolean> {
+  let problem: string | undefined;
+  try {
+    if (!(await Deno.stat(runtimesDir)).isDirectory) {
+      problem = "is not a directory";
+    }
+  } catch (caught) {
+    if (caught instanceof Deno.errors.NotFound) problem = "does not exist";
+    else {
+      const reason = fsReason(caught);
+      if (reason === undefined) throw caught;
+      problem = `cannot be looked at: ${reason}`;
+    }
+  }
+  if (problem === undefined) return true;
+  if (problem !== "does not exist") {
+    error(`compile: ${runtimesFrom} "${runtimesDir}" ${problem}`);
+    return false;
+  }
+  const [one] = targets;
+  const zip = targets.length === 1 && one !== undefined
+    ? runtimeZip(one)
+    : "each target's denort-TARGET.zip";
+  error(
+    `compile: ${runtimesFrom} "${runtimesDir}" ${problem}; download ${zip} of Deno ${Deno.version.deno} (${releasePage()}) and unzip it into "${
+      join(
+        resolve(runtimesDir),
+        `denort-${targets.length === 1 ? one : "TARGET"}`,
+      )
+    }/"`,
+  );
+  return false;
+}
+
+/**
+ * The checked runtime of `target` in a directory of runtimes,
+ * `DIR/denort-TARGET/denort[.exe]`, or `undefined` after one line saying
+ * what is wrong with it. The directory is named when it came from
+ * `DENORT_DIR`: the command line does not show it.
+ */
+async function runtimeInDir(
+  runtimesDir: string,
+  runtimesFrom: string,
+  target: Target,
+  error: (line: string) => void,
+): Promise<string | undefined> {
+  const dir = join(resolve(runtimesDir), `denort-${target}`);
+  const runtime = join(dir, runtimeFileName(target));
+  const inDir = runtimesFrom === "DENORT_DIR" ? " in DENORT_DIR" : "";
+  const zip = join(resolve(runtimesDir), runtimeZip(target));
+  if (!(await exists(runtime)) && await exists(zip)) {
+    error(
+      `compile: the runtime for ${target}${inDir} is still zipped: unzip "${zip}" into "${dir}/" first`,
+    );
+    return undefined;
+  }
+  const problem = await runtimeProblem(runtime, target);
+  if (problem !== undefined) {
+    error(
+      runtimeMessage(
+        `the runtime for ${target}${inDir} ("${runtime}")`,
+        problem,
+        target,
+        runtimesDir,
+      ),
+    );
+    return undefined;
+  }
+  return resolve(runtime);
 }
 
 /** One line: what is wrong with a runtime, and what to download instead. */
@@ -522,6 +724,30 @@ function shown(path: string): string {
   return rel.startsWith("..") || rel === "" ? path : `./${rel}`;
 }
 
+/** The options that take a value, each with what the value is. */
+const VALUES = {
+  "out-dir": "directory",
+  runtimes: "directory",
+  target: "target",
+};
+
+/**
+ * The usage error of the first option given an empty value (`--out-dir ''`
+ * or `--out-dir=`), which parseArgs would take for a missing value or, worse,
+ * an unknown argument `""`.
+ */
+function emptyValue(args: string[]): string | undefined {
+  for (const [i, arg] of args.entries()) {
+    if (arg === "--") return undefined;
+    for (const [name, what] of Object.entries(VALUES)) {
+      if (arg === `--${name}=` || (arg === `--${name}` && args[i + 1] === "")) {
+        return `option "--${name}" was given an empty ${what} name ("")`;
+      }
+    }
+  }
+  return undefined;
+}
+
 /** What the command line asks for, "help", or a usage error's text. */
 export type ParsedArgs = CompileToolsOptions | "help" | string;
 
@@ -533,7 +759,7 @@ export type ParsedArgs = CompileToolsOptions | "help" | string;
  * @returns The options, `"help"`, or a usage error's text.
  */
 export function parseArgs(args: string[]): ParsedArgs {
-  let problem: string | undefined;
+  let problem = emptyValue(args);
   const parsed = parseFlags(args, {
     string: ["out-dir", "target", "runtimes"],
     boolean: ["all", "help"],
@@ -554,9 +780,7 @@ export function parseArgs(args: string[]): ParsedArgs {
       if (value === undefined) continue;
       // parseArgs gives "" for a flag left without its value.
       if (value === "") {
-        return `option "--${name}" needs a ${
-          name === "target" ? "target" : "directory"
-        }`;
+        return `option "--${name}" needs a ${VALUES[name]}`;
       }
       if (name === "out-dir") options.outDir = value;
       else if (name === "runtimes") options.runtimesDir = value;
@@ -588,7 +812,7 @@ if (import.meta.main) {
     console.log(USAGE);
     console.log(`targets: ${TARGETS.join(", ")}`);
     console.log(
-      "runtimes: downloaded by deno compile, or DENORT_BIN=denort (one target), or --runtimes DIR with DIR/denort-TARGET/denort",
+      "runtimes: downloaded by deno compile, or DENORT_BIN=denort (one target), or --runtimes DIR (or DENORT_DIR=DIR, this machine's build too) with DIR/denort-TARGET/denort",
     );
   } else if (typeof parsed === "string") {
     console.error(`compile: ${parsed}`);

@@ -292,6 +292,32 @@ Deno.test({
 });
 
 Deno.test({
+  name: "parseArgs() says that an option's value is empty",
+  fn(): void {
+    for (const args of [["--out-dir", ""], ["--out-dir="]]) {
+      assertEquals(
+        parseArgs(args),
+        'option "--out-dir" was given an empty directory name ("")',
+        args.join(" "),
+      );
+    }
+    assertEquals(
+      parseArgs(["--all", "--runtimes", ""]),
+      'option "--runtimes" was given an empty directory name ("")',
+    );
+    assertEquals(
+      parseArgs(["--target", ""]),
+      'option "--target" was given an empty target name ("")',
+    );
+    assertEquals(
+      parseArgs(["--out-dir"]),
+      'option "--out-dir" needs a directory',
+    );
+    assertEquals(parseArgs(["--", "--out-dir", ""]), {});
+  },
+});
+
+Deno.test({
   name: "executablePlatform() tells the platforms' executables apart",
   fn(): void {
     for (const target of TARGETS) {
@@ -554,6 +580,238 @@ Deno.test({
     assertEquals(result.stdout, "");
     assertMatch(result.stderr, /^compile: unknown target "sparc"; one of: /);
     assertStringIncludes(result.stderr, "\nusage: deno task compile ");
+  },
+});
+
+Deno.test({
+  name:
+    "compileTools() refuses an --out-dir that cannot be a directory before building",
+  ignore: !PERMITTED,
+  async fn(): Promise<void> {
+    await using tmp = await scratch();
+    const deno = await fakeDeno(tmp.dir, "ok");
+    const file = join(tmp.dir, "afile");
+    await Deno.writeTextFile(file, "a file");
+    for (
+      const [outDir, message] of [
+        [file, `compile: --out-dir ${file}: not a directory`],
+        [
+          join(file, "x", "y"),
+          `compile: --out-dir ${
+            join(file, "x", "y")
+          }: ${file} is not a directory`,
+        ],
+      ]
+    ) {
+      for (const targets of [undefined, [HOST ?? TARGETS[0]]]) {
+        const result = await compile({
+          outDir,
+          targets,
+          runtimesDir: join(tmp.dir, "runtimes"),
+          deno: deno.path,
+          denortBin: "",
+        });
+        assertEquals(result.code, 1);
+        assertEquals(result.out, []);
+        assertEquals(result.err, [message]);
+      }
+    }
+    assertEquals(await deno.runs(), [], "deno compile never ran");
+    assertEquals(await Deno.readTextFile(file), "a file");
+    assertEquals(await list(tmp.dir), ["afile", "fake-deno"]);
+  },
+});
+
+Deno.test({
+  name:
+    "compileTools() removes every directory it created for a build that failed, and only those",
+  ignore: !PERMITTED,
+  async fn(): Promise<void> {
+    await using tmp = await scratch();
+    const runtimes = await runtimesFor(tmp.dir, ["aarch64-unknown-linux-gnu"]);
+    const behaviours = ["offline", { fail: "talker" }] as const;
+    for (const behaviour of behaviours) {
+      const deno = await fakeDeno(tmp.dir, behaviour);
+      for (
+        const targets of [undefined, ["aarch64-unknown-linux-gnu" as const]]
+      ) {
+        const outDir = join(tmp.dir, "newdir", "sub", "out");
+        const result = await compile({
+          outDir,
+          targets,
+          runtimesDir: targets === undefined ? undefined : runtimes,
+          deno: deno.path,
+          denortBin: "",
+        });
+        assertEquals(result.code, 1, JSON.stringify(behaviour));
+        assertEquals(result.out, []);
+        assertEquals(
+          await list(tmp.dir),
+          ["deno.log", "fake-deno", "runtimes"],
+          `${JSON.stringify(behaviour)} ${targets ?? "host"}: nothing left`,
+        );
+      }
+    }
+    // Below an existing directory, only what was missing goes.
+    await Deno.mkdir(join(tmp.dir, "kept"));
+    const deno = await fakeDeno(tmp.dir, "offline");
+    const result = await compile({
+      outDir: join(tmp.dir, "kept", "a", "b"),
+      deno: deno.path,
+      denortBin: "",
+    });
+    assertEquals(result.code, 1);
+    assertEquals(await list(join(tmp.dir, "kept")), []);
+  },
+});
+
+Deno.test({
+  name: "compileTools() creates a nested --out-dir once the build succeeded",
+  ignore: !PERMITTED,
+  async fn(): Promise<void> {
+    await using tmp = await scratch();
+    const deno = await fakeDeno(tmp.dir, "ok");
+    const outDir = join(tmp.dir, "newdir", "sub");
+    const result = await compile({ outDir, deno: deno.path, denortBin: "" });
+    assertEquals(result.err, []);
+    assertEquals(result.code, 0);
+    assertEquals(await list(outDir), [...TOOLS].sort());
+  },
+});
+
+Deno.test({
+  name:
+    "compile script: an --out-dir that cannot be a directory is one line and exit 1, no stack trace",
+  ignore: !PERMITTED,
+  async fn(): Promise<void> {
+    await using tmp = await scratch();
+    const file = join(tmp.dir, "afile");
+    await Deno.writeTextFile(file, "a file");
+    const cases: [string, RegExp][] = [
+      [file, new RegExp(`^compile: --out-dir ${file}: not a directory\n$`)],
+      [
+        join(file, "x"),
+        new RegExp(
+          `^compile: --out-dir ${file}/x: ${file} is not a directory\n$`,
+        ),
+      ],
+    ];
+    if (await exists("/proc/self")) {
+      // Deno wants --allow-all for /proc, which the task does not grant.
+      cases.push([
+        "/proc/nope/x",
+        /^compile: --out-dir \/proc\/nope\/x: .+\n$/,
+      ]);
+    }
+    for (const [outDir, message] of cases) {
+      const result = await runScript(["--out-dir", outDir], {});
+      assertEquals(result.code, 1, result.stderr);
+      assertEquals(result.stdout, "");
+      assertMatch(result.stderr, message);
+      assertNotMatch(result.stderr, /Uncaught|^\s+at /m);
+    }
+    assertEquals(await list(tmp.dir), ["afile"]);
+  },
+});
+
+Deno.test({
+  name:
+    "compile script: a DENORT_DIR without this machine's runtime is one line naming it, exit 1",
+  ignore: !PERMITTED,
+  async fn(): Promise<void> {
+    await using tmp = await scratch();
+    const out = await oldBuild(tmp.dir);
+    const target = Deno.build.target;
+    const missing = join(tmp.dir, "nonexistent");
+    const empty = join(tmp.dir, "empty");
+    await Deno.mkdir(empty);
+    const other = join(tmp.dir, "other");
+    const otherTarget = target === "aarch64-apple-darwin"
+      ? "x86_64-apple-darwin"
+      : "aarch64-apple-darwin";
+    await Deno.mkdir(join(other, `denort-${target}`), { recursive: true });
+    await Deno.writeFile(
+      join(other, `denort-${target}`, "denort"),
+      fakeRuntime(otherTarget),
+    );
+    const cases: [string, string][] = [
+      [
+        missing,
+        `compile: DENORT_DIR "${missing}" does not exist; download denort-${target}.zip of Deno ${Deno.version.deno} (https://github.com/denoland/deno/releases/tag/v${Deno.version.deno}) and unzip it into "${missing}/denort-${target}/"`,
+      ],
+      [
+        empty,
+        `compile: the runtime for ${target} in DENORT_DIR ("${empty}/denort-${target}/denort") does not exist; download denort-${target}.zip of Deno ${Deno.version.deno} (https://github.com/denoland/deno/releases/tag/v${Deno.version.deno}), unzip it into "${empty}/denort-${target}/"`,
+      ],
+      [
+        other,
+        `compile: the runtime for ${target} in DENORT_DIR ("${other}/denort-${target}/denort") is a runtime for ${otherTarget}, not ${target}; download denort-${target}.zip of Deno ${Deno.version.deno} (https://github.com/denoland/deno/releases/tag/v${Deno.version.deno}), unzip it into "${other}/denort-${target}/"`,
+      ],
+    ];
+    for (const [dir, message] of cases) {
+      const result = await runScript(["--out-dir", out], { DENORT_DIR: dir });
+      assertEquals(result.code, 1, result.stderr);
+      assertEquals(result.stdout, "");
+      assertEquals(result.stderr, `${message}\n`);
+      await assertOldBuild(out);
+    }
+    assert(!(await exists(missing)));
+  },
+});
+
+Deno.test({
+  name: "compileTools() refuses a missing --runtimes directory in one line",
+  ignore: !PERMITTED,
+  async fn(): Promise<void> {
+    await using tmp = await scratch();
+    const deno = await fakeDeno(tmp.dir, "ok");
+    const runtimes = join(tmp.dir, "runtimes");
+    const result = await compile({
+      outDir: join(tmp.dir, "dist"),
+      targets: ["aarch64-apple-darwin", "x86_64-pc-windows-msvc"],
+      runtimesDir: runtimes,
+      deno: deno.path,
+    });
+    assertEquals(result.code, 1);
+    assertEquals(result.err.length, 1, result.err.join("\n"));
+    assertMatch(
+      result.err[0]!,
+      new RegExp(
+        `^compile: --runtimes "${runtimes}" does not exist; download each target's denort-TARGET\\.zip of Deno .* and unzip it into "${runtimes}/denort-TARGET/"$`,
+      ),
+    );
+    assertEquals(await deno.runs(), []);
+    assertEquals(await list(tmp.dir), ["fake-deno"]);
+  },
+});
+
+Deno.test({
+  name:
+    "compileTools() builds this machine's tools with the runtime in a directory of runtimes",
+  ignore: !PERMITTED || HOST === undefined,
+  async fn(): Promise<void> {
+    await using tmp = await scratch();
+    const out = await oldBuild(tmp.dir);
+    const deno = await fakeDeno(tmp.dir, "ok");
+    const runtimes = await runtimesFor(tmp.dir, [HOST!]);
+    const result = await compile({
+      outDir: out,
+      runtimesDir: runtimes,
+      deno: deno.path,
+      denortBin: "",
+    });
+    assertEquals(result.err, []);
+    assertEquals(result.code, 0);
+    assertEquals(await list(out), [...TOOLS].sort());
+    const runs = await deno.runs();
+    assertEquals(runs.length, 4);
+    for (const [env, ...args] of runs) {
+      assertEquals(
+        env,
+        `DENORT_BIN=${join(runtimes, `denort-${HOST}`, "denort")}`,
+      );
+      assert(!args.includes("--target"));
+    }
   },
 });
 
