@@ -102,6 +102,7 @@ export {
 export type { NumberedHeader } from "./lib/numbered_datagram.ts";
 export { SequenceStats } from "./lib/sequence_stats.ts";
 export type {
+  BitmapBudget,
   DelaySummary,
   SequenceReport,
   SequenceStatsOptions,

@@ -47,12 +47,19 @@ export interface SenderReport extends SequenceReport {
 }
 
 /** Options for {@linkcode DatagramStats}. */
-export interface DatagramStatsOptions extends SequenceStatsOptions {
+export interface DatagramStatsOptions
+  extends Omit<SequenceStatsOptions, "budget"> {
   /**
    * Senders tracked; numbered datagrams from further senders are only
    * counted, in {@linkcode DatagramStats.untracked}. @default {1024}
    */
   maxSenders?: number;
+  /**
+   * Bytes of sequence bitmaps all senders together may allocate (a full
+   * window is 4 MiB). A sender whose gaps need more than is left gets
+   * approximate counts. @default {67108864}
+   */
+  bitmapBytes?: number;
 }
 
 interface Sender {
@@ -67,7 +74,7 @@ export class DatagramStats {
   #last: Sender | undefined;
   #plain = 0;
   #untracked = 0;
-  #options: DatagramStatsOptions;
+  #options: SequenceStatsOptions;
   #maxSenders: number;
 
   /**
@@ -76,8 +83,10 @@ export class DatagramStats {
    * @param options How many senders, delays and sequence numbers to keep.
    */
   constructor(options: DatagramStatsOptions = {}) {
-    this.#options = options;
-    this.#maxSenders = options.maxSenders ?? 1024;
+    const { maxSenders = 1024, bitmapBytes = 64 * 1024 * 1024, ...rest } =
+      options;
+    this.#options = { ...rest, budget: { bytes: bitmapBytes } };
+    this.#maxSenders = maxSenders;
   }
 
   /** Plain datagrams seen (no numbered header). */

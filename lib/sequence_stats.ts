@@ -101,6 +101,24 @@ export interface SequenceStatsOptions {
    * @default {33554432}
    */
   window?: number;
+  /**
+   * Bytes of bitmap that this accumulator may allocate, shared with others
+   * given the same object: a ring grows only while the budget holds, and a
+   * span beyond what it allows makes the counts approximate, as past the
+   * window. {@linkcode DatagramStats} gives all its senders one budget, so
+   * that many senders (or forged headers from many ports) cannot make the
+   * listener allocate a full window each. @default {unlimited}
+   */
+  budget?: BitmapBudget;
+}
+
+/**
+ * Bytes of sequence bitmaps still allowed, shared by the accumulators given
+ * it ({@linkcode SequenceStatsOptions.budget}).
+ */
+export interface BitmapBudget {
+  /** Bytes that may still be allocated. */
+  bytes: number;
 }
 
 /** The smallest bitmap allocated, in sequence numbers. */
@@ -129,6 +147,7 @@ export class SequenceStats {
   #bits = new Uint32Array(0);
   #mask = -1;
   #window: number;
+  #budget: BitmapBudget | undefined;
   #approximate = false;
   #capacity: number;
   #samples: Float64Array;
@@ -162,6 +181,7 @@ export class SequenceStats {
     }
     this.#samples = new Float64Array(Math.min(samples, 1024));
     this.#window = window;
+    this.#budget = options.budget;
     this.#capacity = samples;
   }
 
@@ -292,12 +312,21 @@ export class SequenceStats {
     if (capacity < this.#window) {
       let grown = Math.min(this.#window, Math.max(MIN_BITS, 2 * capacity));
       while (grown < span && grown < this.#window) grown *= 2;
-      this.#regrow(grown);
+      // Within the shared budget: the largest ring it still allows.
+      const budget = this.#budget;
+      if (budget !== undefined) {
+        while (grown > capacity && (grown - capacity) / 8 > budget.bytes) {
+          grown /= 2;
+        }
+        if (grown > capacity) budget.bytes -= (grown - capacity) / 8;
+        else this.#window = capacity; // No more room: this ring is all.
+      }
+      if (grown > capacity) this.#regrow(grown);
       if (span <= grown) return;
     }
     // Forget the numbers below the window: the missing ones stay lost.
     this.#approximate = true;
-    const floor = seq - this.#window + 1;
+    const floor = seq - this.#bits.length * 32 + 1;
     if (floor > this.#highest) this.#bits.fill(0);
     else {
       for (let at = this.#floor; at < floor; at++) {

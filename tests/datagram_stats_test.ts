@@ -90,3 +90,17 @@ Deno.test("DatagramStats passes options on to each sender's SequenceStats", () =
   assertEquals([delay.min, delay.max], [0, 49]);
   assertEquals(delay.median, Math.round(delay.median), "one kept sample");
 });
+
+Deno.test("DatagramStats gives all its senders one bitmap budget: forged gaps from many ports cannot each take a window", () => {
+  // 4,096 numbers (512 bytes) for each sender's gap; room for two.
+  const stats = new DatagramStats({ bitmapBytes: 1024 });
+  for (let port = 1; port <= 4; port++) {
+    for (const seq of [0, 4000]) {
+      stats.record(numberedDatagram({ seq, sentAt: 0 }), peer("::1", port), 1);
+    }
+  }
+  assertEquals(
+    stats.report().map((r) => [r.port, r.lost, r.approximate]),
+    [[1, 3999, false], [2, 3999, false], [3, 3999, true], [4, 3999, true]],
+  );
+});

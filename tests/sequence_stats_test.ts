@@ -155,6 +155,27 @@ Deno.test("SequenceStats past its window forgets the oldest numbers and says the
   assertEquals(r.lost, r.highest + 1 - (r.received - r.duplicated));
 });
 
+Deno.test("SequenceStats grows its ring only within a shared budget, then says the counts are approximate", () => {
+  const budget = { bytes: 256 }; // 2,048 sequence numbers
+  const first = new SequenceStats({ budget });
+  for (const seq of [0, 5000]) first.record({ seq, sentAt: 0 }, 1);
+  let r = first.report();
+  assertEquals([r.lost, r.approximate, budget.bytes], [4999, true, 0]);
+  first.record({ seq: 3000, sentAt: 0 }, 1); // in the ring: late
+  first.record({ seq: 10, sentAt: 0 }, 1); // forgotten: taken as a copy
+  r = first.report();
+  assertEquals([r.lost, r.reordered, r.duplicated], [4998, 1, 1]);
+  // Nothing is left for a second accumulator on the same budget.
+  const second = new SequenceStats({ budget });
+  for (const seq of [0, 100, 50]) second.record({ seq, sentAt: 0 }, 1);
+  r = second.report();
+  assertEquals(
+    [r.received, r.lost, r.duplicated, r.approximate, budget.bytes],
+    [3, 99, 1, true, 0],
+  );
+  assertEquals(r.lost, r.highest + 1 - (r.received - r.duplicated));
+});
+
 Deno.test("SequenceStats takes a jump of billions: one gap, counted exactly", () => {
   const stats = new SequenceStats();
   for (const seq of [0, 0xffff_fffe, 0xffff_ffff, 0]) {
