@@ -272,10 +272,15 @@ export function parseHost(host: string): string {
   return host;
 }
 
-/** `-b ADDR`: an address or name to bind; not empty. */
+/**
+ * `-b ADDR`: an address or name to bind, not empty, checked as
+ * {@linkcode parseHost} checks a host to reach (no wildcard form: without
+ * `-b` both wildcards are bound; `-b ::` or `-b 0.0.0.0` binds one).
+ */
 export function parseBind(bind: string | undefined): string | undefined {
+  if (bind === undefined) return undefined;
   if (bind === "") throw new UsageError("Invalid bind address: empty");
-  return bind;
+  return parseHost(bind);
 }
 
 /** The one positional-free check of server and listener. */

@@ -413,6 +413,19 @@ const BAD_INPUT: [string[], RegExp][] = [
   [["-4", "-6"], /^listener: options "-4" and "-6" cannot be used together$/],
   [["extra"], /^listener: unexpected argument "extra"$/],
   [["-b", ""], /^listener: invalid bind address: empty$/],
+  // -b is checked as client and talker check a host, one escaped line.
+  [["-b", "a b"], /^listener: invalid host "a b": not a host name$/],
+  [
+    ["-b", "1.2.3.4:5"],
+    /^listener: invalid host "1\.2\.3\.4:5": not a name or address; give the port with --port$/,
+  ],
+  [["-b", "::1%"], /^listener: invalid host "::1%": not a name or address/],
+  [["-b", "*"], /^listener: invalid host "\*": not a host name$/],
+  [["-b", "a\nb"], /^listener: invalid host "a\\nb": not a host name$/],
+  [
+    ["-b", "\x1b[31mred"],
+    /^listener: invalid host "\\x1b\[31mred": not a host name$/,
+  ],
   [["--stats"], /^listener: option "--stats" needs "--count" or "--keep"$/],
   [
     ["-c", "5", "--stats-interval", "1"],

@@ -11,6 +11,7 @@ import {
 import { assertThrowsExactly } from "./_util.ts";
 import {
   type OptionSpec,
+  parseBind,
   parseBindPort,
   parseCommandLine,
   parseDecimal,
@@ -414,6 +415,25 @@ Deno.test("parseCommandLine() keeps positionals that look like numbers as text",
     "-1",
     "0x10",
   ]);
+});
+
+// parseBind
+
+Deno.test("parseBind() keeps an address or name the resolver takes, as typed", () => {
+  for (const bind of ["127.0.0.1", "::", "0.0.0.0", "[::1]", "localhost"]) {
+    assertStrictEquals(parseBind(bind), bind);
+  }
+  assertStrictEquals(parseBind(undefined), undefined);
+});
+
+Deno.test("parseBind() refuses what parseHost() refuses, with its message", () => {
+  assertThrowsExactly(() => parseBind("*"), UsageError, {
+    message: 'Invalid host "*": not a host name',
+  });
+  assertThrowsExactly(() => parseBind("1.2.3.4:5"), UsageError, {
+    message:
+      'Invalid host "1.2.3.4:5": not a name or address; give the port with --port',
+  });
 });
 
 // parseDestinationPort
