@@ -247,6 +247,31 @@ export function parseDecimal(
   return value;
 }
 
+/**
+ * Text from the command line that goes out as bytes (talker's MESSAGE,
+ * server's `-m`). Deno gives no raw argv: it decodes each argument as UTF-8,
+ * bytes that are not UTF-8 becoming U+FFFD, so `$'\xff\xfe'` would go out
+ * as six other bytes. Text holding U+FFFD is refused instead: a real U+FFFD
+ * cannot be told from one that stands for bytes lost.
+ *
+ * @param what What the text is, for the message: `"Message"`.
+ * @param instead How to send such bytes instead, or what to give.
+ * @throws {UsageError} `WHAT is not valid UTF-8 (or contains U+FFFD): ...`.
+ */
+export function parseArgumentText(
+  text: string,
+  what: string,
+  instead: string,
+): string {
+  if (text.includes("\uFFFD")) {
+    throw new UsageError(
+      `${what} is not valid UTF-8 (or contains U+FFFD): Deno cannot pass ` +
+        `its bytes on from the command line; ${instead}`,
+    );
+  }
+  return text;
+}
+
 /** `-4`/`-6` as a family; both together is a usage error. */
 export function familyOf(
   values: { ipv4?: boolean; ipv6?: boolean },

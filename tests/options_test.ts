@@ -11,6 +11,7 @@ import {
 import { assertThrowsExactly } from "./_util.ts";
 import {
   type OptionSpec,
+  parseArgumentText,
   parseBind,
   parseBindPort,
   parseCommandLine,
@@ -434,6 +435,27 @@ Deno.test("parseBind() refuses what parseHost() refuses, with its message", () =
     message:
       'Invalid host "1.2.3.4:5": not a name or address; give the port with --port',
   });
+});
+
+// parseArgumentText
+
+Deno.test("parseArgumentText() keeps UTF-8 text as it is", () => {
+  for (const text of ["", "hello", "\u00e9\u{1f600}", "-", "a\nb"]) {
+    assertStrictEquals(parseArgumentText(text, "Message", "use stdin"), text);
+  }
+});
+
+Deno.test("parseArgumentText() refuses U+FFFD, Deno's stand-in for bytes not UTF-8", () => {
+  for (const text of ["\uFFFD", "ok \uFFFD\uFFFD", "\uFFFDx"]) {
+    assertThrowsExactly(
+      () => parseArgumentText(text, "Message", "use stdin"),
+      UsageError,
+      {
+        message:
+          "Message is not valid UTF-8 (or contains U+FFFD): Deno cannot pass its bytes on from the command line; use stdin",
+      },
+    );
+  }
 });
 
 // parseDestinationPort

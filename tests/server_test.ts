@@ -563,6 +563,11 @@ const BAD_INPUT: [string[], RegExp][] = [
   [["--deny", "10.0.0.0/99"], /^server: /],
   [["--workers", "0"], /^server: invalid workers "0": must be 1-64$/],
   [["--workers", "65"], /^server: invalid workers "65": must be 1-64$/],
+  // -m $'\xff\xfe' as Deno gives it (lossily decoded): refused, not rewritten.
+  [
+    ["-m", "\uFFFD\uFFFD"],
+    /^server: option "--message" is not valid UTF-8 \(or contains U\+FFFD\): Deno cannot pass its bytes on from the command line; give UTF-8 text$/,
+  ],
 ];
 
 Deno.test("parseServer() refuses bad input, each with the one line to print", () => {

@@ -578,6 +578,12 @@ const BAD_INPUT: [string[], RegExp][] = [
     /^talker: message is 5 bytes: with the 20-byte header it does not fit "--size" 24$/,
   ],
   [["--seq=yes", "h", "m"], /^talker: option "--seq" takes no value/],
+  // $'\xff\xfe' as Deno gives it (lossily decoded): refused, not rewritten.
+  [
+    ["h", "\uFFFD\uFFFD"],
+    /^talker: message is not valid UTF-8 \(or contains U\+FFFD\): Deno cannot pass its bytes on from the command line; give it on stdin with MESSAGE "-" \(talker HOST - < FILE\)$/,
+  ],
+  [["-c", "2", "h", "ok \uFFFD"], /^talker: message is not valid UTF-8/],
 ];
 
 Deno.test("parseTalker() refuses bad input, each with the one line to print", () => {
