@@ -243,6 +243,36 @@ Deno.test("talker refuses 65,508 bytes to IPv4 with one line, exit 1", async () 
   ]);
 });
 
+Deno.test("talker -c 2 names the numbered datagram's size when it is too large, never the message's as another", async () => {
+  using socket = receiver();
+  const port = `${portOf(socket)}`;
+  // A 1-byte message padded to 65,508 bytes by -s.
+  const padded = await talker([
+    "-c",
+    "2",
+    "-s",
+    "65508",
+    "-p",
+    port,
+    "127.0.0.1",
+    "x",
+  ]);
+  assertStrictEquals(padded.code, 1);
+  assertStrictEquals(padded.run.stdout.text, "");
+  assertEquals(padded.run.stderr.lines, [
+    "talker: datagram would be 65508 bytes (20-byte header + message + padding): at most 65507 fit in one IPv4 datagram",
+  ]);
+  // 65,490 bytes on stdin, 65,510 with the header.
+  const piped = await talker(
+    ["-c", "2", "-p", port, "127.0.0.1", "-"],
+    [new Uint8Array(65_490)],
+  );
+  assertStrictEquals(piped.code, 1);
+  assertEquals(piped.run.stderr.lines, [
+    "talker: datagram would be 65510 bytes (20-byte header + message): at most 65507 fit in one IPv4 datagram",
+  ]);
+});
+
 Deno.test("talker - refuses stdin too large for one datagram, exit 1", async () => {
   const { code, run } = await talker(
     ["-p", "9", "127.0.0.1", "-"],
