@@ -175,11 +175,19 @@ export function parseTalker(args: readonly string[]): TalkerConfig | Info {
       ? 1000 /
         parseDecimal(values.rate, {
           name: "rate",
-          aboveMin: true,
+          // One datagram a day: --interval's longest.
+          min: 1 / 86_400,
+          minText: "1/86400",
           max: 1_000_000,
+          unit: "per second",
         })
       : values.interval !== undefined
-      ? 1000 * parseDecimal(values.interval, { name: "interval", max: 86_400 })
+      ? 1000 * parseDecimal(values.interval, {
+        name: "interval",
+        max: 86_400,
+        what: "number of seconds",
+        unit: "seconds",
+      })
       : 1000,
     size,
     verbose: values.verbose ?? false,

@@ -433,11 +433,19 @@ const BAD_INPUT: [string[], RegExp][] = [
   ],
   [
     ["-k", "--stats", "--stats-interval", "0"],
-    /^listener: invalid stats interval "0": must be more than 0/,
+    /^listener: invalid stats interval "0": must be positive: at least 0\.001 and at most 86400 seconds$/,
   ],
   [
     ["-k", "--stats", "--stats-interval", "soon"],
-    /^listener: invalid stats interval "soon": not a number of seconds$/,
+    /^listener: invalid stats interval "soon": not a plain number of seconds \(such as 2 or 0\.5\)$/,
+  ],
+  [
+    ["-k", "--stats", "--stats-interval", "0.0001"],
+    /^listener: invalid stats interval "0\.0001": must be at least 0\.001 and at most 86400 seconds$/,
+  ],
+  [
+    ["-k", "--stats", "--stats-interval", "1e6"],
+    /^listener: invalid stats interval "1e6": not a plain number of seconds \(such as 2 or 0\.5\)$/,
   ],
   [["-k", "--stats=yes"], /^listener: option "--stats" takes no value/],
   [

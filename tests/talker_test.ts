@@ -563,20 +563,42 @@ const BAD_INPUT: [string[], RegExp][] = [
   [["-c", "ten", "h", "m"], /^talker: invalid count "ten": not a whole/],
   [
     ["-c", "2", "-r", "0", "h", "m"],
-    /^talker: invalid rate "0": must be more than 0 and at most 1000000$/,
+    /^talker: invalid rate "0": must be positive: at least 1\/86400 and at most 1000000 per second$/,
   ],
   [["-c", "2", "-r", "1000001", "h", "m"], /^talker: invalid rate "1000001"/],
+  // The user trial's: each says the real bound, or what is accepted.
+  [
+    ["-c", "2", "-r", "-1", "h", "m"],
+    /^talker: invalid rate "-1": must be positive: at least 1\/86400 and at most 1000000 per second$/,
+  ],
+  // Slower than one a day would wait longer than --interval may.
+  [
+    ["-c", "2", "-r", "0.000000001", "h", "m"],
+    /^talker: invalid rate "0\.000000001": must be at least 1\/86400 and at most 1000000 per second$/,
+  ],
+  [
+    ["-c", "2", "-r", "1e-300", "h", "m"],
+    /^talker: invalid rate "1e-300": not a plain decimal number \(such as 2 or 0\.5\)$/,
+  ],
+  [
+    ["-c", "2", "-r", "1e309", "h", "m"],
+    /^talker: invalid rate "1e309": not a plain decimal number \(such as 2 or 0\.5\)$/,
+  ],
+  [
+    ["-w", "0.0001", "h", "m"],
+    /^talker: invalid wait "0\.0001": must be at least 0\.001 and at most 86400 seconds$/,
+  ],
   [
     ["-c", "2", "-r", "fast", "h", "m"],
-    /^talker: invalid rate "fast": not a decimal number$/,
+    /^talker: invalid rate "fast": not a plain decimal number \(such as 2 or 0\.5\)$/,
   ],
   [
     ["-c", "2", "--interval", "86401", "h", "m"],
-    /^talker: invalid interval "86401": must be 0-86400$/,
+    /^talker: invalid interval "86401": must be 0-86400 seconds$/,
   ],
   [
     ["-c", "2", "--interval", "1e-3", "h", "m"],
-    /^talker: invalid interval "1e-3": not a decimal number$/,
+    /^talker: invalid interval "1e-3": not a plain number of seconds \(such as 2 or 0\.5\)$/,
   ],
   [
     ["-c", "2", "-r", "10", "--interval", "1", "h", "m"],
@@ -675,6 +697,9 @@ Deno.test("parseTalker() turns -r R and -i SECONDS into the interval in ms", () 
   assertEquals(interval("--interval", "0.25"), 250);
   assertEquals(interval("--interval", "0"), 0);
   assertEquals(interval("--interval", ".5"), 500);
+  // The slowest rate, one a day, is the longest --interval.
+  assertEquals(interval("--interval", "86400"), 86_400_000);
+  assert(interval("-r", "0.0000115741")! <= 86_400_000);
 });
 
 Deno.test("parseTalker() takes -s BYTES for numbered datagrams, 20 to 65527", () => {
