@@ -32,7 +32,7 @@ export interface MainOptions {
   stderr?: Sink;
   /** Where `talker -` reads its message. @default {Deno.stdin.readable} */
   stdin?: ReadableStream<Uint8Array>;
-  /** Stops a long-running tool; without it, SIGINT and SIGTERM do. */
+  /** Stops a long-running tool; without it, SIGINT, SIGTERM and SIGHUP do. */
   signal?: AbortSignal;
 }
 

@@ -193,58 +193,96 @@ export function parseDestinationPort(text: string): number {
 }
 
 /**
- * Parse a duration in seconds (`"5"`, `"0.5"`) into milliseconds: more than
- * 0, at most a day.
+ * Parse a duration in seconds (`"5"`, `"0.5"`) into milliseconds, which it
+ * is rounded to: at least 0.001 (one millisecond), at most 86400 (a day).
  *
- * @throws {UsageError} `Invalid NAME "TEXT": ...`.
+ * @throws {UsageError} `Invalid NAME "TEXT": ...`, as
+ *   {@linkcode parseDecimal} words it.
  */
 export function parseSeconds(text: string, name = "timeout"): number {
-  if (!SECONDS.test(text)) {
-    throw new UsageError(`Invalid ${name} "${text}": not a number of seconds`);
-  }
-  const ms = Math.round(Number(text) * 1000);
-  if (ms < 1 || ms > 86_400_000) {
-    throw new UsageError(
-      `Invalid ${name} "${text}": must be more than 0 and at most 86400 seconds`,
-    );
-  }
-  return ms;
+  const seconds = parseDecimal(text, {
+    name,
+    min: 0.001,
+    max: 86_400,
+    what: "number of seconds",
+    unit: "seconds",
+  });
+  return Math.round(seconds * 1000);
 }
 
 /** Options for {@linkcode parseDecimal}. */
 export interface ParseDecimalOptions {
   /** What the number is, for messages: `"rate"`, `"interval"`. */
   name: string;
-  /** The smallest value accepted, or the bound it must exceed. @default {0} */
+  /** The smallest value accepted. @default {0} */
   min?: number;
-  /** Whether `min` itself is refused. @default {false} */
-  aboveMin?: boolean;
+  /** `min` as messages write it, when its decimal is long: `"1/86400"`. */
+  minText?: string;
   /** The largest value accepted. */
   max: number;
+  /** What the text should be, for messages. @default {"decimal number"} */
+  what?: string;
+  /** The unit after the range, for messages: `"seconds"`. */
+  unit?: string;
 }
 
 /**
- * Parse a decimal number (`"20000"`, `"0.25"`, `".5"`) within a range.
+ * Parse a plain decimal number (`"20000"`, `"0.25"`, `".5"`; no sign, no
+ * exponent) within a range.
  *
- * @throws {UsageError} `Invalid NAME "TEXT": not a decimal number`, or
- *   `must be MIN-MAX` / `must be more than MIN and at most MAX`.
+ * @throws {UsageError} `Invalid NAME "TEXT": not a plain decimal number (such
+ *   as 2 or 0.5)`, or, for a number out of range (a negative one too),
+ *   `must be MIN-MAX` when MIN is 0, `must be at least MIN and at most MAX`
+ *   otherwise (`must be positive: ...` for 0 and below).
  */
 export function parseDecimal(
   text: string,
   options: ParseDecimalOptions,
 ): number {
-  const { name, min = 0, aboveMin = false, max } = options;
-  if (!SECONDS.test(text)) {
-    throw new UsageError(`Invalid ${name} "${text}": not a decimal number`);
+  const { name, min = 0, max, what = "decimal number" } = options;
+  // A minus sign is read only to say the range: "-1" is out of it.
+  const negative = text.startsWith("-");
+  if (!SECONDS.test(negative ? text.slice(1) : text)) {
+    throw new UsageError(
+      `Invalid ${name} "${text}": not a plain ${what} (such as 2 or 0.5)`,
+    );
   }
   const value = Number(text);
-  if (value < min || (aboveMin && value === min) || value > max) {
-    const range = aboveMin
-      ? `must be more than ${min} and at most ${max}`
-      : `must be ${min}-${max}`;
+  if (negative || value < min || value > max) {
+    const unit = options.unit ? ` ${options.unit}` : "";
+    const range = min === 0
+      ? `must be 0-${max}${unit}`
+      : `${value <= 0 ? "must be positive: " : "must be "}at least ${
+        options.minText ?? min
+      } and at most ${max}${unit}`;
     throw new UsageError(`Invalid ${name} "${text}": ${range}`);
   }
   return value;
+}
+
+/**
+ * Text from the command line that goes out as bytes (talker's MESSAGE,
+ * server's `-m`). Deno gives no raw argv: it decodes each argument as UTF-8,
+ * bytes that are not UTF-8 becoming U+FFFD, so `$'\xff\xfe'` would go out
+ * as six other bytes. Text holding U+FFFD is refused instead: a real U+FFFD
+ * cannot be told from one that stands for bytes lost.
+ *
+ * @param what What the text is, for the message: `"Message"`.
+ * @param instead How to send such bytes instead, or what to give.
+ * @throws {UsageError} `WHAT is not valid UTF-8 (or contains U+FFFD): ...`.
+ */
+export function parseArgumentText(
+  text: string,
+  what: string,
+  instead: string,
+): string {
+  if (text.includes("\uFFFD")) {
+    throw new UsageError(
+      `${what} is not valid UTF-8 (or contains U+FFFD): Deno cannot pass ` +
+        `its bytes on from the command line; ${instead}`,
+    );
+  }
+  return text;
 }
 
 /** `-4`/`-6` as a family; both together is a usage error. */
@@ -272,10 +310,15 @@ export function parseHost(host: string): string {
   return host;
 }
 
-/** `-b ADDR`: an address or name to bind; not empty. */
+/**
+ * `-b ADDR`: an address or name to bind, not empty, checked as
+ * {@linkcode parseHost} checks a host to reach (no wildcard form: without
+ * `-b` both wildcards are bound; `-b ::` or `-b 0.0.0.0` binds one).
+ */
 export function parseBind(bind: string | undefined): string | undefined {
+  if (bind === undefined) return undefined;
   if (bind === "") throw new UsageError("Invalid bind address: empty");
-  return bind;
+  return parseHost(bind);
 }
 
 /** The one positional-free check of server and listener. */

@@ -149,8 +149,8 @@ function reportFailures(out: Output, list: readonly AddressFailure[]): void {
  * @returns The exit code: 0; 1 for a name that does not resolve, a failed
  *   read, output cut at `--max-bytes`, a silence longer than `-w` or a
  *   stdout that cannot be written; 2 when no address accepted the
- *   connection; 130 or 143 when SIGINT or SIGTERM stopped the read (what
- *   arrived is shown first); 141 when stdout's reader went away.
+ *   connection; 130, 143 or 129 when SIGINT, SIGTERM or SIGHUP stopped the
+ *   read (what arrived is shown first); 141 when stdout's reader went away.
  */
 export async function runClient(
   config: ClientConfig,
@@ -241,10 +241,10 @@ export async function runClient(
 
 /**
  * The connection as `readAll()` reads it. Once data has arrived and a read
- * has to wait for more, SIGINT and SIGTERM (or the caller's signal) close
- * the connection instead of ending the process, so that what arrived is
- * shown first. Only then: until data arrives there is nothing to lose, and
- * the listeners cost a one-shot client start-up time (measured: a
+ * has to wait for more, SIGINT, SIGTERM and SIGHUP (or the caller's signal)
+ * close the connection instead of ending the process, so that what arrived
+ * is shown first. Only then: until data arrives there is nothing to lose,
+ * and the listeners cost a one-shot client start-up time (measured: a
  * greeting and its end of stream arrive together, and each read of them
  * completes at once).
  */
@@ -284,7 +284,7 @@ class StoppableRead implements Readable, Disposable {
     this.#listening = true;
     const names: StopSignalName[] = Deno.build.os === "windows"
       ? ["SIGINT"]
-      : ["SIGINT", "SIGTERM"];
+      : ["SIGINT", "SIGTERM", "SIGHUP"];
     for (const name of names) {
       const stop = (): void => this.#stop(name);
       Deno.addSignalListener(name, stop);

@@ -32,6 +32,7 @@ import {
   COMMON_OPTIONS,
   familyOf,
   noPositionals,
+  parseArgumentText,
   parseBind,
   parseBindPort,
   parseCommandLine,
@@ -121,7 +122,11 @@ export function parseServer(args: readonly string[]): ServerConfig | Info {
         min: 1,
       }),
     bind: parseBind(values.bind),
-    message: values.message,
+    message: values.message === undefined ? undefined : parseArgumentText(
+      values.message,
+      'Option "--message"',
+      "give UTF-8 text",
+    ),
     access: parseAccess(values),
     workers: values.workers === undefined
       ? 1

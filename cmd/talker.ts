@@ -39,6 +39,7 @@ import { checkUdp, datagramPrinter, UDP_FAILURE } from "./_datagram.ts";
 import {
   COMMON_OPTIONS,
   familyOf,
+  parseArgumentText,
   parseCommandLine,
   parseDecimal,
   parseDestinationPort,
@@ -51,7 +52,8 @@ import {
 const HELP = `usage: talker hostname message [options]
 
 Sends MESSAGE as one datagram to HOSTNAME on UDP port ${DEFAULT_UDP_PORT}. MESSAGE "-" reads
-the datagram from standard input.
+the datagram from standard input, as bytes: the way to send bytes that are
+not UTF-8, which a command line cannot carry through Deno.
 
 options:
   -p, --port N        send to port N (1-65535) [${DEFAULT_UDP_PORT}]
@@ -125,7 +127,11 @@ export function parseTalker(args: readonly string[]): TalkerConfig | Info {
   if (positionals.length !== 2) {
     throw new UsageError("usage: talker hostname message", { bare: true });
   }
-  const message = positionals[1]!;
+  const message = parseArgumentText(
+    positionals[1]!,
+    "Message",
+    'give it on stdin with MESSAGE "-" (talker HOST - < FILE)',
+  );
   const count = values.count === undefined
     ? 1
     : parseInteger(values.count, { name: "count", min: 1, max: 2 ** 32 });
@@ -169,11 +175,19 @@ export function parseTalker(args: readonly string[]): TalkerConfig | Info {
       ? 1000 /
         parseDecimal(values.rate, {
           name: "rate",
-          aboveMin: true,
+          // One datagram a day: --interval's longest.
+          min: 1 / 86_400,
+          minText: "1/86400",
           max: 1_000_000,
+          unit: "per second",
         })
       : values.interval !== undefined
-      ? 1000 * parseDecimal(values.interval, { name: "interval", max: 86_400 })
+      ? 1000 * parseDecimal(values.interval, {
+        name: "interval",
+        max: 86_400,
+        what: "number of seconds",
+        unit: "seconds",
+      })
       : 1000,
     size,
     verbose: values.verbose ?? false,

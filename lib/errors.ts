@@ -142,7 +142,8 @@ export class SendError extends AddressError {
 
 /**
  * A message fits in no datagram of the destination's families. It is a
- * `RangeError`, with the sizes as fields.
+ * `RangeError`, with the sizes as fields. For a numbered datagram (a header,
+ * the message, padding) the size is the datagram's, and the message says so.
  *
  * @example The sizes
  * ```ts
@@ -155,10 +156,31 @@ export class SendError extends AddressError {
  *   "Message is 65508 bytes: at most 65507 fit in one IPv4 datagram",
  * );
  * ```
+ *
+ * @example A numbered datagram, padded
+ * ```ts
+ * import { MessageSizeError } from "./errors.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const error = new MessageSizeError(65_508, 65_507, 4, {
+ *   header: 20,
+ *   padded: true,
+ * });
+ * assertEquals(
+ *   error.message,
+ *   "Datagram would be 65508 bytes (20-byte header + message + padding): " +
+ *     "at most 65507 fit in one IPv4 datagram",
+ * );
+ * ```
  */
 export class MessageSizeError extends RangeError {
-  /** The message's size in bytes, or how much of it was read. */
+  /**
+   * The message's size in bytes, or how much of it was read; with a
+   * `header`, the whole datagram's.
+   */
   readonly size: number;
+  /** The header before the message in the datagram; 0 when there is none. */
+  readonly header: number;
   /** The most one datagram carries. */
   readonly limit: number;
   /**
@@ -169,24 +191,31 @@ export class MessageSizeError extends RangeError {
   /**
    * Make the error.
    *
-   * @param size The message's size in bytes, or how much of it was read.
+   * @param size The message's size in bytes, or how much of it was read;
+   *   with `header`, the whole datagram's.
    * @param limit The most one datagram carries.
    * @param family The family the limit is for.
-   * @param options `exact: false` when the whole size is not known.
+   * @param options `exact: false` when the whole size is not known;
+   *   `header`, the header's size, when `size` is a numbered datagram's,
+   *   and `padded` when padding follows the message in it.
    */
   constructor(
     size: number,
     limit: number,
     family: 4 | 6,
-    options: { exact?: boolean } = {},
+    options: { exact?: boolean; header?: number; padded?: boolean } = {},
   ) {
     const exact = options.exact ?? true;
-    super(
-      `Message is ${exact ? size : `more than ${limit}`} bytes: ` +
-        `at most ${limit} fit in one IPv${family} datagram`,
-    );
+    const header = options.header ?? 0;
+    const what = header > 0
+      ? `Datagram would be ${size} bytes (${header}-byte header + message${
+        options.padded ? " + padding" : ""
+      })`
+      : `Message is ${exact ? size : `more than ${limit}`} bytes`;
+    super(`${what}: at most ${limit} fit in one IPv${family} datagram`);
     this.name = "MessageSizeError";
     this.size = size;
+    this.header = header;
     this.limit = limit;
     this.exact = exact;
   }

@@ -98,7 +98,8 @@ export interface SentNumbered {
  * @throws {RangeError} When `size` cannot hold the header and `payload`, or
  *   `count` is outside 1 to 2³².
  * @throws {MessageSizeError} When `size` fits in no datagram of the
- *   addresses' families.
+ *   addresses' families (its message names the datagram's size, not the
+ *   payload's).
  * @throws {BindError} When no socket could be made.
  * @throws {SendError} When the first datagram failed at every address.
  *
@@ -150,7 +151,10 @@ export async function sendNumbered(
   const fitting = addresses.filter((a) => size <= maxPayload(a.family));
   if (fitting.length === 0) {
     const family = addresses.some((a) => a.family === 6) ? 6 : 4;
-    throw new MessageSizeError(size, maxPayload(family), family);
+    throw new MessageSizeError(size, maxPayload(family), family, {
+      header: NUMBERED_HEADER_SIZE,
+      padded: size > NUMBERED_HEADER_SIZE + payload.length,
+    });
   }
   const interval = options.interval ?? 0;
   const burst = options.burst ??

@@ -326,6 +326,7 @@ const BAD_INPUT: BadInput[] = [
   ["server", ["-p", "0x10"], /^server: invalid port "0x10"/],
   ["server", ["--port="], /^server: invalid port ""/],
   ["server", ["-b", ""], /^server: invalid bind address: empty$/],
+  ["server", ["-b", "\x1b[31mred"], /^server: invalid host "\\x1b\[31mred"/],
   ["server", ["-4", "-6"], /^server: options "-4" and "-6" cannot be used/],
   [
     "server",
@@ -402,6 +403,7 @@ const BAD_INPUT: BadInput[] = [
   ["listener", ["-p", "65536"], /^listener: invalid port "65536"/],
   ["listener", ["-p", "-1"], /^listener: invalid port "-1"/],
   ["listener", ["-b", ""], /^listener: invalid bind address: empty$/],
+  ["listener", ["-b", "a b"], /^listener: invalid host "a b": not a host/],
   ["listener", ["-4", "-6"], /^listener: options "-4" and "-6"/],
   ["listener", ["--hex=1"], /^listener: option "--hex" takes no value$/],
   ["listener", ["--json", "--count", "0"], /^listener: invalid count "0"/],
@@ -520,12 +522,14 @@ Deno.test({
     "bad input as processes: one line, exit code 1, no Uncaught or stack trace",
   ignore: NEEDS_SPAWN(),
   async fn(): Promise<void> {
-    // Two per tool, and the ones that reach the resolver or the size check.
+    // Two per tool, the ones that reach the resolver or the size check,
+    // and -b's hosts (once an uncaught TypeError with its stack).
     const picked = ["server", "client", "listener", "talker"].flatMap((tool) =>
       BAD_INPUT.filter(([t]) => t === tool).filter((_, i) => i % 7 === 0)
     ).concat(
       BAD_INPUT.filter(([, args]) =>
-        args.some((a) => a === "localhost:99999" || a.length > 1000)
+        args.some((a) => a === "localhost:99999" || a.length > 1000) ||
+        (args[0] === "-b" && args[1] !== "")
       ),
       BAD_AT_RUN,
     );

@@ -112,7 +112,13 @@ Deno.test({
   },
 });
 
-for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+for (
+  const [signal, code] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+    ["SIGHUP", 129],
+  ] as const
+) {
   Deno.test({
     name: `client stopped by ${signal} shows what arrived, then exits ${code}`,
     ignore: needs("sh") ||

@@ -415,6 +415,19 @@ const BAD_INPUT: [string[], RegExp][] = [
   [["-4", "-6"], /^listener: options "-4" and "-6" cannot be used together$/],
   [["extra"], /^listener: unexpected argument "extra"$/],
   [["-b", ""], /^listener: invalid bind address: empty$/],
+  // -b is checked as client and talker check a host, one escaped line.
+  [["-b", "a b"], /^listener: invalid host "a b": not a host name$/],
+  [
+    ["-b", "1.2.3.4:5"],
+    /^listener: invalid host "1\.2\.3\.4:5": not a name or address; give the port with --port$/,
+  ],
+  [["-b", "::1%"], /^listener: invalid host "::1%": not a name or address/],
+  [["-b", "*"], /^listener: invalid host "\*": not a host name$/],
+  [["-b", "a\nb"], /^listener: invalid host "a\\nb": not a host name$/],
+  [
+    ["-b", "\x1b[31mred"],
+    /^listener: invalid host "\\x1b\[31mred": not a host name$/,
+  ],
   [["--stats"], /^listener: option "--stats" needs "--count" or "--keep"$/],
   [
     ["-c", "5", "--stats-interval", "1"],
@@ -422,11 +435,19 @@ const BAD_INPUT: [string[], RegExp][] = [
   ],
   [
     ["-k", "--stats", "--stats-interval", "0"],
-    /^listener: invalid stats interval "0": must be more than 0/,
+    /^listener: invalid stats interval "0": must be positive: at least 0\.001 and at most 86400 seconds$/,
   ],
   [
     ["-k", "--stats", "--stats-interval", "soon"],
-    /^listener: invalid stats interval "soon": not a number of seconds$/,
+    /^listener: invalid stats interval "soon": not a plain number of seconds \(such as 2 or 0\.5\)$/,
+  ],
+  [
+    ["-k", "--stats", "--stats-interval", "0.0001"],
+    /^listener: invalid stats interval "0\.0001": must be at least 0\.001 and at most 86400 seconds$/,
+  ],
+  [
+    ["-k", "--stats", "--stats-interval", "1e6"],
+    /^listener: invalid stats interval "1e6": not a plain number of seconds \(such as 2 or 0\.5\)$/,
   ],
   [["-k", "--stats=yes"], /^listener: option "--stats" takes no value/],
   [

@@ -14,6 +14,7 @@ import {
   deadline,
   listeningPort,
   TestProcess,
+  toolCommand,
 } from "./_util.ts";
 
 const linesOf = (text: string): string[] => text.split("\n").slice(0, -1);
@@ -84,6 +85,67 @@ Deno.test({
       /^talker: message is more than 65,?507 bytes: at most 65,?507 fit in one IPv4 datagram$/,
       1,
       "a megabyte on stdin",
+    );
+  },
+});
+
+/**
+ * Run a tool with `args` and then the bytes FF FE as its last argument,
+ * raw: the shell puts them in argv, which Deno.Command cannot.
+ */
+async function withRawLastArgument(
+  tool: string,
+  args: string[],
+): Promise<{ status: Deno.CommandStatus; stdout: string; stderr: string }> {
+  await using proc = new TestProcess("sh", [
+    "-c",
+    `exec "$@" "$(printf '\\377\\376')"`,
+    "sh",
+    ...toolCommand(tool),
+    ...args,
+  ]);
+  const status = await proc.status(`${tool} ${args.join(" ")} $'\\xff\\xfe'`);
+  return { status, stdout: proc.stdout.text, stderr: proc.stderr.text };
+}
+
+Deno.test({
+  name:
+    "talker with a message not UTF-8 ($'\\xff\\xfe'): refused in one line naming stdin, exit 1, not sent rewritten",
+  ignore: needs("sh"),
+  async fn(): Promise<void> {
+    using socket = udpPeer();
+    const port = (socket.addr as Deno.NetAddr).port;
+    const result = await withRawLastArgument("talker", [
+      "-p",
+      `${port}`,
+      "127.0.0.1",
+    ]);
+    assertOneLine(
+      result,
+      /^talker: message is not valid UTF-8 \(or contains U\+FFFD\): .*give it on stdin with MESSAGE "-"/,
+      1,
+      "talker 127.0.0.1 $'\\xff\\xfe'",
+    );
+    // Nothing went: a datagram sent now is the first the socket holds
+    // (loopback queues a datagram at once, and the talker has exited).
+    using marker = udpPeer();
+    await marker.send(bytes("marker"), socket.addr);
+    const [data] = await deadline(socket.receive(), "the marker");
+    assertEquals(new TextDecoder().decode(data), "marker");
+  },
+});
+
+Deno.test({
+  name:
+    "server -m $'\\xff\\xfe': refused in one line, exit 1, not served rewritten",
+  ignore: needs("sh"),
+  async fn(): Promise<void> {
+    const result = await withRawLastArgument("server", ["-p", "0", "-m"]);
+    assertOneLine(
+      result,
+      /^server: option "--message" is not valid UTF-8 \(or contains U\+FFFD\): /,
+      1,
+      "server -p 0 -m $'\\xff\\xfe'",
     );
   },
 });

@@ -11,6 +11,8 @@ import {
 import { assertThrowsExactly } from "./_util.ts";
 import {
   type OptionSpec,
+  parseArgumentText,
+  parseBind,
   parseBindPort,
   parseCommandLine,
   parseDecimal,
@@ -362,39 +364,58 @@ Deno.test("parseSeconds() accepts 86400 seconds, one day", () => {
   assertStrictEquals(parseSeconds("86400"), 86_400_000);
 });
 
-Deno.test("parseSeconds() refuses 0", () => {
-  assertThrowsExactly(() => parseSeconds("0"), UsageError, {
-    message:
-      'Invalid timeout "0": must be more than 0 and at most 86400 seconds',
-  });
+Deno.test("parseSeconds() refuses 0 and below as not positive, stating the range", () => {
+  for (const text of ["0", "0.0", "-1", "-0.5"]) {
+    assertThrowsExactly(() => parseSeconds(text), UsageError, {
+      message:
+        `Invalid timeout "${text}": must be positive: at least 0.001 and at most 86400 seconds`,
+    });
+  }
 });
 
-Deno.test("parseSeconds() refuses a duration that rounds to 0 ms", () => {
-  assertThrows(() => parseSeconds("0.0001"), UsageError);
+Deno.test("parseSeconds() refuses less than a millisecond with the real bound, 0.001", () => {
+  // 0.0001 is more than 0: the message must not say it has to be.
+  for (const text of ["0.0001", "0.0005", "0.000999"]) {
+    assertThrowsExactly(() => parseSeconds(text), UsageError, {
+      message:
+        `Invalid timeout "${text}": must be at least 0.001 and at most 86400 seconds`,
+    });
+  }
+  assertStrictEquals(parseSeconds("0.001"), 1);
+  assertStrictEquals(parseSeconds("0.0015"), 2);
 });
 
-Deno.test("parseSeconds() refuses 86401 seconds", () => {
-  assertThrowsExactly(() => parseSeconds("86401"), UsageError, {
-    message:
-      'Invalid timeout "86401": must be more than 0 and at most 86400 seconds',
-  });
+Deno.test("parseSeconds() refuses more than 86400 seconds, even by less than a millisecond", () => {
+  for (const text of ["86401", "86400.0004"]) {
+    assertThrowsExactly(() => parseSeconds(text), UsageError, {
+      message:
+        `Invalid timeout "${text}": must be at least 0.001 and at most 86400 seconds`,
+    });
+  }
 });
 
-Deno.test("parseSeconds() refuses abc with a UsageError", () => {
+Deno.test("parseSeconds() refuses abc, saying what it takes", () => {
   assertThrowsExactly(() => parseSeconds("abc"), UsageError, {
-    message: 'Invalid timeout "abc": not a number of seconds',
+    message:
+      'Invalid timeout "abc": not a plain number of seconds (such as 2 or 0.5)',
   });
 });
 
 Deno.test("parseSeconds() refuses signs, exponents, blanks and a lone dot", () => {
-  for (const text of ["-1", "+1", "1e3", "", " 1", ".", "1.2.3", "Infinity"]) {
-    assertThrows(() => parseSeconds(text), UsageError, undefined, text);
+  for (
+    const text of ["+1", "1e3", "1e6", "", " 1", ".", "-", "1.2.3", "Infinity"]
+  ) {
+    assertThrowsExactly(() => parseSeconds(text), UsageError, {
+      message:
+        `Invalid timeout "${text}": not a plain number of seconds (such as 2 or 0.5)`,
+    });
   }
 });
 
 Deno.test("parseSeconds() names the duration in its messages", () => {
   assertThrowsExactly(() => parseSeconds("x", "wait"), UsageError, {
-    message: 'Invalid wait "x": not a number of seconds',
+    message:
+      'Invalid wait "x": not a plain number of seconds (such as 2 or 0.5)',
   });
 });
 
@@ -414,6 +435,46 @@ Deno.test("parseCommandLine() keeps positionals that look like numbers as text",
     "-1",
     "0x10",
   ]);
+});
+
+// parseBind
+
+Deno.test("parseBind() keeps an address or name the resolver takes, as typed", () => {
+  for (const bind of ["127.0.0.1", "::", "0.0.0.0", "[::1]", "localhost"]) {
+    assertStrictEquals(parseBind(bind), bind);
+  }
+  assertStrictEquals(parseBind(undefined), undefined);
+});
+
+Deno.test("parseBind() refuses what parseHost() refuses, with its message", () => {
+  assertThrowsExactly(() => parseBind("*"), UsageError, {
+    message: 'Invalid host "*": not a host name',
+  });
+  assertThrowsExactly(() => parseBind("1.2.3.4:5"), UsageError, {
+    message:
+      'Invalid host "1.2.3.4:5": not a name or address; give the port with --port',
+  });
+});
+
+// parseArgumentText
+
+Deno.test("parseArgumentText() keeps UTF-8 text as it is", () => {
+  for (const text of ["", "hello", "\u00e9\u{1f600}", "-", "a\nb"]) {
+    assertStrictEquals(parseArgumentText(text, "Message", "use stdin"), text);
+  }
+});
+
+Deno.test("parseArgumentText() refuses U+FFFD, Deno's stand-in for bytes not UTF-8", () => {
+  for (const text of ["\uFFFD", "ok \uFFFD\uFFFD", "\uFFFDx"]) {
+    assertThrowsExactly(
+      () => parseArgumentText(text, "Message", "use stdin"),
+      UsageError,
+      {
+        message:
+          "Message is not valid UTF-8 (or contains U+FFFD): Deno cannot pass its bytes on from the command line; use stdin",
+      },
+    );
+  }
 });
 
 // parseDestinationPort
@@ -443,31 +504,59 @@ Deno.test("parseDecimal() reads whole and fractional decimals within the range",
 
 Deno.test("parseDecimal() refuses text that is not a plain decimal, naming it", () => {
   for (
-    const text of ["", "-1", "1e3", "0x10", "1.2.3", " 1", "Infinity", "NaN"]
+    const text of [
+      "",
+      "1e3",
+      "1e-300",
+      "1e309",
+      "0x10",
+      "1.2.3",
+      " 1",
+      "+1",
+      "--1",
+      "Infinity",
+      "NaN",
+    ]
   ) {
     assertThrowsExactly(
       () => parseDecimal(text, { name: "rate", max: 10 }),
       UsageError,
       {
-        message: `Invalid rate "${text}": not a decimal number`,
+        message:
+          `Invalid rate "${text}": not a plain decimal number (such as 2 or 0.5)`,
       },
     );
   }
 });
 
-Deno.test("parseDecimal() refuses a value out of range, min excluded with aboveMin", () => {
+Deno.test("parseDecimal() refuses a value out of range, a negative one too, stating the range", () => {
+  for (const text of ["10.5", "-1", "-0"]) {
+    assertThrowsExactly(
+      () => parseDecimal(text, { name: "interval", max: 10, unit: "seconds" }),
+      UsageError,
+      { message: `Invalid interval "${text}": must be 0-10 seconds` },
+    );
+  }
+  const rate = { name: "rate", min: 0.001, max: 10 };
+  assertThrowsExactly(() => parseDecimal("0", rate), UsageError, {
+    message:
+      'Invalid rate "0": must be positive: at least 0.001 and at most 10',
+  });
+  assertThrowsExactly(() => parseDecimal("-1", rate), UsageError, {
+    message:
+      'Invalid rate "-1": must be positive: at least 0.001 and at most 10',
+  });
+  assertThrowsExactly(() => parseDecimal("0.0001", rate), UsageError, {
+    message: 'Invalid rate "0.0001": must be at least 0.001 and at most 10',
+  });
+  assertEquals(parseDecimal("0.001", rate), 0.001);
   assertThrowsExactly(
-    () => parseDecimal("10.5", { name: "interval", max: 10 }),
+    () =>
+      parseDecimal("0.00001", { ...rate, min: 1 / 86_400, minText: "1/86400" }),
     UsageError,
-    { message: 'Invalid interval "10.5": must be 0-10' },
-  );
-  assertThrowsExactly(
-    () => parseDecimal("0", { name: "rate", aboveMin: true, max: 10 }),
-    UsageError,
-    { message: 'Invalid rate "0": must be more than 0 and at most 10' },
-  );
-  assertEquals(
-    parseDecimal("0.001", { name: "rate", aboveMin: true, max: 10 }),
-    0.001,
+    {
+      message:
+        'Invalid rate "0.00001": must be at least 1/86400 and at most 10',
+    },
   );
 });

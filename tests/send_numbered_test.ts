@@ -141,11 +141,23 @@ Deno.test("sendNumbered() refuses a size that cannot hold header and payload", a
   );
 });
 
-Deno.test("sendNumbered() refuses a size no datagram of the family holds", async () => {
-  await assertRejects(
-    () => sendNumbered([LOOPBACK4], bytes(""), { port: 9, size: 65_508 }),
+Deno.test("sendNumbered() refuses a size no datagram of the family holds, naming the datagram's size, not the payload's", async () => {
+  const padded = await assertRejects(
+    () => sendNumbered([LOOPBACK4], bytes("x"), { port: 9, size: 65_508 }),
     MessageSizeError,
-    "65507",
+  );
+  assertStrictEquals(
+    padded.message,
+    "Datagram would be 65508 bytes (20-byte header + message + padding): at most 65507 fit in one IPv4 datagram",
+  );
+  assertEquals([padded.size, padded.header], [65_508, 20]);
+  const unpadded = await assertRejects(
+    () => sendNumbered([LOOPBACK4], new Uint8Array(65_490), { port: 9 }),
+    MessageSizeError,
+  );
+  assertStrictEquals(
+    unpadded.message,
+    "Datagram would be 65510 bytes (20-byte header + message): at most 65507 fit in one IPv4 datagram",
   );
 });
 

@@ -546,10 +546,28 @@ const BAD_INPUT: [string[], RegExp][] = [
   [["-4", "-6"], /^server: options "-4" and "-6" cannot be used together$/],
   [["extra"], /^server: unexpected argument "extra"$/],
   [["-b", ""], /^server: invalid bind address: empty$/],
+  // -b is checked as client and talker check a host, one escaped line.
+  [["-b", "a b"], /^server: invalid host "a b": not a host name$/],
+  [
+    ["-b", "1.2.3.4:5"],
+    /^server: invalid host "1\.2\.3\.4:5": not a name or address; give the port with --port$/,
+  ],
+  [["-b", "::1%"], /^server: invalid host "::1%": not a name or address/],
+  [["-b", "*"], /^server: invalid host "\*": not a host name$/],
+  [["-b", "a\nb"], /^server: invalid host "a\\nb": not a host name$/],
+  [
+    ["-b", "\x1b[31mred"],
+    /^server: invalid host "\\x1b\[31mred": not a host name$/,
+  ],
   [["--json=yes"], /^server: option "--json" takes no value$/],
   [["--deny", "10.0.0.0/99"], /^server: /],
   [["--workers", "0"], /^server: invalid workers "0": must be 1-64$/],
   [["--workers", "65"], /^server: invalid workers "65": must be 1-64$/],
+  // -m $'\xff\xfe' as Deno gives it (lossily decoded): refused, not rewritten.
+  [
+    ["-m", "\uFFFD\uFFFD"],
+    /^server: option "--message" is not valid UTF-8 \(or contains U\+FFFD\): Deno cannot pass its bytes on from the command line; give UTF-8 text$/,
+  ],
 ];
 
 Deno.test("parseServer() refuses bad input, each with the one line to print", () => {

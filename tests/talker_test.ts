@@ -243,6 +243,36 @@ Deno.test("talker refuses 65,508 bytes to IPv4 with one line, exit 1", async () 
   ]);
 });
 
+Deno.test("talker -c 2 names the numbered datagram's size when it is too large, never the message's as another", async () => {
+  using socket = receiver();
+  const port = `${portOf(socket)}`;
+  // A 1-byte message padded to 65,508 bytes by -s.
+  const padded = await talker([
+    "-c",
+    "2",
+    "-s",
+    "65508",
+    "-p",
+    port,
+    "127.0.0.1",
+    "x",
+  ]);
+  assertStrictEquals(padded.code, 1);
+  assertStrictEquals(padded.run.stdout.text, "");
+  assertEquals(padded.run.stderr.lines, [
+    "talker: datagram would be 65508 bytes (20-byte header + message + padding): at most 65507 fit in one IPv4 datagram",
+  ]);
+  // 65,490 bytes on stdin, 65,510 with the header.
+  const piped = await talker(
+    ["-c", "2", "-p", port, "127.0.0.1", "-"],
+    [new Uint8Array(65_490)],
+  );
+  assertStrictEquals(piped.code, 1);
+  assertEquals(piped.run.stderr.lines, [
+    "talker: datagram would be 65510 bytes (20-byte header + message): at most 65507 fit in one IPv4 datagram",
+  ]);
+});
+
 Deno.test("talker - refuses stdin too large for one datagram, exit 1", async () => {
   const { code, run } = await talker(
     ["-p", "9", "127.0.0.1", "-"],
@@ -533,20 +563,42 @@ const BAD_INPUT: [string[], RegExp][] = [
   [["-c", "ten", "h", "m"], /^talker: invalid count "ten": not a whole/],
   [
     ["-c", "2", "-r", "0", "h", "m"],
-    /^talker: invalid rate "0": must be more than 0 and at most 1000000$/,
+    /^talker: invalid rate "0": must be positive: at least 1\/86400 and at most 1000000 per second$/,
   ],
   [["-c", "2", "-r", "1000001", "h", "m"], /^talker: invalid rate "1000001"/],
+  // The user trial's: each says the real bound, or what is accepted.
+  [
+    ["-c", "2", "-r", "-1", "h", "m"],
+    /^talker: invalid rate "-1": must be positive: at least 1\/86400 and at most 1000000 per second$/,
+  ],
+  // Slower than one a day would wait longer than --interval may.
+  [
+    ["-c", "2", "-r", "0.000000001", "h", "m"],
+    /^talker: invalid rate "0\.000000001": must be at least 1\/86400 and at most 1000000 per second$/,
+  ],
+  [
+    ["-c", "2", "-r", "1e-300", "h", "m"],
+    /^talker: invalid rate "1e-300": not a plain decimal number \(such as 2 or 0\.5\)$/,
+  ],
+  [
+    ["-c", "2", "-r", "1e309", "h", "m"],
+    /^talker: invalid rate "1e309": not a plain decimal number \(such as 2 or 0\.5\)$/,
+  ],
+  [
+    ["-w", "0.0001", "h", "m"],
+    /^talker: invalid wait "0\.0001": must be at least 0\.001 and at most 86400 seconds$/,
+  ],
   [
     ["-c", "2", "-r", "fast", "h", "m"],
-    /^talker: invalid rate "fast": not a decimal number$/,
+    /^talker: invalid rate "fast": not a plain decimal number \(such as 2 or 0\.5\)$/,
   ],
   [
     ["-c", "2", "--interval", "86401", "h", "m"],
-    /^talker: invalid interval "86401": must be 0-86400$/,
+    /^talker: invalid interval "86401": must be 0-86400 seconds$/,
   ],
   [
     ["-c", "2", "--interval", "1e-3", "h", "m"],
-    /^talker: invalid interval "1e-3": not a decimal number$/,
+    /^talker: invalid interval "1e-3": not a plain number of seconds \(such as 2 or 0\.5\)$/,
   ],
   [
     ["-c", "2", "-r", "10", "--interval", "1", "h", "m"],
@@ -578,6 +630,12 @@ const BAD_INPUT: [string[], RegExp][] = [
     /^talker: message is 5 bytes: with the 20-byte header it does not fit "--size" 24$/,
   ],
   [["--seq=yes", "h", "m"], /^talker: option "--seq" takes no value/],
+  // $'\xff\xfe' as Deno gives it (lossily decoded): refused, not rewritten.
+  [
+    ["h", "\uFFFD\uFFFD"],
+    /^talker: message is not valid UTF-8 \(or contains U\+FFFD\): Deno cannot pass its bytes on from the command line; give it on stdin with MESSAGE "-" \(talker HOST - < FILE\)$/,
+  ],
+  [["-c", "2", "h", "ok \uFFFD"], /^talker: message is not valid UTF-8/],
 ];
 
 Deno.test("parseTalker() refuses bad input, each with the one line to print", () => {
@@ -639,6 +697,9 @@ Deno.test("parseTalker() turns -r R and -i SECONDS into the interval in ms", () 
   assertEquals(interval("--interval", "0.25"), 250);
   assertEquals(interval("--interval", "0"), 0);
   assertEquals(interval("--interval", ".5"), 500);
+  // The slowest rate, one a day, is the longest --interval.
+  assertEquals(interval("--interval", "86400"), 86_400_000);
+  assert(interval("-r", "0.0000115741")! <= 86_400_000);
 });
 
 Deno.test("parseTalker() takes -s BYTES for numbered datagrams, 20 to 65527", () => {
