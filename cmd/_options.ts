@@ -302,7 +302,9 @@ export function parseHost(host: string): string {
   } catch (error) {
     if (!(error instanceof TypeError)) throw error;
     // The flag hint is the tools' to give, not the library's.
-    const hint = error.message.endsWith(": not a name or address")
+    // Only for what reads as HOST:PORT (`localhost:3490`, `[::1]:3490`).
+    const hint = error.message.endsWith(": not a name or address") &&
+        /^(?:[^:]+|\[[^\]]*\]):[0-9]+$/.test(host)
       ? "; give the port with --port"
       : "";
     throw new UsageError(error.message + hint);

@@ -17,6 +17,7 @@ import {
   parseCommandLine,
   parseDecimal,
   parseDestinationPort,
+  parseHost,
   parseInteger,
   parseSeconds,
   UsageError,
@@ -454,6 +455,20 @@ Deno.test("parseBind() refuses what parseHost() refuses, with its message", () =
     message:
       'Invalid host "1.2.3.4:5": not a name or address; give the port with --port',
   });
+});
+
+Deno.test("parseHost() hints at --port only for what reads as HOST:PORT", () => {
+  for (const host of ["localhost:3490", "1.2.3.4:5", "[::1]:3490"]) {
+    assertThrowsExactly(() => parseHost(host), UsageError, {
+      message:
+        `Invalid host "${host}": not a name or address; give the port with --port`,
+    });
+  }
+  for (const host of ["::1%", "1:2:3", "a:b"]) {
+    assertThrowsExactly(() => parseHost(host), UsageError, {
+      message: `Invalid host "${host}": not a name or address`,
+    });
+  }
 });
 
 // parseArgumentText
