@@ -59,9 +59,10 @@ options:
   -p, --port N        send to port N (1-65535) [${DEFAULT_UDP_PORT}]
   -4, -6              IPv4 only / IPv6 only
   -w, --wait SECS     wait SECS seconds for one reply from the peer, and show it
-  -c, --count N       send N numbered datagrams: a header, then MESSAGE [1]
-  -r, --rate R        send R datagrams per second [1]
-      --interval S    wait S seconds between datagrams (0: flat out) [1]
+  -c, --count N       send N datagrams [1]; above 1 each is numbered: a
+                      header, then MESSAGE
+  -r, --rate R        with -c: send R datagrams per second [1]
+      --interval S    with -c: wait S seconds between datagrams (0: flat out)
       --seq           number the datagram even when there is only one
   -s, --size BYTES    pad each numbered datagram to BYTES, header included
   -v, --verbose       say where the datagram goes
@@ -139,6 +140,13 @@ export function parseTalker(args: readonly string[]): TalkerConfig | Info {
   if (values.rate !== undefined && values.interval !== undefined) {
     throw new UsageError(
       'Options "--rate" and "--interval" cannot be used together',
+    );
+  }
+  if (count === 1 && (values.rate ?? values.interval) !== undefined) {
+    throw new UsageError(
+      `Option "--${
+        values.rate !== undefined ? "rate" : "interval"
+      }" paces a run of datagrams: give "--count" above 1`,
     );
   }
   if (numbered && values.wait !== undefined) {
@@ -329,9 +337,12 @@ async function sendRun(
   });
   if (run.failed > 0) out.error("sendto", run.firstError);
   const attempts = run.sent + run.failed;
-  const seconds = run.elapsed / 1000;
+  // Under a second in ms, so that a fast run never reads "in 0.000 s".
+  const took = run.elapsed >= 1000
+    ? `${(run.elapsed / 1000).toFixed(3)} s`
+    : `${Number(run.elapsed.toPrecision(3))} ms`;
   const pace = attempts > 1
-    ? ` in ${seconds.toFixed(3)} s (${
+    ? ` in ${took} (${
       run.rate < 100 ? run.rate.toFixed(1) : run.rate.toFixed(0)
     }/s)`
     : "";
@@ -344,8 +355,9 @@ async function sendRun(
       bytes: run.bytes,
       sent: run.sent,
       failed: run.failed,
-      seconds,
-      rate: run.rate,
+      // To the microsecond and the thousandth: no float noise in JSON.
+      seconds: Math.round(run.elapsed * 1000) / 1e6,
+      rate: Math.round(run.rate * 1000) / 1000,
       stopped: run.stopped,
     },
     `talker: sent ${run.sent} datagram${

@@ -605,6 +605,18 @@ const BAD_INPUT: [string[], RegExp][] = [
     /^talker: options "--rate" and "--interval" cannot be used together$/,
   ],
   [
+    ["-r", "0.5", "h", "m"],
+    /^talker: option "--rate" paces a run of datagrams: give "--count" above 1$/,
+  ],
+  [
+    ["--seq", "--interval", "1", "h", "m"],
+    /^talker: option "--interval" paces a run of datagrams: give "--count" above 1$/,
+  ],
+  [
+    ["-c", "1", "-r", "5", "h", "m"],
+    /^talker: option "--rate" paces a run of datagrams: give "--count" above 1$/,
+  ],
+  [
     ["--seq", "-s", "19", "h", "m"],
     /^talker: invalid size "19": must be 20-65527$/,
   ],
@@ -663,7 +675,7 @@ async function receiveNumbered(
 
 /** The closing line of a numbered run, with its variable parts as patterns. */
 const CLOSING =
-  /^talker: sent (\d+) datagrams? of (\d+) bytes to 127\.0\.0\.1(?: in (\d+\.\d{3}) s \(([\d.]+)\/s\))?, (\d+) failed(?: \(stopped after (\d+) of (\d+)\))?$/;
+  /^talker: sent (\d+) datagrams? of (\d+) bytes to 127\.0\.0\.1(?: in (\d+\.\d{3} s|[\d.]+ ms) \(([\d.]+)\/s\))?, (\d+) failed(?: \(stopped after (\d+) of (\d+)\))?$/;
 
 Deno.test("parseTalker() keeps the guide's one datagram by default, numbers with -c above 1 or --seq", () => {
   const plain = parseTalker(["h", "m"]) as TalkerConfig;
@@ -843,6 +855,25 @@ Deno.test("talker --json -c carries the run as one summary event", async () => {
     },
   );
   await receiveNumbered(socket, 3);
+});
+
+Deno.test("talker -c says a run under a second in ms, and JSON carries no float noise", async () => {
+  using socket = receiver();
+  const port = portOf(socket);
+  const args = ["-p", `${port}`, "-c", "2", "--interval", "0", "127.0.0.1"];
+  const text = await talker([...args, "x"]);
+  assertStrictEquals(text.code, 0);
+  // Never "in 0.000 s": the time of a fast run is in ms.
+  assertMatch(
+    text.run.stdout.text,
+    /^talker: sent 2 datagrams of 21 bytes to 127\.0\.0\.1 in [0-9.]+ ms \([0-9.]+\/s\), 0 failed\n$/,
+  );
+  const json = await talker([...args, "--json", "x"]);
+  const summary = JSON.parse(json.run.stdout.lines.at(-1)!);
+  // To the microsecond and the thousandth, as written.
+  assertStrictEquals(summary.seconds, Math.round(summary.seconds * 1e6) / 1e6);
+  assertStrictEquals(summary.rate, Math.round(summary.rate * 1e3) / 1e3);
+  await receiveNumbered(socket, 4);
 });
 
 Deno.test("talker -c counts sends that fail with ENOBUFS, names the reason once, goes on", async () => {
