@@ -94,7 +94,7 @@ const BATCH_MS = 5;
 /**
  * How many bytes a pipelined {@linkcode Output} gathers behind a write in
  * flight before it drops lines: a reader that stopped reading must not
- * fill the memory. What is queued with `keep` (a report) goes past it.
+ * fill the memory. What is queued with `keep` (a final report) goes past it.
  */
 const BACKLOG_LIMIT = 8 * 1024 * 1024;
 
@@ -258,7 +258,7 @@ export class Output {
   /**
    * An event on stdout: under `--json` the object `{ event, ...fields }` as
    * one JSON line, otherwise `text` (terminal-safe; nothing when absent).
-   * With `keep` (listener's `--stats` report) it is never dropped: behind a
+   * With `keep` (listener's final `--stats` report) it is never dropped: behind a
    * stalled reader it waits after what is queued, past the backlog limit,
    * and {@linkcode Output.close} waits for it to be written.
    */

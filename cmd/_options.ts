@@ -242,7 +242,10 @@ export function parseDecimal(
   const { name, min = 0, max, what = "decimal number" } = options;
   // A minus sign is read only to say the range: "-1" is out of it.
   const negative = text.startsWith("-");
-  if (!SECONDS.test(negative ? text.slice(1) : text)) {
+  if (
+    !SECONDS.test(negative ? text.slice(1) : text) ||
+    (negative && Number(text) === 0) // "-0": a sign, and nothing out of range
+  ) {
     throw new UsageError(
       `Invalid ${name} "${text}": not a plain ${what} (such as 2 or 0.5)`,
     );

@@ -279,12 +279,14 @@ async function statsCounter(
       untracked: stats.untracked,
       final,
     };
-    // Never dropped behind a stalled reader, as a datagram's lines may be.
+    // The final report is never dropped behind a stalled reader, as a
+    // datagram's lines may be; a periodic one may be, like them: kept, every
+    // `--stats-interval` would grow the backlog without bound.
     out.event(
       "stats",
       reportFields(senders, context),
       reportLines("listener", senders, context).join("\n"),
-      { keep: true },
+      { keep: final },
     );
     out.flush();
   };

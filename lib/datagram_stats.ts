@@ -81,10 +81,16 @@ export class DatagramStats {
    * Make an empty collection.
    *
    * @param options How many senders, delays and sequence numbers to keep.
+   * @throws {RangeError} When `bitmapBytes` is not a non-negative integer.
    */
   constructor(options: DatagramStatsOptions = {}) {
     const { maxSenders = 1024, bitmapBytes = 64 * 1024 * 1024, ...rest } =
       options;
+    if (!Number.isSafeInteger(bitmapBytes) || bitmapBytes < 0) {
+      throw new RangeError(
+        `Bitmap bytes "${bitmapBytes}" is not a non-negative integer`,
+      );
+    }
     this.#options = { ...rest, budget: { bytes: bitmapBytes } };
     this.#maxSenders = maxSenders;
   }

@@ -318,8 +318,12 @@ export class SequenceStats {
         while (grown > capacity && (grown - capacity) / 8 > budget.bytes) {
           grown /= 2;
         }
-        if (grown > capacity) budget.bytes -= (grown - capacity) / 8;
-        else this.#window = capacity; // No more room: this ring is all.
+        if (grown > capacity && grown >= MIN_BITS) {
+          budget.bytes -= (grown - capacity) / 8;
+        } else {
+          grown = capacity;
+          this.#window = capacity; // No more room: this ring is all.
+        }
       }
       if (grown > capacity) this.#regrow(grown);
       if (span <= grown) return;
@@ -328,14 +332,33 @@ export class SequenceStats {
     this.#approximate = true;
     const floor = seq - this.#bits.length * 32 + 1;
     if (floor > this.#highest) this.#bits.fill(0);
-    else {
-      for (let at = this.#floor; at < floor; at++) {
-        const p = at & this.#mask;
-        this.#bits[p >>> 5]! &= ~(1 << (p & 31));
-      }
-    }
+    else this.#clear(this.#floor, floor);
     this.#floor = floor;
     this.#advanceFloor();
+  }
+
+  /**
+   * Clear the bits of the numbers from `from` up to `to` (not included),
+   * fewer than the ring holds: whole words at once, so that forgetting a
+   * window's worth costs a fill, not a loop per number.
+   */
+  #clear(from: number, to: number): void {
+    const capacity = this.#bits.length * 32;
+    let start = from & this.#mask, count = to - from;
+    while (count > 0) {
+      const end = Math.min(capacity, start + count); // up to the ring's end
+      count -= end - start;
+      let at = start;
+      for (; at < end && (at & 31) !== 0; at++) {
+        this.#bits[at >>> 5]! &= ~(1 << (at & 31));
+      }
+      const words = (end - at) >>> 5;
+      this.#bits.fill(0, at >>> 5, (at >>> 5) + words);
+      for (at += 32 * words; at < end; at++) {
+        this.#bits[at >>> 5]! &= ~(1 << (at & 31));
+      }
+      start = 0; // the rest wraps to the ring's start
+    }
   }
 
   /** A ring of `capacity` bits, holding what the old one held. */

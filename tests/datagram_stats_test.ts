@@ -1,4 +1,4 @@
-import { assertEquals } from "@std/assert";
+import { assertEquals, assertThrows } from "@std/assert";
 import { DatagramStats } from "../lib/datagram_stats.ts";
 import { numberedDatagram } from "../lib/numbered_datagram.ts";
 
@@ -103,4 +103,10 @@ Deno.test("DatagramStats gives all its senders one bitmap budget: forged gaps fr
     stats.report().map((r) => [r.port, r.lost, r.approximate]),
     [[1, 3999, false], [2, 3999, false], [3, 3999, true], [4, 3999, true]],
   );
+});
+
+Deno.test("DatagramStats refuses a bitmap budget that is not a non-negative integer", () => {
+  for (const bitmapBytes of [-1, 1.5, NaN, Infinity]) {
+    assertThrows(() => new DatagramStats({ bitmapBytes }), RangeError);
+  }
 });

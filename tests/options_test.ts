@@ -545,13 +545,22 @@ Deno.test("parseDecimal() refuses text that is not a plain decimal, naming it", 
 });
 
 Deno.test("parseDecimal() refuses a value out of range, a negative one too, stating the range", () => {
-  for (const text of ["10.5", "-1", "-0"]) {
+  for (const text of ["10.5", "-1"]) {
     assertThrowsExactly(
       () => parseDecimal(text, { name: "interval", max: 10, unit: "seconds" }),
       UsageError,
       { message: `Invalid interval "${text}": must be 0-10 seconds` },
     );
   }
+  // "-0" is in the range: what is wrong with it is its sign.
+  assertThrowsExactly(
+    () => parseDecimal("-0", { name: "interval", max: 10, unit: "seconds" }),
+    UsageError,
+    {
+      message:
+        'Invalid interval "-0": not a plain decimal number (such as 2 or 0.5)',
+    },
+  );
   const rate = { name: "rate", min: 0.001, max: 10 };
   assertThrowsExactly(() => parseDecimal("0", rate), UsageError, {
     message:

@@ -176,6 +176,43 @@ Deno.test("SequenceStats grows its ring only within a shared budget, then says t
   assertEquals(r.lost, r.highest + 1 - (r.received - r.duplicated));
 });
 
+Deno.test("SequenceStats with a budget too small for the smallest ring keeps none, and says so", () => {
+  const budget = { bytes: 2 };
+  const stats = new SequenceStats({ budget });
+  for (const seq of [1, 0, 1, 1]) stats.record({ seq, sentAt: 0 }, 1);
+  const r = stats.report();
+  assertEquals(
+    [r.received, r.lost, r.reordered, r.duplicated, r.approximate],
+    [4, 1, 0, 3, true],
+  );
+  assertEquals(budget.bytes, 2, "nothing charged for a ring not made");
+  assertEquals(r.lost, r.highest + 1 - (r.received - r.duplicated));
+});
+
+Deno.test("SequenceStats forgets whole stretches of its ring at once, and stays exact past them", () => {
+  // Jumps of a window less one, over a ring kept full: each forgets almost
+  // all of it (a word at a time, across the wrap), and agrees with a model.
+  const window = 1024;
+  const stats = new SequenceStats({ window });
+  const seen = new Set<number>();
+  let highest = -1;
+  const arrive = (seq: number): void => {
+    stats.record({ seq, sentAt: 0 }, 1);
+    seen.add(seq);
+    highest = Math.max(highest, seq);
+  };
+  for (let seq = 0; seq < window; seq += 2) arrive(seq);
+  for (let k = 1; k <= 50; k++) arrive(highest + window - 1 - (k % 7));
+  // Late ones inside the ring, after the last jump, are reordered.
+  const late = [highest - 1, highest - 3, highest - 900];
+  for (const seq of late) arrive(seq);
+  const r = stats.report();
+  assertEquals(r.highest, highest);
+  assertEquals(r.approximate, true);
+  assertEquals(r.reordered, late.length);
+  assertEquals(r.lost, highest + 1 - seen.size);
+});
+
 Deno.test("SequenceStats takes a jump of billions: one gap, counted exactly", () => {
   const stats = new SequenceStats();
   for (const seq of [0, 0xffff_fffe, 0xffff_ffff, 0]) {
