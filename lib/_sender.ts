@@ -12,6 +12,16 @@ export interface SenderTrace {
 }
 
 /**
+ * The trace of a sender, its module loaded only now: tracing costs nothing
+ * when off.
+ */
+export async function senderTrace(
+  trace: Trace | undefined,
+): Promise<SenderTrace | undefined> {
+  return trace && { trace, tracing: await import("./_trace_calls.ts") };
+}
+
+/**
  * A socket to send to `address` from: port 0 on the wildcard of its
  * family, as the runtime binds every UDP socket. When none can be made, the
  * failure, for the caller to try the next address. A permission error is

@@ -7,7 +7,7 @@
  */
 
 import { abortable } from "@std/async/abortable";
-import { openSender } from "./_sender.ts";
+import { openSender, senderTrace } from "./_sender.ts";
 import {
   DATAGRAM_BUFFER_SIZE,
   DEFAULT_UDP_PORT,
@@ -85,6 +85,42 @@ export function maxPayload(family: 4 | 6): number {
 }
 
 /**
+ * The addresses a datagram of `size` bytes fits to, in their order: the
+ * one rule of {@linkcode sendDatagram} and `sendNumbered`.
+ *
+ * @param addresses Resolved addresses, in resolver order.
+ * @param size The datagram's size in bytes.
+ * @param details How {@linkcode MessageSizeError} names the size, for a
+ *   numbered datagram.
+ * @returns At least one address.
+ * @throws {SendError} When there is no address at all.
+ * @throws {MessageSizeError} When the datagram fits in no address's family.
+ *
+ * @example An IPv4 address takes less than an IPv6 one
+ * ```ts
+ * import { fittingAddresses } from "./send_datagram.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const v4 = { address: "127.0.0.1", family: 4 } as const;
+ * const v6 = { address: "::1", family: 6 } as const;
+ * assertEquals(fittingAddresses([v4, v6], 65_520), [v6]);
+ * ```
+ */
+export function fittingAddresses(
+  addresses: readonly ResolvedAddress[],
+  size: number,
+  details: { header?: number; padded?: boolean } = {},
+): ResolvedAddress[] {
+  if (addresses.length === 0) throw new SendError([]);
+  const fitting = addresses.filter((a) => size <= maxPayload(a.family));
+  if (fitting.length === 0) {
+    const family = addresses.some((a) => a.family === 6) ? 6 : 4;
+    throw new MessageSizeError(size, maxPayload(family), family, details);
+  }
+  return fitting;
+}
+
+/**
  * Send `message` as one datagram to the first address that takes it.
  *
  * @param addresses Resolved addresses, in resolver order.
@@ -126,18 +162,8 @@ export async function sendDatagram(
   options: SendDatagramOptions = {},
 ): Promise<SentDatagram> {
   const port = options.port ?? DEFAULT_UDP_PORT;
-  if (addresses.length === 0) throw new SendError([]);
-  const fitting = addresses.filter((a) =>
-    message.length <= maxPayload(a.family)
-  );
-  if (fitting.length === 0) {
-    const family = addresses.some((a) => a.family === 6) ? 6 : 4;
-    throw new MessageSizeError(message.length, maxPayload(family), family);
-  }
-  // Tracing costs nothing when off: its module is not even loaded.
-  const trace = options.trace;
-  const traced = trace &&
-    { trace, tracing: await import("./_trace_calls.ts") };
+  const fitting = fittingAddresses(addresses, message.length);
+  const traced = await senderTrace(options.trace);
   const failures: AddressFailure[] = [];
   let sendFailed = false;
   for (const address of fitting) {

@@ -7,13 +7,12 @@
  * @module
  */
 
-import { openSender } from "./_sender.ts";
+import { openSender, senderTrace } from "./_sender.ts";
 import { DEFAULT_UDP_PORT } from "./constants.ts";
 import {
   type AddressFailure,
   BindError,
   isPermissionError,
-  MessageSizeError,
   SendError,
 } from "./errors.ts";
 import {
@@ -24,7 +23,7 @@ import {
 } from "./numbered_datagram.ts";
 import { isBufferFull, pace } from "./pace.ts";
 import type { ResolvedAddress } from "./resolve.ts";
-import { maxPayload } from "./send_datagram.ts";
+import { fittingAddresses } from "./send_datagram.ts";
 import type { Trace } from "./trace.ts";
 
 /** Options for {@linkcode sendNumbered}. */
@@ -147,24 +146,16 @@ export async function sendNumbered(
       }`,
     );
   }
-  if (addresses.length === 0) throw new SendError([]);
-  const fitting = addresses.filter((a) => size <= maxPayload(a.family));
-  if (fitting.length === 0) {
-    const family = addresses.some((a) => a.family === 6) ? 6 : 4;
-    throw new MessageSizeError(size, maxPayload(family), family, {
-      header: NUMBERED_HEADER_SIZE,
-      padded: size > NUMBERED_HEADER_SIZE + payload.length,
-    });
-  }
+  const fitting = fittingAddresses(addresses, size, {
+    header: NUMBERED_HEADER_SIZE,
+    padded: size > NUMBERED_HEADER_SIZE + payload.length,
+  });
   const interval = options.interval ?? 0;
   const burst = options.burst ??
     (interval > 0 ? Math.max(10, Math.ceil(4 / interval)) : Infinity);
   const datagram = new Uint8Array(size);
   datagram.set(payload, NUMBERED_HEADER_SIZE);
-  // Tracing costs nothing when off: its module is not even loaded.
-  const trace = options.trace;
-  const traced = trace &&
-    { trace, tracing: await import("./_trace_calls.ts") };
+  const traced = await senderTrace(options.trace);
   const failures: AddressFailure[] = [];
   let sendFailed = false;
   for (const address of fitting) {
