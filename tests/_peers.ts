@@ -8,7 +8,6 @@ import {
   CAN_SPAWN,
   type Capture,
   deadline,
-  DEADLINE_MS,
   ignoreUnless,
   listeningPort,
   NEEDS_SPAWN,
@@ -17,6 +16,7 @@ import {
   TestProcess,
   type TestProcessOptions,
   type ToolCommandOptions,
+  waitUntil,
 } from "./_util.ts";
 
 /** The greeting of `server`. */
@@ -345,27 +345,12 @@ export const HAS_PROC_NET: boolean = CAN_SPAWN && (() => {
   }
 })();
 
-/** Poll `condition` until it holds; a bounded poll, for counts in output. */
-export async function waitUntil(
-  condition: () => boolean,
-  what: string,
-  ms = DEADLINE_MS,
-): Promise<void> {
-  const end = performance.now() + ms;
-  while (!condition()) {
-    if (performance.now() > end) {
-      throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 /** How many lines of `capture` equal `line`. */
 export function countLines(capture: Capture, line: string): number {
   return capture.lines.filter((l) => l === line).length;
 }
 
-export { assertNoStack } from "./_util.ts";
+export { assertNoStack, waitUntil } from "./_util.ts";
 
 /** The C1 controls, bidi controls and line separators as UTF-8 byte prefixes. */
 const UNSAFE_SEQUENCES: [string, (b: Uint8Array, i: number) => boolean][] = [

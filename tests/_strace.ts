@@ -9,7 +9,12 @@
 
 import { AssertionError } from "@std/assert";
 import type { TraceEvent } from "../lib/trace.ts";
-import { TestProcess, type TestProcessOptions, toolCommand } from "./_util.ts";
+import {
+  TestProcess,
+  type TestProcessOptions,
+  toolCommand,
+  waitUntil,
+} from "./_util.ts";
 
 /** The system calls the check reads. */
 const TRACED = [
@@ -683,14 +688,17 @@ export async function straced(
   // read hangs.)
   let tracee: number | undefined;
   const traceePid = async (): Promise<number> => {
-    for (let i = 0; tracee === undefined && i < 200; i++) {
-      const text = await Deno.readTextFile(log).catch(() => "");
-      const pid = Number(/^(\d+) /.exec(text)?.[1]);
-      if (pid) tracee = pid;
-      else await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    if (tracee === undefined) throw new Error("strace has logged no call");
-    return tracee;
+    await waitUntil(
+      async () => {
+        const text = await Deno.readTextFile(log).catch(() => "");
+        const pid = Number(/^(\d+) /.exec(text)?.[1]);
+        if (pid) tracee ??= pid;
+        return tracee !== undefined;
+      },
+      "strace to log a call of the traced program",
+      5000,
+    );
+    return tracee!;
   };
   return {
     process,

@@ -86,6 +86,30 @@ export async function deadline<T>(
   }
 }
 
+/** How often {@linkcode waitUntil} looks again, in milliseconds. */
+const POLL_INTERVAL_MS = 10;
+
+/**
+ * Wait until `condition` holds, looking again every 10 ms; reject naming
+ * `what` once `ms` have passed without it. The one polling helper: for a
+ * state no event announces (a count in output, a kernel queue in `/proc`,
+ * a file another process writes). Where an event exists, wait for that
+ * instead ({@linkcode Capture.waitFor}, {@linkcode Calls.wait}).
+ */
+export async function waitUntil(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  ms: number = DEADLINE_MS,
+): Promise<void> {
+  const end = performance.now() + ms;
+  while (!(await condition())) {
+    if (performance.now() > end) {
+      throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+  }
+}
+
 /** A sink that keeps what is written, as text, and lets a test wait for a line. */
 export class Capture implements Sink {
   #text = "";

@@ -1,12 +1,12 @@
 /**
  * Tests of the package as a user gets it: every `deno.json` export imports
  * as a module without running anything, and each tool installed with
- * `deno install -g` from this checkout (into a scratch `--root`) works as
- * a command against a real socket.
- *
- * Installing from JSR (`jsr:@beejnet/beejnet/talker`) needs the published
- * package, which cannot be reached here: those commands are in the README,
- * and the test of them is ignored with that reason.
+ * `deno install -g` (into a scratch `--root`) works as a command against a
+ * real socket: once from this checkout, once from JSR
+ * (`jsr:@beejnet/beejnet/TOOL`) as the README says. JSR is a registry on
+ * loopback (`_registry.ts`) serving the package as `deno publish` would
+ * upload it, with a cache of its own (`DENO_DIR`), so nothing comes from
+ * the checkout.
  *
  * @module
  */
@@ -14,6 +14,8 @@
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { LoopbackRegistry, packageFromCheckout } from "./_registry.ts";
+import { TestProcess } from "./_util.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const DEADLINE_MS = 20_000;
@@ -165,57 +167,72 @@ async function installAll(root: string): Promise<void> {
   }
 }
 
-/** A running installed command; disposing of it stops it. */
-class Running implements AsyncDisposable {
-  readonly #child: Deno.ChildProcess;
-  readonly #stdout: Promise<string>;
-  readonly #stderr: ReadableStreamDefaultReader<string>;
-  #seen = "";
-
-  constructor(program: string, args: string[]) {
-    this.#child = new Deno.Command(program, {
-      args,
-      env: { NO_COLOR: "1" },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    this.#stdout = new Response(this.#child.stdout).text();
-    this.#stderr = this.#child.stderr.pipeThrough(new TextDecoderStream())
-      .getReader();
+/** Run each installed tool in `root` against a real socket, on loopback. */
+async function assertToolsWork(
+  root: string,
+  env: Record<string, string> = {},
+): Promise<void> {
+  const bin = (tool: string): string => join(root, "bin", tool);
+  const options = { cwd: root, env };
+  for (const tool of TOOLS) {
+    const version = await run(bin(tool), ["-V"], options);
+    assertEquals(version.code, 0, version.stderr);
+    assertEquals(
+      version.stdout,
+      `${tool} (beejnet) ${CONFIG.version} (deno ${Deno.version.deno})\n`,
+    );
   }
 
-  /** The first match of `pattern` in stderr, within the deadline. */
-  async waitFor(pattern: RegExp): Promise<RegExpExecArray> {
-    const timer = setTimeout(() => this.#stderr.cancel(), DEADLINE_MS);
-    try {
-      while (true) {
-        const match = pattern.exec(this.#seen);
-        if (match !== null) return match;
-        const { done, value } = await this.#stderr.read();
-        if (done) throw new Error(`No ${pattern} in: ${this.#seen}`);
-        this.#seen += value;
-      }
-    } finally {
-      clearTimeout(timer);
-    }
+  {
+    await using server = new TestProcess(
+      bin("server"),
+      ["--port", "0"],
+      options,
+    );
+    const [, port] = await server.stderr.waitFor(
+      /^server: listening on .*:(\d+)$/,
+      "the server's listening line",
+    );
+    const client = await run(
+      bin("client"),
+      ["127.0.0.1", "-p", port!],
+      options,
+    );
+    assertEquals(client.code, 0, client.stderr);
+    assertEquals(
+      client.stdout,
+      "client: connecting to 127.0.0.1\nclient: received 'Hello, world!'\n",
+    );
+    await server.stdout.waitFor(
+      /^server: got connection from 127\.0\.0\.1$/,
+      "the server's connection line",
+    );
   }
 
-  /** Its exit status and stdout. */
-  async finish(): Promise<{ code: number; stdout: string }> {
-    const status = await this.#child.status;
-    return { code: status.code, stdout: await this.#stdout };
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    try {
-      this.#child.kill("SIGTERM");
-    } catch {
-      // It has exited.
-    }
-    await this.#child.status;
-    await this.#stdout;
-    await this.#stderr.cancel();
+  {
+    await using listener = new TestProcess(
+      bin("listener"),
+      ["--port", "0"],
+      options,
+    );
+    const [, port] = await listener.stderr.waitFor(
+      /^listener: listening on .*:(\d+)$/,
+      "the listener's listening line",
+    );
+    const talker = await run(bin("talker"), [
+      "127.0.0.1",
+      "hello",
+      "-p",
+      port!,
+    ], options);
+    assertEquals(talker.code, 0, talker.stderr);
+    assertEquals(talker.stdout, "talker: sent 5 bytes to 127.0.0.1\n");
+    assertEquals(await listener.exit(), 0, listener.stderr.text);
+    assertMatch(
+      listener.stdout.text,
+      /^listener: got packet from 127\.0\.0\.1$/m,
+    );
+    assertMatch(listener.stdout.text, /^listener: packet contains "hello"$/m);
   }
 }
 
@@ -227,50 +244,7 @@ Deno.test({
     const root = await Deno.makeTempDir({ prefix: "beejnet_install_" });
     try {
       await installAll(root);
-      const bin = (tool: string): string => join(root, "bin", tool);
-      for (const tool of TOOLS) {
-        const version = await run(bin(tool), ["-V"], { cwd: root });
-        assertEquals(version.code, 0, version.stderr);
-        assertEquals(
-          version.stdout,
-          `${tool} (beejnet) ${CONFIG.version} (deno ${Deno.version.deno})\n`,
-        );
-      }
-
-      {
-        await using server = new Running(bin("server"), ["--port", "0"]);
-        const [, port] = await server.waitFor(
-          /server: listening on .*:(\d+)\n/,
-        );
-        const client = await run(bin("client"), ["127.0.0.1", "-p", port!], {
-          cwd: root,
-        });
-        assertEquals(client.code, 0, client.stderr);
-        assertEquals(
-          client.stdout,
-          "client: connecting to 127.0.0.1\nclient: received 'Hello, world!'\n",
-        );
-      }
-
-      {
-        const listener = new Running(bin("listener"), ["--port", "0"]);
-        await using _ = listener;
-        const [, port] = await listener.waitFor(
-          /listener: listening on .*:(\d+)\n/,
-        );
-        const talker = await run(bin("talker"), [
-          "127.0.0.1",
-          "hello",
-          "-p",
-          port!,
-        ], { cwd: root });
-        assertEquals(talker.code, 0, talker.stderr);
-        assertEquals(talker.stdout, "talker: sent 5 bytes to 127.0.0.1\n");
-        const heard = await listener.finish();
-        assertEquals(heard.code, 0);
-        assertMatch(heard.stdout, /^listener: got packet from 127\.0\.0\.1$/m);
-        assertMatch(heard.stdout, /^listener: packet contains "hello"$/m);
-      }
+      await assertToolsWork(root);
     } finally {
       await Deno.remove(root, { recursive: true });
     }
@@ -278,7 +252,42 @@ Deno.test({
 });
 
 Deno.test({
-  name: "each tool installed from JSR (jsr:@beejnet/beejnet/TOOL) runs",
-  ignore: true, // needs the package published on JSR, which is not reachable here
-  fn(): void {},
+  name:
+    "each tool installed from JSR (jsr:@beejnet/beejnet/TOOL) runs as a command against a real socket",
+  ignore: !PERMITTED,
+  async fn(): Promise<void> {
+    const pkg = await packageFromCheckout(ROOT);
+    await using registry = await LoopbackRegistry.start([pkg]);
+    const root = await Deno.makeTempDir({ prefix: "beejnet_jsr_install_" });
+    try {
+      // A cache of its own: every module comes from the registry.
+      const env = { JSR_URL: registry.url, DENO_DIR: join(root, "cache") };
+      for (const tool of TOOLS) {
+        // As the README says (cwd outside the checkout: no deno.json).
+        const result = await run(Deno.execPath(), [
+          "install",
+          "-g",
+          "-N",
+          "--unstable-net",
+          "-n",
+          tool,
+          "--root",
+          root,
+          `jsr:${CONFIG.name}/${tool}`,
+        ], { cwd: root, env });
+        assertEquals(result.code, 0, `install ${tool}: ${result.stderr}`);
+        const shim = await Deno.readTextFile(join(root, "bin", tool));
+        assertMatch(shim, new RegExp(`'jsr:${CONFIG.name}/${tool}'`));
+        assert(
+          registry.requests.includes(
+            `/${CONFIG.name}/${CONFIG.version}/cmd/${tool}.ts`,
+          ),
+          `${tool} was not fetched from the registry`,
+        );
+      }
+      await assertToolsWork(root, env);
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  },
 });

@@ -20,7 +20,6 @@ import {
   CAN_SPAWN,
   type Capture,
   deadline,
-  DEADLINE_MS,
   freeTcpPort,
   ignoreUnless,
   type InProcess,
@@ -33,6 +32,7 @@ import {
   runTool,
   TestProcess,
   VERSION,
+  waitUntil,
 } from "./_util.ts";
 
 const WAITING = "server: waiting for connections...";
@@ -93,17 +93,6 @@ async function assertNotServed(port: number): Promise<void> {
     assertStrictEquals((await readToEnd(conn)).data.length, 0);
   } catch (error) {
     if (!(error instanceof Deno.errors.ConnectionReset)) throw error;
-  }
-}
-
-/** Wait until `check` holds, looking again every 10 ms, within the deadline. */
-async function waitUntil(check: () => boolean, what: string): Promise<void> {
-  const start = performance.now();
-  while (!check()) {
-    if (performance.now() - start > DEADLINE_MS) {
-      throw new Error(`Timed out waiting for ${what}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
 

@@ -377,14 +377,10 @@ Deno.test("talker -w prints the sent line when it sends, before any reply", asyn
   ]);
   const [, from] = await receive(peer);
   // Beej's talker prints this line as soon as sendto() returns.
-  let exited = false;
-  run.code.finally(() => exited = true);
-  while (
-    !exited && !run.stdout.lines.some((l) => l.startsWith("talker: sent"))
-  ) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  const printedFirst = !exited;
+  const printedFirst = await Promise.race([
+    run.stdout.waitFor(/^talker: sent/, "the sent line").then(() => true),
+    run.code.then(() => false),
+  ]);
   await peer.send(bytes("pong"), from);
   const code = await deadline(run.code, "the talker to exit");
   assert(printedFirst, "the sent line was not printed before the reply");

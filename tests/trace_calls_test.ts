@@ -7,6 +7,7 @@ import { connectFirst } from "../lib/happy_eyeballs.ts";
 import type { ResolvedAddress } from "../lib/resolve.ts";
 import type { TraceEvent } from "../lib/trace.ts";
 import { checkTrace, STRACE_MISSING, straced, traceEvents } from "./_strace.ts";
+import { waitUntil } from "./_util.ts";
 
 const probe = new URL("./_trace_probe.ts", import.meta.url).pathname;
 
@@ -84,7 +85,10 @@ Deno.test("connectFirst() traces a race: the delay, the winner, the abandoned at
   ], { port, attemptDelay: 30, connect, trace: (e) => events.push(e) });
   (await listener.accept()).close();
   conn.close();
-  await waitFor(() => events.some((e) => e.by === "Deno.connect (aborted)"));
+  await waitUntil(
+    () => events.some((e) => e.by === "Deno.connect (aborted)"),
+    "the aborted attempt's trace event",
+  );
   const [second, won, first, abandoned, closed, closedWinner] = [
     events.find((e) => e.call === "socket" && e.family === "AF_INET")!,
     events.find((e) => e.call === "connect" && e.result === 0)!,
@@ -124,7 +128,10 @@ Deno.test("connectFirst() traces an attempt that timed out as abandoned", async 
       trace: (e) => events.push(e),
     })
   );
-  await waitFor(() => events.some((e) => e.call === "close"));
+  await waitUntil(
+    () => events.some((e) => e.call === "close"),
+    "the close's trace event",
+  );
   assertEquals(events.map((e) => [e.call, e.errno]), [
     ["socket", undefined],
     ["connect", "EINPROGRESS"],
@@ -133,10 +140,3 @@ Deno.test("connectFirst() traces an attempt that timed out as abandoned", async 
   assertMatch(events[2]!.note!, /^timed out: abandoned/);
   assertEquals(events[0]!.at, undefined, "no timing without a race");
 });
-
-async function waitFor(done: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !done(); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  assert(done(), "the trace event never came");
-}

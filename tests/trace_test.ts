@@ -26,6 +26,7 @@ import {
   TestProcess,
   toolCommand,
   udpSocket,
+  waitUntil,
 } from "./_util.ts";
 
 const NEEDS_SPAWN_V6 = (): boolean =>
@@ -225,18 +226,18 @@ Deno.test({
   },
 });
 
-/** Wait, at most 10 s, until `count` stdout lines match `pattern`. */
-async function waitUntilCount(
+/** Wait until `count` stdout lines match `pattern`. */
+function waitUntilCount(
   run: Straced,
   pattern: RegExp,
   count: number,
 ): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    const lines = run.process.stdout.lines;
-    if (lines.filter((line) => pattern.test(line)).length >= count) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`Timed out waiting for ${count} lines matching ${pattern}`);
+  return waitUntil(
+    () =>
+      run.process.stdout.lines.filter((line) => pattern.test(line)).length >=
+        count,
+    `${count} lines matching ${pattern}`,
+  );
 }
 
 // ---------------------------------------------------------------- client
