@@ -14,7 +14,12 @@
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { LoopbackRegistry, packageFromCheckout } from "./_registry.ts";
+import {
+  LoopbackRegistry,
+  packageFromCheckout,
+  publishedPaths,
+  unfurlSpecifier,
+} from "./_registry.ts";
 import { TestProcess } from "./_util.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -286,8 +291,135 @@ Deno.test({
         );
       }
       await assertToolsWork(root, env);
+
+      // --workers loads its worker module at run time: from JSR a remote
+      // module of the package, which needs no read permission.
+      {
+        await using server = new TestProcess(
+          join(root, "bin", "server"),
+          ["--port", "0", "--workers", "2"],
+          { cwd: root, env },
+        );
+        const [, port] = await server.stderr.waitFor(
+          /^server: listening on .*:(\d+)$/,
+          "the server's listening line",
+        );
+        const client = await run(join(root, "bin", "client"), [
+          "127.0.0.1",
+          "-p",
+          port!,
+        ], { cwd: root, env });
+        assertEquals(client.code, 0, client.stderr);
+        assertMatch(client.stdout, /^client: received 'Hello, world!'$/m);
+      }
     } finally {
       await Deno.remove(root, { recursive: true });
     }
+  },
+});
+
+Deno.test({
+  name:
+    "a UDP tool installed from JSR without --unstable-net says it needs the flag",
+  ignore: !PERMITTED,
+  async fn(): Promise<void> {
+    // The package's deno.json "unstable" does not reach an installed
+    // command: the README's install lines carry --unstable-net.
+    const pkg = await packageFromCheckout(ROOT);
+    await using registry = await LoopbackRegistry.start([pkg]);
+    const root = await Deno.makeTempDir({ prefix: "beejnet_jsr_install_" });
+    try {
+      const env = { JSR_URL: registry.url, DENO_DIR: join(root, "cache") };
+      const installed = await run(Deno.execPath(), [
+        "install",
+        "-g",
+        "-N",
+        "-n",
+        "listener",
+        "--root",
+        root,
+        `jsr:${CONFIG.name}/listener`,
+      ], { cwd: root, env });
+      assertEquals(installed.code, 0, installed.stderr);
+      const result = await run(join(root, "bin", "listener"), [
+        "-p",
+        "0",
+      ], { cwd: root, env });
+      assert(result.code !== 0, "it ran without --unstable-net");
+      assertEquals(result.stdout, "");
+      assertMatch(result.stderr, /^listener: .*--unstable-net.*\n$/);
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "the loopback registry serves what deno publish lists, bare specifiers unfurled as JSR does",
+  ignore: !PERMITTED,
+  async fn(): Promise<void> {
+    const pkg = await packageFromCheckout(ROOT);
+    assertEquals(
+      pkg.files.map((f) => f.path),
+      (await publishedPaths(ROOT)).map((p) => `/${p}`),
+    );
+    assert(!pkg.files.some((f) => f.path.startsWith("/tests/")));
+    const text = (path: string): string =>
+      new TextDecoder().decode(pkg.files.find((f) => f.path === path)!.bytes);
+    const imports: Record<string, string> = CONFIG.imports;
+    // The code's imports, static and dynamic, name their JSR versions ...
+    const options = text("/cmd/_options.ts");
+    assertMatch(
+      options,
+      new RegExp(
+        `^import \\{ parseArgs \\} from "${imports["@std/cli"]}/parse-args";$`,
+        "m",
+      ),
+    );
+    for (const file of pkg.files.filter((f) => f.path.endsWith(".ts"))) {
+      const code = text(file.path).replace(/^\s*(\/\/|\*).*$/gm, "");
+      assertEquals(
+        [...code.matchAll(/(?:from |import\()"(@std\/[^"]+)"/g)].map((m) =>
+          m[1]
+        ),
+        [],
+        `${file.path}: a bare specifier left`,
+      );
+    }
+    // ... and the rest is as written: the files outside code, and the doc
+    // comments' examples.
+    assertEquals(
+      text("/deno.json"),
+      await Deno.readTextFile(join(ROOT, "deno.json")),
+    );
+    const comments = (source: string): string[] =>
+      source.split("\n").filter((l) => /^\s*(\/\/|\*|\/\*)/.test(l));
+    for (const file of pkg.files.filter((f) => f.path.endsWith(".ts"))) {
+      const original = await Deno.readTextFile(join(ROOT, file.path));
+      assertEquals(
+        comments(text(file.path)),
+        comments(original),
+        `${file.path}: comments`,
+      );
+    }
+    assertEquals(
+      unfurlSpecifier("@std/cli/parse-args", {
+        "@std/cli": "jsr:@std/cli@1.0.32",
+      }),
+      "jsr:@std/cli@1.0.32/parse-args",
+    );
+    assertEquals(
+      unfurlSpecifier("@std/cli", { "@std/cli": "jsr:@std/cli@1.0.32" }),
+      "jsr:@std/cli@1.0.32",
+    );
+    assertEquals(
+      unfurlSpecifier("x/y.ts", { "x/": "./vendor/x/" }),
+      "./vendor/x/y.ts",
+    );
+    assertEquals(
+      unfurlSpecifier("@std/clix", { "@std/cli": "jsr:@std/cli@1.0.32" }),
+      undefined,
+    );
   },
 });
