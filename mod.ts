@@ -15,7 +15,7 @@
  * its own module, `@beejnet/beejnet/text`.
  *
  * ```ts
- * import { readAll, serveGreeting } from "./mod.ts";
+ * import { readAll, serveGreeting } from "@beejnet/beejnet";
  * import { assertEquals } from "@std/assert";
  *
  * const controller = new AbortController();
@@ -38,13 +38,9 @@
 export {
   CONNECTION_ATTEMPT_DELAY,
   DATAGRAM_BUFFER_SIZE,
-  DEFAULT_MAX_BYTES,
-  DEFAULT_TCP_PORT,
-  DEFAULT_UDP_PORT,
   GREETING,
   MAX_UDP_PAYLOAD_IPV4,
   MAX_UDP_PAYLOAD_IPV6,
-  VERSION,
 } from "./lib/constants.ts";
 export {
   AddressError,
@@ -55,7 +51,6 @@ export {
   MessageSizeError,
   ResolveError,
   SendError,
-  TimeoutError,
 } from "./lib/errors.ts";
 export type { AddressFailure } from "./lib/errors.ts";
 export {
