@@ -78,7 +78,10 @@ export interface ReadAllResult {
 const CHUNK_SIZE = 65_536;
 
 /**
- * Read until end of stream or until `maxBytes`, whichever comes first.
+ * Read a stream connection until the peer closes it or until `maxBytes`,
+ * whichever comes first, optionally giving up when the peer stays silent
+ * for `idleTimeout` ms. Reads go into one 64 KiB buffer; each chunk kept is
+ * a copy.
  *
  * @param reader The connection to read; the caller closes it, also after
  *   a rejection (a read the timeout or the signal left pending fails then).

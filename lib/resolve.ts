@@ -163,6 +163,7 @@ export async function resolve(
       });
       throw new Deno.errors.NotCapable(
         `Requires net access to "${name}"`,
+        { cause: error },
       );
     }
     tracing?.traceLookup(trace!, { host: name, family: wanted }, {

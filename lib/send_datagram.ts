@@ -32,7 +32,11 @@ import type { Trace } from "./trace.ts";
 
 /** Options for {@linkcode sendDatagram}. */
 export interface SendDatagramOptions {
-  /** The port to send to, an integer from 1 to 65535. */
+  /**
+   * The port to send to, an integer from 0 to 65535. Port 0 is left to the
+   * system, which refuses to send there: every address then fails at
+   * `sendto` (a {@linkcode SendError}).
+   */
   port: number;
   /**
    * After sending, wait this many ms (more than 0, at most 2147483647) for
@@ -146,7 +150,7 @@ export function fittingAddresses(
  * @throws {TypeError} When an option has the wrong type (a port that is not
  *   a number, a signal that is not an `AbortSignal`), or `addresses` is not
  *   an array.
- * @throws {RangeError} When `port` is not an integer from 1 to 65535 (a
+ * @throws {RangeError} When `port` is not an integer from 0 to 65535 (a
  *   negative port included), or `replyTimeout` is not more than 0 and at
  *   most 2147483647.
  * @throws {MessageSizeError} When the message fits in no datagram of the
@@ -236,7 +240,7 @@ export async function sendDatagram(
   if (typeof options !== "object" || options === null) {
     throw new TypeError("Invalid options: not an object with a port");
   }
-  const port = checkPort(options.port);
+  const port = checkPort(options.port, 0);
   const { replyTimeout, signal, onSent } = options;
   if (replyTimeout !== undefined) checkTimeout(replyTimeout, "replyTimeout");
   checkSignal(signal);

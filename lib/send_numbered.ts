@@ -27,7 +27,7 @@ import type { Trace } from "./trace.ts";
 
 /** Options for {@linkcode sendNumbered}. */
 export interface SendNumberedOptions {
-  /** The port to send to, an integer from 1 to 65535. */
+  /** The port to send to; there is no default. */
   port: number;
   /** How many datagrams, numbered from 0. @default {1} */
   count?: number;

@@ -58,6 +58,20 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name:
+    "resolve() without net permission keeps the resolver's refusal as the cause",
+  permissions: { net: false },
+  async fn(): Promise<void> {
+    const error = await assertRejects(
+      () => resolve("localhost"),
+      Deno.errors.NotCapable,
+      'Requires net access to "localhost"',
+    );
+    assert(error.cause !== undefined);
+  },
+});
+
 Deno.test("resolve() gives localhost as 127.0.0.1 first", async () => {
   const addresses = await deadline(resolve("localhost"), "resolve(localhost)");
   assertEquals(addresses[0], { address: "127.0.0.1", family: 4 });
