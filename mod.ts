@@ -14,8 +14,18 @@
  * text for what peers send (escaping, hex dumps, JSON lines, trace lines) is
  * its own module, `@beejnet/beejnet/text`.
  *
+ * The library's conventions, as Deno's own APIs have them: an option of the
+ * wrong type is a `TypeError`, a number out of range (a port, a limit, a
+ * timeout) a `RangeError`, both as a rejection of the call; a timeout
+ * rejects with a `DOMException` named `"TimeoutError"`, as
+ * `AbortSignal.timeout()` makes; a `signal` that aborts (already aborted
+ * included) rejects with its `reason`; an error that wraps another keeps it
+ * as `cause`; bytes come in a `Uint8Array<ArrayBuffer>`. The library has no
+ * default port of its own: a destination port is always given, and a
+ * listening port defaults to 0 (any free port).
+ *
  * ```ts
- * import { readAll, serveGreeting } from "./mod.ts";
+ * import { readAll, serveGreeting } from "@beejnet/beejnet";
  * import { assertEquals } from "@std/assert";
  *
  * const controller = new AbortController();
@@ -38,13 +48,9 @@
 export {
   CONNECTION_ATTEMPT_DELAY,
   DATAGRAM_BUFFER_SIZE,
-  DEFAULT_MAX_BYTES,
-  DEFAULT_TCP_PORT,
-  DEFAULT_UDP_PORT,
   GREETING,
   MAX_UDP_PAYLOAD_IPV4,
   MAX_UDP_PAYLOAD_IPV6,
-  VERSION,
 } from "./lib/constants.ts";
 export {
   AddressError,
@@ -55,7 +61,6 @@ export {
   MessageSizeError,
   ResolveError,
   SendError,
-  TimeoutError,
 } from "./lib/errors.ts";
 export type { AddressFailure } from "./lib/errors.ts";
 export {

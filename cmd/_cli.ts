@@ -2,7 +2,7 @@
 // goes, how a command line becomes a run, how each library error becomes its
 // lines and exit code (each tool's table), and signals.
 
-import { VERSION } from "../lib/constants.ts";
+import { VERSION } from "./_version.ts";
 import {
   BindError,
   describeError,

@@ -11,9 +11,10 @@
  * @module
  */
 
-import { DEFAULT_MAX_BYTES, DEFAULT_TCP_PORT } from "../lib/constants.ts";
+import { DEFAULT_MAX_BYTES, DEFAULT_TCP_PORT } from "./_defaults.ts";
 import { type AddressFailure, ConnectError } from "../lib/errors.ts";
 import { formatAddress } from "../lib/format_address.ts";
+import { isTimeout } from "../lib/_abort.ts";
 import { joinChunks } from "../lib/_join_chunks.ts";
 import { connectFirst } from "../lib/happy_eyeballs.ts";
 import { type Readable, readAll, type ReadAllResult } from "../lib/read_all.ts";
@@ -215,6 +216,15 @@ export async function runClient(
         truncated: result?.truncated ?? false,
       });
     }
+    if (isTimeout(failure)) {
+      out.error(
+        undefined,
+        `Timed out: the server sent nothing for ${
+          seconds(timeout!)
+        } and did not close the connection`,
+      );
+      return 1;
+    }
     if (failure !== undefined) {
       if (reading.stoppedBy) return signalExitCode(reading.stoppedBy);
       throw new CallError("recv", failure);
@@ -223,15 +233,6 @@ export async function runClient(
       out.error(
         undefined,
         `Output cut at ${maxBytes} bytes: the server sent more (--max-bytes)`,
-      );
-      return 1;
-    }
-    if (result!.timedOut) {
-      out.error(
-        undefined,
-        `Timed out: the server sent nothing for ${
-          seconds(timeout!)
-        } and did not close the connection`,
       );
       return 1;
     }

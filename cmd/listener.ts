@@ -11,7 +11,7 @@
  */
 
 import { accessList, type Cidr } from "../lib/access_list.ts";
-import { DEFAULT_UDP_PORT } from "../lib/constants.ts";
+import { DEFAULT_UDP_PORT } from "./_defaults.ts";
 import { formatAddress, formatHostPort } from "../lib/format_address.ts";
 import { listenForDatagrams } from "../lib/datagram_listener.ts";
 import {

@@ -11,7 +11,7 @@
  */
 
 import type { Cidr } from "../lib/access_list.ts";
-import { DEFAULT_TCP_PORT } from "../lib/constants.ts";
+import { DEFAULT_TCP_PORT } from "./_defaults.ts";
 import { describeError } from "../lib/errors.ts";
 import { formatAddress, formatHostPort } from "../lib/format_address.ts";
 import { serveGreeting } from "../lib/greeting_server.ts";

@@ -10,7 +10,8 @@
  * @module
  */
 
-import { DEFAULT_UDP_PORT, MAX_UDP_PAYLOAD_IPV6 } from "../lib/constants.ts";
+import { MAX_UDP_PAYLOAD_IPV6 } from "../lib/constants.ts";
+import { DEFAULT_UDP_PORT } from "./_defaults.ts";
 import type { Trace } from "../lib/trace.ts";
 import { joinChunks } from "../lib/_join_chunks.ts";
 import {
@@ -19,8 +20,8 @@ import {
   describeError,
   MessageSizeError,
   SendError,
-  TimeoutError,
 } from "../lib/errors.ts";
+import { isTimeout } from "../lib/_abort.ts";
 import { resolve, type ResolvedAddress } from "../lib/resolve.ts";
 import { maxPayload, sendDatagram } from "../lib/send_datagram.ts";
 import {
@@ -249,7 +250,11 @@ const FAILURES: Failure[] = [
   failure(SendError, 1, (out, error) => reportFailures(out, error.failures)),
   failure(MessageSizeError, 1, (out, error) => out.error(undefined, error)),
   failure(StdinError, 1, (out, error) => out.error("stdin", error.message)),
-  failure(TimeoutError, 1, (out, error) => out.error(undefined, error)),
+  {
+    is: (error): error is DOMException => isTimeout(error),
+    code: 1,
+    report: (out, error) => out.error(undefined, error),
+  },
 ];
 
 /**

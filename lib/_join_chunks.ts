@@ -1,14 +1,21 @@
 // Private: the chunks of a read as one byte array. One chunk (a greeting,
-// a datagram) is the common case: it is returned as it is, and
-// `@std/bytes`'s `concat` is loaded only for more (a one-shot tool's
-// start-up pays for every module, and a JSR package more).
+// a datagram) is the common case: it is returned as it is, without a copy.
 
-/** `chunks` as one array: empty, the one chunk itself, or their `concat`. */
-export async function joinChunks(
-  chunks: readonly Uint8Array[],
-): Promise<Uint8Array> {
-  if (chunks.length === 0) return new Uint8Array(0);
+/** `chunks` as one array: empty, the one chunk itself, or a copy of all. */
+export function joinChunks(
+  chunks: readonly Uint8Array<ArrayBuffer>[],
+): Uint8Array<ArrayBuffer>;
+/** `chunks` as one array; one chunk is returned as it is, whatever its buffer. */
+export function joinChunks(chunks: readonly Uint8Array[]): Uint8Array;
+export function joinChunks(chunks: readonly Uint8Array[]): Uint8Array {
   if (chunks.length === 1) return chunks[0]!;
-  const { concat } = await import("@std/bytes/concat");
-  return concat(chunks);
+  let size = 0;
+  for (const chunk of chunks) size += chunk.length;
+  const joined = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    joined.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return joined;
 }

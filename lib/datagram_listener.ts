@@ -7,13 +7,13 @@
  */
 
 import { bindCandidates, bindFirst, isMappedPeer } from "./_bind.ts";
-import { DATAGRAM_BUFFER_SIZE, DEFAULT_UDP_PORT } from "./constants.ts";
+import { DATAGRAM_BUFFER_SIZE } from "./constants.ts";
 import type { IpFamily } from "./ip.ts";
 import type { Trace } from "./trace.ts";
 
 /** Options for {@linkcode listenForDatagrams}. */
 export interface ListenForDatagramsOptions {
-  /** The port; `0` for any free port. @default {4950} */
+  /** The port; `0` for any free port. @default {0} */
   port?: number;
   /** The address or name to bind; `::` (dual-stack), else `0.0.0.0`. */
   hostname?: string;
@@ -87,7 +87,7 @@ export interface DatagramListener {
 export async function listenForDatagrams(
   options: ListenForDatagramsOptions,
 ): Promise<DatagramListener> {
-  const port = options.port ?? DEFAULT_UDP_PORT;
+  const port = options.port ?? 0;
   const count = options.count ?? 1;
   const signal = options.signal;
   signal?.throwIfAborted();

@@ -1,6 +1,9 @@
 /**
- * The errors beejnet's library throws, as typed values the tools turn into
- * the reference programs' messages and exit codes.
+ * The errors beejnet's library throws, as typed values a caller can match on
+ * (the tools turn them into the reference programs' messages and exit
+ * codes). Each error that wraps another keeps it as `cause`. A timeout is
+ * not a class of its own: it is a `DOMException` named `"TimeoutError"`, as
+ * `AbortSignal.timeout()` makes.
  *
  * @module
  */
@@ -22,17 +25,24 @@ export interface AddressFailure {
  * Every address tried failed: the family of {@linkcode BindError},
  * {@linkcode ConnectError} and {@linkcode SendError}. `failures` lists each
  * address in the order it failed, so a caller reports them after the fact.
+ * `cause` is the first failure's error (the only one's, when one address
+ * was tried), so a logger that follows `cause` shows a real reason; it is
+ * absent when there was no address at all.
  *
  * @example Report each failure, whatever the operation
  * ```ts
- * import { AddressError, ConnectError, describeError } from "./errors.ts";
+ * import {
+ *   AddressError,
+ *   ConnectError,
+ *   describeError,
+ * } from "@beejnet/beejnet";
  * import { assertEquals, assertInstanceOf } from "@std/assert";
  *
- * const error = new ConnectError([
- *   { address: "::1", error: new Error("Connection refused (os error 111)") },
- * ]);
+ * const refused = new Error("Connection refused (os error 111)");
+ * const error = new ConnectError([{ address: "::1", error: refused }]);
  * assertEquals(error.message, "Cannot connect: 1 address tried");
  * assertInstanceOf(error, AddressError);
+ * assertEquals(error.cause, refused);
  * assertEquals(
  *   error.failures.map((f) => `${f.address}: ${describeError(f.error)}`),
  *   ["::1: Connection refused"],
@@ -46,10 +56,11 @@ export class AddressError extends Error {
    * Make the error.
    *
    * @param message What failed, for example `"Cannot connect: 2 addresses tried"`.
-   * @param failures Each address tried, with its error.
+   * @param failures Each address tried, with its error; the first one's
+   *   error becomes `cause`.
    */
   constructor(message: string, failures: readonly AddressFailure[]) {
-    super(message);
+    super(message, failures.length > 0 ? { cause: failures[0]!.error } : {});
     this.name = "AddressError";
     this.failures = failures;
   }
@@ -62,13 +73,13 @@ function countMessage(verb: string, failures: readonly unknown[]): string {
 }
 
 /**
- * No address could be bound: every candidate failed (`server: failed to
- * bind`, `listener: failed to bind socket`, `talker: failed to create
- * socket`).
+ * No address could be bound, or no socket made: every candidate failed.
+ * The message names the last address tried; `cause` is the first one's
+ * error (see {@linkcode AddressError}).
  *
  * @example The message names the last address
  * ```ts
- * import { BindError } from "./errors.ts";
+ * import { BindError } from "@beejnet/beejnet";
  * import { assertEquals } from "@std/assert";
  *
  * const error = new BindError([{ address: "::", error: new Error("x") }]);
@@ -94,12 +105,12 @@ export class BindError extends AddressError {
 }
 
 /**
- * No connection could be made: every resolved address failed
- * (`client: failed to connect`).
+ * No connection could be made: every resolved address failed. `cause` is
+ * the first one's error (see {@linkcode AddressError}).
  *
  * @example Inspect the failures
  * ```ts
- * import { ConnectError } from "./errors.ts";
+ * import { ConnectError } from "@beejnet/beejnet";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(new ConnectError([]).failures.length, 0);
@@ -118,11 +129,13 @@ export class ConnectError extends AddressError {
 }
 
 /**
- * Every address failed at sending (`talker: sendto`).
+ * Every address failed at sending: some at making their socket, at least
+ * one at the send itself. `cause` is the first one's error (see
+ * {@linkcode AddressError}).
  *
  * @example Inspect the failures
  * ```ts
- * import { SendError } from "./errors.ts";
+ * import { SendError } from "@beejnet/beejnet";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(new SendError([]).failures.length, 0);
@@ -147,7 +160,7 @@ export class SendError extends AddressError {
  *
  * @example The sizes
  * ```ts
- * import { MessageSizeError } from "./errors.ts";
+ * import { MessageSizeError } from "@beejnet/beejnet";
  * import { assertEquals } from "@std/assert";
  *
  * const error = new MessageSizeError(65_508, 65_507, 4);
@@ -159,7 +172,7 @@ export class SendError extends AddressError {
  *
  * @example A numbered datagram, padded
  * ```ts
- * import { MessageSizeError } from "./errors.ts";
+ * import { MessageSizeError } from "@beejnet/beejnet";
  * import { assertEquals } from "@std/assert";
  *
  * const error = new MessageSizeError(65_508, 65_507, 4, {
@@ -222,16 +235,18 @@ export class MessageSizeError extends RangeError {
 }
 
 /**
- * A name did not resolve. The message is what `gai_strerror` says, so tools
- * print it as `getaddrinfo: Name or service not known`.
+ * A name did not resolve. The message is what `gai_strerror` says (a tool
+ * prints it as `getaddrinfo: Name or service not known`); `code` is the
+ * resolver's code and `cause`, when the resolver threw, its own error.
  *
  * @example Match on the code
  * ```ts
- * import { ResolveError } from "./errors.ts";
+ * import { ResolveError } from "@beejnet/beejnet";
  * import { assertEquals } from "@std/assert";
  *
  * const error = new ResolveError("nowhere.invalid", "ENOTFOUND");
  * assertEquals(error.message, "Name or service not known");
+ * assertEquals(error.code, "ENOTFOUND");
  * ```
  */
 export class ResolveError extends Error {
@@ -244,12 +259,14 @@ export class ResolveError extends Error {
    *
    * @param host The name that did not resolve.
    * @param code The resolver's code.
+   * @param options `cause`: the resolver's own error, when it threw one.
    */
-  constructor(host: string, code: string) {
+  constructor(host: string, code: string, options?: ErrorOptions) {
     super(
       Object.hasOwn(GAI_MESSAGES, code)
         ? GAI_MESSAGES[code]
         : `Name resolution failed (${code})`,
+      options,
     );
     this.name = "ResolveError";
     this.host = host;
@@ -271,29 +288,6 @@ const GAI_MESSAGES: Record<string, string> = {
 };
 
 /**
- * Something did not happen in time: a connect, a read, a reply.
- *
- * @example Tell a timeout from other errors
- * ```ts
- * import { TimeoutError } from "./errors.ts";
- * import { assert } from "@std/assert";
- *
- * assert(new TimeoutError("Connection timed out") instanceof Error);
- * ```
- */
-export class TimeoutError extends Error {
-  /**
-   * Make the error.
-   *
-   * @param message What timed out, for example `"Connection timed out"`.
-   */
-  constructor(message: string) {
-    super(message);
-    this.name = "TimeoutError";
-  }
-}
-
-/**
  * Say what went wrong in the words `perror` would use: the operating
  * system's text without Deno's ` (os error N)` suffix.
  *
@@ -302,7 +296,7 @@ export class TimeoutError extends Error {
  *
  * @example From a Deno error
  * ```ts
- * import { describeError } from "./errors.ts";
+ * import { describeError } from "@beejnet/beejnet";
  * import { assertEquals } from "@std/assert";
  *
  * const error = new Error("Connection refused (os error 111)");
@@ -317,14 +311,15 @@ export function describeError(error: unknown): string {
 
 /**
  * Tell whether an error is Deno refusing an operation for lack of a
- * permission (`--allow-net`).
+ * permission: `Deno.errors.NotCapable`, or a `PermissionDenied` that is
+ * Deno's own (it asks for a permission), not the operating system's.
  *
  * @param error Anything thrown.
  * @returns `true` for a permission error.
  *
  * @example A denied permission
  * ```ts
- * import { isPermissionError } from "./errors.ts";
+ * import { isPermissionError } from "@beejnet/beejnet";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(isPermissionError(new Deno.errors.NotCapable("no")), true);

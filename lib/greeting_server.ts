@@ -17,13 +17,13 @@ import {
   type Cidr,
   parseCidr,
 } from "./access_list.ts";
-import { DEFAULT_TCP_PORT, GREETING } from "./constants.ts";
+import { GREETING } from "./constants.ts";
 import type { IpFamily } from "./ip.ts";
 import type { Trace } from "./trace.ts";
 
 /** Options for {@linkcode serveGreeting}. */
 export interface ServeGreetingOptions {
-  /** The port; `0` for any free port. @default {3490} */
+  /** The port; `0` for any free port. @default {0} */
   port?: number;
   /** The address or name to bind; `::` (dual-stack), else `0.0.0.0`. */
   hostname?: string;
@@ -146,7 +146,7 @@ export async function serveGreeting(
   const message = typeof options.message === "string"
     ? new TextEncoder().encode(options.message)
     : options.message ?? new TextEncoder().encode(GREETING);
-  const port = options.port ?? DEFAULT_TCP_PORT;
+  const port = options.port ?? 0;
   // Parsed once, here; workers get the parsed prefixes.
   const parse = (p: string | Cidr): Cidr =>
     typeof p === "string" ? parseCidr(p) : p;

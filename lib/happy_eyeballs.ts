@@ -13,7 +13,6 @@ import {
   type AddressFailure,
   ConnectError,
   isPermissionError,
-  TimeoutError,
 } from "./errors.ts";
 import type { ResolvedAddress } from "./resolve.ts";
 import type { Trace } from "./trace.ts";
@@ -244,7 +243,7 @@ export function connectFirst(
           throw error;
         }
         controller.abort(error);
-        throw new TimeoutError("Connection timed out");
+        throw new DOMException("Connection timed out", "TimeoutError");
       } finally {
         attempts.delete(controller);
       }

@@ -5,21 +5,52 @@
  * @module
  */
 
+import {
+  checkByteLimit,
+  checkFunction,
+  checkOptions,
+  checkSignal,
+  checkTimeout,
+} from "./_check.ts";
 import { joinChunks } from "./_join_chunks.ts";
-import { DEFAULT_MAX_BYTES } from "./constants.ts";
+
+/**
+ * How many bytes {@linkcode readAll} keeps when `maxBytes` is not given:
+ * 1 MiB, so that a peer cannot make it hold more than that unless the
+ * caller asks for more.
+ */
+const DEFAULT_READ_LIMIT = 1_048_576;
 
 /** Options for {@linkcode readAll}. */
 export interface ReadAllOptions {
-  /** Stop after this many bytes; more is reported as `truncated`. @default {1048576} */
-  maxBytes?: number;
-  /** Fail when no data arrives for this many ms; none by default. */
-  idleTimeout?: number;
-  /** Receives each chunk as it arrives; then nothing is collected. */
-  onChunk?: (chunk: Uint8Array) => void;
   /**
-   * Stops reading: `readAll()` rejects with the signal's reason. The read
-   * still pending fails once the caller closes the reader; what arrived
-   * before went to `onChunk`.
+   * The most bytes kept: an integer of at least 1, or `Infinity` for no
+   * limit. A peer that sends more is reported as `truncated`, and the rest
+   * is left unread. The default, 1 MiB, keeps a peer from filling the
+   * memory.
+   *
+   * @default {1048576}
+   */
+  maxBytes?: number;
+  /**
+   * Reject with a `DOMException` named `"TimeoutError"` when the peer sends
+   * nothing for this many ms (more than 0, at most 2147483647) before
+   * closing. It is timed per read, from the last data, not for the whole
+   * stream. No limit by default. What arrived before the silence is not in
+   * the rejection: take it with `onChunk`.
+   */
+  idleTimeout?: number;
+  /**
+   * Receives each chunk as it arrives (a copy it may keep); then nothing is
+   * collected and `data` is empty. It may be async: a promise it returns is
+   * awaited before the next read. What it throws or rejects with,
+   * `readAll()` rejects with.
+   */
+  onChunk?: (chunk: Uint8Array<ArrayBuffer>) => void;
+  /**
+   * Stops reading: `readAll()` rejects with the signal's reason, at once if
+   * it is already aborted. The read still pending fails once the caller
+   * closes the reader; what arrived before went to `onChunk`.
    */
   signal?: AbortSignal;
 }
@@ -32,32 +63,48 @@ export interface Readable {
 
 /** What {@linkcode readAll} read. */
 export interface ReadAllResult {
-  /** The bytes read, at most `maxBytes` (empty when `onChunk` took them). */
-  data: Uint8Array;
+  /**
+   * The bytes read, at most `maxBytes` (empty when `onChunk` took them),
+   * in an `ArrayBuffer` of their own: ready for `crypto.subtle.digest()`
+   * or `new Blob()`.
+   */
+  data: Uint8Array<ArrayBuffer>;
   /** How many bytes were read and kept. */
   bytes: number;
   /** Whether the peer sent more than `maxBytes` (the rest was not read). */
   truncated: boolean;
-  /** Whether the peer went silent for `idleTimeout` ms before closing. */
-  timedOut: boolean;
 }
 
 const CHUNK_SIZE = 65_536;
 
 /**
- * Read until end of stream or until `maxBytes`, whichever comes first.
+ * Read a stream connection until the peer closes it or until `maxBytes`,
+ * whichever comes first, optionally giving up when the peer stays silent
+ * for `idleTimeout` ms. Reads go into one 64 KiB buffer; each chunk kept is
+ * a copy.
  *
- * @param reader The connection to read; the caller closes it.
- * @param options The cap, the idle limit and an optional chunk callback.
- * @returns The bytes, their count, whether the peer had sent more, and
- *   whether it went silent: what arrived before is kept either way.
- * @throws {Error} What a read throws, for example when the peer resets
- *   (what arrived before went to `onChunk`).
- * @throws {unknown} The signal's reason, when `signal` is aborted.
+ * @param reader The connection to read; the caller closes it, also after
+ *   a rejection (a read the timeout or the signal left pending fails then).
+ * @param options The cap, the idle limit, a signal and an optional chunk
+ *   callback.
+ * @returns The bytes, their count, and whether the peer had sent more.
+ * @throws {TypeError} When `reader` has no `read()` method or an option has
+ *   the wrong type (a `maxBytes` that is not a number, a `signal` that is
+ *   not an `AbortSignal`, an `onChunk` that is not a function).
+ * @throws {RangeError} When `maxBytes` is not an integer of at least 1 nor
+ *   `Infinity` (`NaN`, `1.5`, `0` and negative numbers are refused), or
+ *   `idleTimeout` is not more than 0 and at most 2147483647.
+ * @throws {DOMException} A `DOMException` named `"TimeoutError"` when the
+ *   peer sent nothing for `idleTimeout` ms; what arrived before went to
+ *   `onChunk`.
+ * @throws {unknown} The signal's reason, when `signal` aborts (an already
+ *   aborted signal included); what `onChunk` throws; and what a read
+ *   throws, for example when the peer resets (what arrived before went to
+ *   `onChunk`).
  *
  * @example Read a greeting
  * ```ts
- * import { readAll } from "./read_all.ts";
+ * import { readAll } from "@beejnet/beejnet";
  * import { assertEquals } from "@std/assert";
  *
  * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -70,55 +117,77 @@ const CHUNK_SIZE = 65_536;
  * assertEquals(new TextDecoder().decode(data), "Hello, world!");
  * assertEquals(truncated, false);
  * ```
+ *
+ * @example A silent peer: the timeout, and what arrived before it
+ * ```ts
+ * import { readAll } from "@beejnet/beejnet";
+ * import { assertEquals, assertRejects } from "@std/assert";
+ *
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const conn = await Deno.connect({ port: listener.addr.port });
+ * using peer = await listener.accept();
+ * await peer.write(new TextEncoder().encode("partial")); // then nothing
+ * const arrived: string[] = [];
+ * const decoder = new TextDecoder();
+ * const error = await assertRejects(() =>
+ *   readAll(conn, {
+ *     idleTimeout: 100,
+ *     onChunk: (chunk) => void arrived.push(decoder.decode(chunk)),
+ *   })
+ * );
+ * conn.close(); // ends the read the timeout left pending
+ * assertEquals((error as DOMException).name, "TimeoutError");
+ * assertEquals(arrived.join(""), "partial");
+ * ```
  */
 export async function readAll(
   reader: Readable,
   options: ReadAllOptions = {},
 ): Promise<ReadAllResult> {
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
-  const chunks: Uint8Array[] = [];
+  if (typeof (reader as Partial<Readable> | null)?.read !== "function") {
+    throw new TypeError("Invalid reader: it has no read() method");
+  }
+  checkOptions(options);
+  const { idleTimeout, signal, onChunk } = options;
+  const maxBytes = options.maxBytes === undefined
+    ? DEFAULT_READ_LIMIT
+    : checkByteLimit(options.maxBytes, "maxBytes");
+  if (idleTimeout !== undefined) checkTimeout(idleTimeout, "idleTimeout");
+  checkSignal(signal);
+  checkFunction(onChunk, "onChunk");
+  signal?.throwIfAborted();
+  // Loaded only for an idle limit or a signal: a one-shot client pays for
+  // each module.
+  const waits = idleTimeout === undefined && signal === undefined
+    ? undefined
+    : await import("./_abort.ts");
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
   const buffer = new Uint8Array(CHUNK_SIZE);
   let bytes = 0;
   let truncated = false;
-  let timedOut = false;
-  const { idleTimeout, signal } = options;
-  // Loaded only for an idle limit or a signal: a one-shot client pays for
-  // each module.
-  const deadline = idleTimeout === undefined
-    ? undefined
-    : (await import("@std/async/deadline")).deadline;
-  const abortable = signal === undefined || deadline !== undefined
-    ? undefined
-    : (await import("@std/async/abortable")).abortable;
   while (true) {
     signal?.throwIfAborted();
     let n: number | null;
     const reading = reader.read(buffer);
     try {
-      n = deadline !== undefined
-        ? await deadline(reading, idleTimeout!, { signal })
-        : abortable !== undefined
-        ? await abortable(reading, signal!)
-        : await reading;
+      n = waits === undefined
+        ? await reading
+        : idleTimeout !== undefined
+        ? await waits.deadline(reading, idleTimeout, { signal })
+        : await waits.abortable(reading, signal!);
     } catch (error) {
-      if (signal?.aborted) {
-        reading.catch(() => {}); // fails when the caller closes the reader
-        throw signal.reason;
-      }
-      if (!(error instanceof DOMException && error.name === "TimeoutError")) {
-        throw error;
-      }
-      // The read still pending fails when the caller closes the reader.
-      reading.catch(() => {});
-      timedOut = true;
-      break;
+      // A read that fails once the caller closed the reader on abort.
+      if (signal?.aborted) throw signal.reason;
+      throw error;
     }
     if (n === null) break;
     const keep = Math.min(n, maxBytes - bytes);
     if (keep > 0) {
       const chunk = buffer.slice(0, keep);
-      if (options.onChunk) options.onChunk(chunk);
-      else chunks.push(chunk);
+      if (onChunk) {
+        const called: unknown = onChunk(chunk);
+        if (called instanceof Promise) await called;
+      } else chunks.push(chunk);
       bytes += keep;
     }
     if (keep < n) {
@@ -126,5 +195,5 @@ export async function readAll(
       break;
     }
   }
-  return { data: await joinChunks(chunks), bytes, truncated, timedOut };
+  return { data: joinChunks(chunks), bytes, truncated };
 }

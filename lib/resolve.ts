@@ -6,6 +6,7 @@
  * @module
  */
 
+import { checkFamily, checkFunction, checkOptions } from "./_check.ts";
 import { ResolveError } from "./errors.ts";
 import { type IpFamily, ipFamily } from "./ip.ts";
 import type { Trace } from "./trace.ts";
@@ -20,9 +21,12 @@ export interface ResolvedAddress {
 
 /** Options for {@linkcode resolve}. */
 export interface ResolveOptions {
-  /** Only addresses of this family; `0` for both. @default {0} */
+  /** Only addresses of this family: `4`, `6`, or `0` for both. @default {0} */
   family?: IpFamily | 0;
-  /** Receives the `getaddrinfo` call, or that none was needed (see `trace.ts`). */
+  /**
+   * Receives the `getaddrinfo` call with its result, or that none was
+   * needed for an address literal (see the `TraceEvent` type).
+   */
   trace?: Trace;
 }
 
@@ -35,11 +39,13 @@ const MAX_NAME_LENGTH = 253;
  *
  * @param host The host as typed.
  * @returns The host without brackets around an IPv6 literal.
- * @throws {TypeError} When the host is empty, too long, or has a port in it.
+ * @throws {TypeError} When the host is not a string, is empty, is longer
+ *   than 253 characters, has a port in it (`host:port`), or has characters
+ *   no host name has.
  *
  * @example Brackets are removed
  * ```ts
- * import { checkHost } from "./resolve.ts";
+ * import { checkHost } from "@beejnet/beejnet";
  * import { assertEquals, assertThrows } from "@std/assert";
  *
  * assertEquals(checkHost("[::1]"), "::1");
@@ -47,6 +53,9 @@ const MAX_NAME_LENGTH = 253;
  * ```
  */
 export function checkHost(host: string): string {
+  if (typeof host !== "string") {
+    throw new TypeError(`Invalid host: not a string but ${typeof host}`);
+  }
   if (host === "") throw new TypeError("Invalid host: the host is empty");
   if (host.startsWith("[") && host.endsWith("]") && ipFamily(host) === 6) {
     return host.slice(1, -1);
@@ -72,24 +81,46 @@ export function checkHost(host: string): string {
 
 /**
  * Resolve a host to all of its addresses, in the order `getaddrinfo` gives
- * them. An IP literal resolves to itself without a lookup.
+ * them (the system's resolver, as `node:dns` `lookup()` with `verbatim`),
+ * keeping only IPv4 and IPv6 addresses of the family asked for. An IP
+ * literal resolves to itself without a lookup, and without loading the
+ * resolver: a one-shot program given an address starts faster.
  *
  * @param host A name or an address literal (IPv6 with or without brackets).
- * @param options The family to keep.
+ * @param options The family to keep, and a trace.
  * @returns At least one address.
- * @throws {TypeError} When the host is not acceptable (see {@linkcode checkHost}).
+ * @throws {TypeError} When the host is not acceptable (see
+ *   {@linkcode checkHost}), or an option has the wrong type (a `family`
+ *   that is not a number, a `trace` that is not a function).
+ * @throws {RangeError} When `family` is not `0`, `4` or `6`.
  * @throws {ResolveError} When the name does not resolve, has no address of
  *   the family asked for, or is an IPv6 literal with a zone (`fe80::1%eth0`),
- *   which Deno's sockets cannot use.
+ *   which Deno's sockets cannot use. When the resolver threw, its error is
+ *   the `cause`.
  * @throws {Deno.errors.NotCapable} When the net permission for the name is
  *   missing.
  *
  * @example Literals need no lookup
  * ```ts
- * import { resolve } from "./resolve.ts";
+ * import { resolve } from "@beejnet/beejnet";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(await resolve("::1"), [{ address: "::1", family: 6 }]);
+ * ```
+ *
+ * @example Only one family
+ * ```ts
+ * import { resolve, ResolveError } from "@beejnet/beejnet";
+ * import { assertEquals, assertRejects } from "@std/assert";
+ *
+ * assertEquals(await resolve("127.0.0.1", { family: 4 }), [
+ *   { address: "127.0.0.1", family: 4 },
+ * ]);
+ * const error = await assertRejects(
+ *   () => resolve("127.0.0.1", { family: 6 }),
+ *   ResolveError,
+ * );
+ * assertEquals(error.code, "EAI_ADDRFAMILY");
  * ```
  */
 export async function resolve(
@@ -97,7 +128,9 @@ export async function resolve(
   options: ResolveOptions = {},
 ): Promise<ResolvedAddress[]> {
   const name = checkHost(host);
-  const wanted = options.family ?? 0;
+  checkOptions(options);
+  const wanted = options.family === undefined ? 0 : checkFamily(options.family);
+  checkFunction(options.trace, "trace");
   const literal = ipFamily(name);
   if (literal === 6 && name.includes("%")) {
     // Deno's sockets take no zone (scope id): its own resolver fails on
@@ -130,13 +163,14 @@ export async function resolve(
       });
       throw new Deno.errors.NotCapable(
         `Requires net access to "${name}"`,
+        { cause: error },
       );
     }
     tracing?.traceLookup(trace!, { host: name, family: wanted }, {
       code,
       error,
     });
-    throw new ResolveError(host, code);
+    throw new ResolveError(host, code, { cause: error });
   }
   tracing?.traceLookup(trace!, { host: name, family: wanted }, {
     addresses: found,

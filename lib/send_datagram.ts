@@ -6,11 +6,16 @@
  * @module
  */
 
-import { abortable } from "@std/async/abortable";
+import { abortable } from "./_abort.ts";
 import { openSender, senderTrace } from "./_sender.ts";
 import {
+  checkFunction,
+  checkPort,
+  checkSignal,
+  checkTimeout,
+} from "./_check.ts";
+import {
   DATAGRAM_BUFFER_SIZE,
-  DEFAULT_UDP_PORT,
   MAX_UDP_PAYLOAD_IPV4,
   MAX_UDP_PAYLOAD_IPV6,
 } from "./constants.ts";
@@ -20,7 +25,6 @@ import {
   isPermissionError,
   MessageSizeError,
   SendError,
-  TimeoutError,
 } from "./errors.ts";
 import { sameAddress } from "./ip.ts";
 import type { ResolvedAddress } from "./resolve.ts";
@@ -28,15 +32,30 @@ import type { Trace } from "./trace.ts";
 
 /** Options for {@linkcode sendDatagram}. */
 export interface SendDatagramOptions {
-  /** The port to send to. @default {4950} */
-  port?: number;
-  /** After sending, wait this many ms for one reply from the peer. */
+  /**
+   * The port to send to, an integer from 0 to 65535. Port 0 is left to the
+   * system, which refuses to send there: every address then fails at
+   * `sendto` (a {@linkcode SendError}).
+   */
+  port: number;
+  /**
+   * After sending, wait this many ms (more than 0, at most 2147483647) for
+   * one reply from the peer, from the address and port sent to; without it,
+   * no reply is awaited.
+   */
   replyTimeout?: number;
-  /** Stops the wait for a reply: `sendDatagram()` rejects with its reason. */
+  /**
+   * Stops the send: aborted before it, nothing is sent; while waiting for a
+   * reply, the wait ends. Either way `sendDatagram()` rejects with the
+   * signal's reason and closes its socket.
+   */
   signal?: AbortSignal;
   /**
    * Called once the datagram is sent, before any wait for a reply, with the
-   * addresses that failed before it (as in {@linkcode SentDatagram}).
+   * addresses that failed before it (as in {@linkcode SentDatagram}). It
+   * may be async: a promise it returns is awaited before any wait for a
+   * reply. What it throws or rejects with, `sendDatagram()` rejects with
+   * (its socket closed).
    */
   onSent?: (
     address: ResolvedAddress,
@@ -63,7 +82,7 @@ export interface SentDatagram {
    */
   failures: readonly AddressFailure[];
   /** The reply, when one was awaited. */
-  reply?: { data: Uint8Array; peer: Deno.NetAddr };
+  reply?: { data: Uint8Array<ArrayBuffer>; peer: Deno.NetAddr };
 }
 
 /**
@@ -74,7 +93,7 @@ export interface SentDatagram {
  *
  * @example IPv4
  * ```ts
- * import { maxPayload } from "./send_datagram.ts";
+ * import { maxPayload } from "@beejnet/beejnet";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(maxPayload(4), 65_507);
@@ -86,7 +105,8 @@ export function maxPayload(family: 4 | 6): number {
 
 /**
  * The addresses a datagram of `size` bytes fits to, in their order: the
- * one rule of {@linkcode sendDatagram} and `sendNumbered`.
+ * one rule of {@linkcode sendDatagram} and `sendNumbered`. Internal to the
+ * library (not exported by the package).
  *
  * @param addresses Resolved addresses, in resolver order.
  * @param size The datagram's size in bytes.
@@ -95,16 +115,6 @@ export function maxPayload(family: 4 | 6): number {
  * @returns At least one address.
  * @throws {SendError} When there is no address at all.
  * @throws {MessageSizeError} When the datagram fits in no address's family.
- *
- * @example An IPv4 address takes less than an IPv6 one
- * ```ts
- * import { fittingAddresses } from "./send_datagram.ts";
- * import { assertEquals } from "@std/assert";
- *
- * const v4 = { address: "127.0.0.1", family: 4 } as const;
- * const v6 = { address: "::1", family: 6 } as const;
- * assertEquals(fittingAddresses([v4, v6], 65_520), [v6]);
- * ```
  */
 export function fittingAddresses(
   addresses: readonly ResolvedAddress[],
@@ -121,23 +131,46 @@ export function fittingAddresses(
 }
 
 /**
- * Send `message` as one datagram to the first address that takes it.
+ * Send `message` as one datagram to the first address that takes it: each
+ * address in turn gets a socket of its own family (port 0 on the family's
+ * wildcard address) and one `sendto()`; an address whose socket cannot be
+ * made, or whose send fails, is recorded in `failures` and the next one is
+ * tried. Addresses the message is too large for are skipped. Datagram
+ * sockets need Deno's `net` unstable API (`--unstable-net`, or
+ * `"unstable": ["net"]` in `deno.json`).
+ *
+ * With `replyTimeout`, it then waits on the same socket for one datagram
+ * from the address and port it sent to (datagrams from anywhere else are
+ * ignored), as Beej's guide suggests for a connected datagram socket.
  *
  * @param addresses Resolved addresses, in resolver order.
  * @param message The payload, sent whole or not at all.
- * @param options The port, the reply wait and the failure callbacks.
+ * @param options The port, the reply wait and the callbacks.
  * @returns Where it went, how many bytes, and the reply if one was awaited.
+ * @throws {TypeError} When an option has the wrong type (a port that is not
+ *   a number, a signal that is not an `AbortSignal`), or `addresses` is not
+ *   an array.
+ * @throws {RangeError} When `port` is not an integer from 0 to 65535 (a
+ *   negative port included), or `replyTimeout` is not more than 0 and at
+ *   most 2147483647.
  * @throws {MessageSizeError} When the message fits in no datagram of the
  *   addresses' families (a `RangeError`).
- * @throws {BindError} When no socket could be made for any address
- *   (`talker: failed to create socket`); `failures` says why for each.
+ * @throws {BindError} When no socket could be made for any address;
+ *   `failures` says why for each.
  * @throws {SendError} When every send failed; `failures` lists every address
- *   that failed, at making its socket or at sending.
- * @throws {TimeoutError} When a reply was awaited and none came.
+ *   that failed, at making its socket (`call: "socket"`) or at sending
+ *   (`call: "sendto"`).
+ * @throws {DOMException} A `DOMException` named `"TimeoutError"` when a
+ *   reply was awaited and none came within `replyTimeout` (its message
+ *   says `No reply within 0.5 seconds`).
+ * @throws {unknown} The signal's reason, when `signal` aborts before the
+ *   send or during the wait for a reply (an already aborted signal
+ *   included), and what `onSent` throws.
+ * @throws {Deno.errors.NotCapable} When the net permission is missing.
  *
  * @example Send to a local socket
  * ```ts
- * import { sendDatagram } from "./send_datagram.ts";
+ * import { sendDatagram } from "@beejnet/beejnet";
  * import { assertEquals } from "@std/assert";
  *
  * const socket = Deno.listenDatagram({
@@ -155,13 +188,65 @@ export function fittingAddresses(
  * assertEquals(sent.bytes, 2);
  * assertEquals(new TextDecoder().decode(data), "hi");
  * ```
+ *
+ * @example Wait for a reply, and tell a timeout by its name
+ * ```ts
+ * import { sendDatagram } from "@beejnet/beejnet";
+ * import { assertEquals, assertRejects } from "@std/assert";
+ *
+ * // A socket that receives but never answers.
+ * const silent = Deno.listenDatagram({
+ *   hostname: "127.0.0.1",
+ *   port: 0,
+ *   transport: "udp",
+ * });
+ * const error = await assertRejects(() =>
+ *   sendDatagram(
+ *     [{ address: "127.0.0.1", family: 4 }],
+ *     new TextEncoder().encode("anyone?"),
+ *     { port: (silent.addr as Deno.NetAddr).port, replyTimeout: 100 },
+ *   )
+ * );
+ * silent.close();
+ * assertEquals((error as DOMException).name, "TimeoutError");
+ * assertEquals((error as DOMException).message, "No reply within 0.1 seconds");
+ * ```
+ *
+ * @example A port out of range is a RangeError
+ * ```ts
+ * import { sendDatagram } from "@beejnet/beejnet";
+ * import { assertRejects } from "@std/assert";
+ *
+ * await assertRejects(
+ *   () =>
+ *     sendDatagram([{ address: "127.0.0.1", family: 4 }], new Uint8Array(1), {
+ *       port: -1,
+ *     }),
+ *   RangeError,
+ * );
+ * ```
  */
 export async function sendDatagram(
   addresses: readonly ResolvedAddress[],
   message: Uint8Array,
-  options: SendDatagramOptions = {},
+  options: SendDatagramOptions,
 ): Promise<SentDatagram> {
-  const port = options.port ?? DEFAULT_UDP_PORT;
+  if (!Array.isArray(addresses)) {
+    throw new TypeError("Invalid addresses: not an array");
+  }
+  if (!(message instanceof Uint8Array)) {
+    throw new TypeError("Invalid message: not a Uint8Array");
+  }
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError("Invalid options: not an object with a port");
+  }
+  const port = checkPort(options.port, 0);
+  const { replyTimeout, signal, onSent } = options;
+  if (replyTimeout !== undefined) checkTimeout(replyTimeout, "replyTimeout");
+  checkSignal(signal);
+  checkFunction(onSent, "onSent");
+  checkFunction(options.trace, "trace");
+  signal?.throwIfAborted();
   const fitting = fittingAddresses(addresses, message.length);
   const traced = await senderTrace(options.trace);
   const failures: AddressFailure[] = [];
@@ -188,12 +273,13 @@ export async function sendDatagram(
         continue;
       }
       // Whatever the callback or the wait throws is theirs, not sendto's.
-      options.onSent?.(address, bytes, failures);
-      const reply = options.replyTimeout === undefined
+      const called: unknown = onSent?.(address, bytes, failures);
+      if (called instanceof Promise) await called;
+      const reply = replyTimeout === undefined
         ? undefined
         : await receiveReply(socket, address, port, {
-          timeout: options.replyTimeout,
-          signal: options.signal,
+          timeout: replyTimeout,
+          signal,
         });
       return { address, bytes, failures, reply };
     } finally {
@@ -208,7 +294,7 @@ async function receiveReply(
   address: ResolvedAddress,
   port: number,
   { timeout, signal }: { timeout: number; signal?: AbortSignal },
-): Promise<{ data: Uint8Array; peer: Deno.NetAddr }> {
+): Promise<{ data: Uint8Array<ArrayBuffer>; peer: Deno.NetAddr }> {
   const buffer = new Uint8Array(DATAGRAM_BUFFER_SIZE);
   const expired = AbortSignal.timeout(timeout);
   const stop = signal ? AbortSignal.any([signal, expired]) : expired;
@@ -221,8 +307,9 @@ async function receiveReply(
       if (signal?.aborted) throw signal.reason;
       if (!expired.aborted) throw error;
       const s = timeout / 1000;
-      throw new TimeoutError(
+      throw new DOMException(
         `No reply within ${s} second${s === 1 ? "" : "s"}`,
+        "TimeoutError",
       );
     }
     const peer = addr as Deno.NetAddr;

@@ -8,7 +8,6 @@
  */
 
 import { openSender, senderTrace } from "./_sender.ts";
-import { DEFAULT_UDP_PORT } from "./constants.ts";
 import {
   type AddressFailure,
   BindError,
@@ -28,8 +27,8 @@ import type { Trace } from "./trace.ts";
 
 /** Options for {@linkcode sendNumbered}. */
 export interface SendNumberedOptions {
-  /** The port to send to. @default {4950} */
-  port?: number;
+  /** The port to send to; there is no default. */
+  port: number;
   /** How many datagrams, numbered from 0. @default {1} */
   count?: number;
   /** Milliseconds between one datagram's due time and the next. @default {0} */
@@ -131,9 +130,9 @@ export interface SentNumbered {
 export async function sendNumbered(
   addresses: readonly ResolvedAddress[],
   payload: Uint8Array,
-  options: SendNumberedOptions = {},
+  options: SendNumberedOptions,
 ): Promise<SentNumbered> {
-  const port = options.port ?? DEFAULT_UDP_PORT;
+  const { port } = options;
   const count = options.count ?? 1;
   const size = options.size ?? NUMBERED_HEADER_SIZE + payload.length;
   if (!(Number.isInteger(count) && count >= 1 && count <= MAX_SEQUENCE + 1)) {

@@ -5,7 +5,7 @@ import {
   describeError,
   isPermissionError,
   ResolveError,
-  TimeoutError,
+  SendError,
 } from "../lib/errors.ts";
 import { freeTcpPort } from "./_util.ts";
 
@@ -166,7 +166,10 @@ Deno.test("BindError() with no failures says there was no address", () => {
 Deno.test("ConnectError() keeps every failure, in order", () => {
   const failures = [
     { address: "::1", error: new Error("Connection refused (os error 111)") },
-    { address: "127.0.0.1", error: new TimeoutError("Connection timed out") },
+    {
+      address: "127.0.0.1",
+      error: new DOMException("Connection timed out", "TimeoutError"),
+    },
   ];
   const error = new ConnectError(failures);
   assert(error instanceof Error);
@@ -190,13 +193,46 @@ Deno.test("ConnectError() counts the addresses tried in its message", () => {
   );
 });
 
-// TimeoutError
+// cause
 
-Deno.test("TimeoutError() is an Error named TimeoutError with the message given", () => {
-  const error = new TimeoutError("Connection timed out");
-  assert(error instanceof Error);
-  assertStrictEquals(error.name, "TimeoutError");
-  assertStrictEquals(error.message, "Connection timed out");
+Deno.test("ResolveError() keeps the resolver's error as its cause", () => {
+  const resolver = Object.assign(new Error("getaddrinfo ENOTFOUND x.invalid"), {
+    code: "ENOTFOUND",
+  });
+  const error = new ResolveError("x.invalid", "ENOTFOUND", { cause: resolver });
+  assertStrictEquals(error.cause, resolver);
+  assertStrictEquals(error.message, "Name or service not known");
+  assertStrictEquals("cause" in new ResolveError("x", "ENOTFOUND"), false);
+});
+
+for (const AnError of [BindError, ConnectError, SendError]) {
+  Deno.test(`${AnError.name}() has the only failure's error as its cause`, () => {
+    const refused = new Error("Connection refused (os error 111)");
+    const error = new AnError([{ address: "::1", error: refused }]);
+    assertStrictEquals(error.cause, refused);
+  });
+
+  Deno.test(`${AnError.name}() has the first failure's error as its cause`, () => {
+    const first = new Error("first");
+    const error = new AnError([
+      { address: "::1", error: first },
+      { address: "127.0.0.1", error: new Error("second") },
+    ]);
+    assertStrictEquals(error.cause, first);
+  });
+
+  Deno.test(`${AnError.name}() of no failure has no cause`, () => {
+    assertStrictEquals("cause" in new AnError([]), false);
+  });
+}
+
+// One timeout convention
+
+Deno.test("the library has no TimeoutError class of its own: a timeout is a DOMException", async () => {
+  const errors: Record<string, unknown> = await import("../lib/errors.ts");
+  const root: Record<string, unknown> = await import("../mod.ts");
+  assertStrictEquals("TimeoutError" in errors, false);
+  assertStrictEquals("TimeoutError" in root, false);
 });
 
 // isPermissionError

@@ -3,11 +3,11 @@ import {
   assertEquals,
   assertRejects,
   assertStrictEquals,
+  fail,
 } from "@std/assert";
 import { FakeTime } from "@std/testing/time";
-import { DEFAULT_MAX_BYTES } from "../lib/constants.ts";
 import { type Readable, readAll } from "../lib/read_all.ts";
-import { bytes, deadline } from "./_util.ts";
+import { assertRejectsExactly, bytes, deadline } from "./_util.ts";
 
 /** A connected pair of TCP connections on loopback. */
 async function tcpPair(): Promise<
@@ -58,7 +58,7 @@ Deno.test("readAll() reads until EOF across several writes", async () => {
   assertStrictEquals(new TextDecoder().decode(result.data), "one two three");
   assertStrictEquals(result.bytes, 13);
   assertStrictEquals(result.truncated, false);
-  assertStrictEquals(result.timedOut, false);
+  assertEquals(Object.keys(result).sort(), ["bytes", "data", "truncated"]);
 });
 
 Deno.test("readAll() joins the chunks of several reads in order", async () => {
@@ -78,12 +78,11 @@ Deno.test("readAll() returns no bytes when the peer closes at once", async () =>
     data: new Uint8Array(),
     bytes: 0,
     truncated: false,
-    timedOut: false,
   });
 });
 
 Deno.test("readAll() keeps exactly 1 MiB by default and reports more as truncated", async () => {
-  const payload = new Uint8Array(DEFAULT_MAX_BYTES + 1000);
+  const payload = new Uint8Array(1_048_576 + 1000);
   for (let i = 0; i < payload.length; i++) payload[i] = i % 251;
   const { client, server } = await tcpPair();
   // The rest fits in the socket buffers, so the writer finishes although
@@ -93,7 +92,6 @@ Deno.test("readAll() keeps exactly 1 MiB by default and reports more as truncate
   await deadline(writing, "the writer");
   server.close();
   client.close();
-  assertStrictEquals(DEFAULT_MAX_BYTES, 1_048_576);
   assertStrictEquals(result.truncated, true);
   assertStrictEquals(result.bytes, 1_048_576);
   assertStrictEquals(result.data.length, 1_048_576);
@@ -136,7 +134,7 @@ Deno.test("readAll() gives each chunk to onChunk and collects nothing", async ()
   const writing = writeAll(server, payload).then(() => server.close());
   const chunks: Uint8Array[] = [];
   const result = await deadline(
-    readAll(client, { onChunk: (chunk) => chunks.push(chunk) }),
+    readAll(client, { onChunk: (chunk) => void chunks.push(chunk) }),
     "readAll",
   );
   await writing;
@@ -157,7 +155,7 @@ Deno.test("readAll() gives each chunk to onChunk and collects nothing", async ()
 Deno.test("readAll() gives onChunk chunks that later reads do not overwrite", async () => {
   const chunks: Uint8Array[] = [];
   await readAll(chunkReader([bytes("aaa"), bytes("bbb")]), {
-    onChunk: (chunk) => chunks.push(chunk),
+    onChunk: (chunk) => void chunks.push(chunk),
   });
   assertEquals(chunks, [bytes("aaa"), bytes("bbb")]);
 });
@@ -166,27 +164,48 @@ Deno.test("readAll() gives onChunk no more than maxBytes", async () => {
   const chunks: Uint8Array[] = [];
   const result = await readAll(chunkReader([bytes("abcdef")]), {
     maxBytes: 4,
-    onChunk: (chunk) => chunks.push(chunk),
+    onChunk: (chunk) => void chunks.push(chunk),
   });
   assertEquals(chunks, [bytes("abcd")]);
   assertStrictEquals(result.bytes, 4);
   assertStrictEquals(result.truncated, true);
 });
 
-Deno.test("readAll() stops when the peer is silent for idleTimeout and keeps what arrived", async () => {
+Deno.test("readAll() rejects with a TimeoutError DOMException when the peer is silent for idleTimeout; what arrived went to onChunk", async () => {
   const { client, server } = await tcpPair();
   await writeAll(server, bytes("partial"));
-  const result = await deadline(
-    readAll(client, { idleTimeout: 100 }),
+  const arrived: Uint8Array[] = [];
+  const error = await deadline(
+    readAll(client, {
+      idleTimeout: 100,
+      onChunk: (chunk) => void arrived.push(chunk),
+    }).then(
+      () => fail("resolved although the peer went silent"),
+      (error: unknown) => error,
+    ),
     "readAll",
   );
   // Closing the reader ends the read the timeout left pending.
   client.close();
   server.close();
-  assertStrictEquals(result.timedOut, true);
-  assertStrictEquals(result.truncated, false);
-  assertStrictEquals(result.bytes, 7);
-  assertStrictEquals(new TextDecoder().decode(result.data), "partial");
+  assert(error instanceof DOMException, String(error));
+  assertStrictEquals(error.name, "TimeoutError");
+  assertStrictEquals(
+    arrived.map((c) => new TextDecoder().decode(c)).join(""),
+    "partial",
+  );
+});
+
+Deno.test("readAll() without onChunk rejects on a silence too, never resolving with part of the stream", async () => {
+  const { client, server } = await tcpPair();
+  await writeAll(server, bytes("partial"));
+  await assertRejectsExactly(
+    deadline(readAll(client, { idleTimeout: 50 }), "readAll"),
+    DOMException,
+    { name: "TimeoutError" },
+  );
+  client.close();
+  server.close();
 });
 
 Deno.test("readAll() times idleTimeout per read, not for the whole stream", async () => {
@@ -209,7 +228,6 @@ Deno.test("readAll() times idleTimeout per read, not for the whole stream", asyn
   const reading = readAll(reader, { idleTimeout: 50 });
   for (let read = 0; read < 6; read++) await time.tickAsync(49);
   const result = await reading;
-  assertStrictEquals(result.timedOut, false);
   assertStrictEquals(new TextDecoder().decode(result.data), "aaaaa");
 });
 
@@ -224,15 +242,19 @@ Deno.test("readAll() gives up on a silent reader exactly idleTimeout ms after th
     },
   };
   let done = false;
-  const reading = readAll(reader, { idleTimeout: 100 }).finally(() => {
+  const arrived: string[] = [];
+  const reading = readAll(reader, {
+    idleTimeout: 100,
+    onChunk: (chunk) => void arrived.push(new TextDecoder().decode(chunk)),
+  }).finally(() => {
     done = true;
   });
+  reading.catch(() => {}); // asserted below, after the ticks
   await time.tickAsync(99);
   assertStrictEquals(done, false);
   await time.tickAsync(1);
-  const result = await reading;
-  assertStrictEquals(result.timedOut, true);
-  assertStrictEquals(new TextDecoder().decode(result.data), "b");
+  await assertRejectsExactly(reading, DOMException, { name: "TimeoutError" });
+  assertEquals(arrived, ["b"]);
 });
 
 Deno.test("readAll() keeps binary data with NUL bytes intact", async () => {
@@ -293,4 +315,145 @@ Deno.test("readAll() with an idle limit stops on its signal too", async () => {
   assertStrictEquals((error as Error).message, "stop");
   client.close();
   server.close();
+});
+
+// readAll: its options, checked as Deno's own APIs check theirs
+
+Deno.test("readAll() refuses a maxBytes of NaN with a RangeError instead of dropping the stream", async () => {
+  const reader = chunkReader([bytes("abc")]);
+  await assertRejects(
+    () => readAll(reader, { maxBytes: NaN }),
+    RangeError,
+    'Invalid maxBytes "NaN": not an integer of at least 1, nor Infinity',
+  );
+  assertStrictEquals(reader.reads, 0);
+});
+
+Deno.test("readAll() refuses a maxBytes of 1.5, 0 or a negative number with a RangeError", async () => {
+  for (const maxBytes of [1.5, 0, -1, -Infinity]) {
+    await assertRejects(
+      () => readAll(chunkReader([bytes("abc")]), { maxBytes }),
+      RangeError,
+      `Invalid maxBytes "${maxBytes}"`,
+    );
+  }
+});
+
+Deno.test("readAll() refuses a maxBytes that is not a number with a TypeError", async () => {
+  await assertRejects(
+    () => readAll(chunkReader([]), { maxBytes: "10" as unknown as number }),
+    TypeError,
+    'Invalid maxBytes "10": not a number',
+  );
+});
+
+Deno.test("readAll() with maxBytes Infinity keeps everything, past the 1 MiB default", async () => {
+  const chunk = new Uint8Array(65_536).fill(7);
+  const reader = chunkReader(Array.from({ length: 20 }, () => chunk));
+  const result = await readAll(reader, { maxBytes: Infinity });
+  assertStrictEquals(result.bytes, 20 * 65_536);
+  assertStrictEquals(result.data.length, 20 * 65_536);
+  assertStrictEquals(result.truncated, false);
+});
+
+Deno.test("readAll() refuses an idleTimeout that is not more than 0 and at most 2147483647 ms with a RangeError", async () => {
+  for (const idleTimeout of [0, -5, NaN, Infinity, 2 ** 31]) {
+    const reader = chunkReader([bytes("abc")]);
+    await assertRejects(
+      () => readAll(reader, { idleTimeout }),
+      RangeError,
+      `Invalid idleTimeout "${idleTimeout}": not more than 0 ms and at most 2147483647 ms`,
+    );
+    assertStrictEquals(reader.reads, 0);
+  }
+  await assertRejects(
+    () => readAll(chunkReader([]), { idleTimeout: "100" as unknown as number }),
+    TypeError,
+    'Invalid idleTimeout "100": not a number',
+  );
+});
+
+Deno.test("readAll() refuses a reader, options, signal or onChunk of the wrong type with a TypeError", async () => {
+  await assertRejects(
+    () => readAll({} as Readable),
+    TypeError,
+    "Invalid reader: it has no read() method",
+  );
+  await assertRejects(
+    () => readAll(null as unknown as Readable),
+    TypeError,
+    "Invalid reader",
+  );
+  await assertRejects(
+    () => readAll(chunkReader([]), null as unknown as object),
+    TypeError,
+    "Invalid options",
+  );
+  await assertRejects(
+    () =>
+      readAll(chunkReader([]), {
+        signal: { aborted: false } as unknown as AbortSignal,
+      }),
+    TypeError,
+    "Invalid signal",
+  );
+  await assertRejects(
+    () =>
+      readAll(chunkReader([]), {
+        onChunk: "print" as unknown as () => void,
+      }),
+    TypeError,
+    'Invalid onChunk "print": not a function',
+  );
+});
+
+Deno.test("readAll() with a signal already aborted rejects with its reason before any read", async () => {
+  const reason = new Error("stopped before");
+  const reader = chunkReader([bytes("abc")]);
+  const error = await assertRejects(() =>
+    readAll(reader, { signal: AbortSignal.abort(reason) })
+  );
+  assertStrictEquals(error, reason);
+  assertStrictEquals(reader.reads, 0);
+});
+
+Deno.test("readAll() rejects with what onChunk throws", async () => {
+  const failure = new Error("the callback's own");
+  const error = await assertRejects(() =>
+    readAll(chunkReader([bytes("a"), bytes("b")]), {
+      onChunk: () => {
+        throw failure;
+      },
+    })
+  );
+  assertStrictEquals(error, failure);
+});
+
+Deno.test("readAll() awaits an async onChunk: its rejection rejects readAll(), and the next read waits for it", async () => {
+  const failure = new Error("the callback's own");
+  const reader = chunkReader([bytes("a"), bytes("b")]);
+  const error = await assertRejects(() =>
+    readAll(reader, {
+      onChunk: async () => {
+        await Promise.resolve();
+        throw failure;
+      },
+    })
+  );
+  assertStrictEquals(error, failure);
+  assertStrictEquals(reader.reads, 1);
+});
+
+Deno.test("readAll()'s data is a Uint8Array<ArrayBuffer>, ready for crypto.subtle.digest and Blob", async () => {
+  const { client, server } = await tcpPair();
+  await writeAll(server, bytes("abc"));
+  server.close();
+  const { data } = await deadline(readAll(client), "readAll");
+  client.close();
+  // Both type-check only with an ArrayBuffer-backed array (TypeScript 6).
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
+  assertStrictEquals(digest[0], 0xba); // SHA-256("abc") = ba7816bf…
+  assertStrictEquals(await new Blob([data]).text(), "abc");
+  const joined = (await readAll(chunkReader([bytes("a"), bytes("bc")]))).data;
+  assertStrictEquals(await new Blob([joined]).text(), "abc");
 });

@@ -58,6 +58,20 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name:
+    "resolve() without net permission keeps the resolver's refusal as the cause",
+  permissions: { net: false },
+  async fn(): Promise<void> {
+    const error = await assertRejects(
+      () => resolve("localhost"),
+      Deno.errors.NotCapable,
+      'Requires net access to "localhost"',
+    );
+    assert(error.cause !== undefined);
+  },
+});
+
 Deno.test("resolve() gives localhost as 127.0.0.1 first", async () => {
   const addresses = await deadline(resolve("localhost"), "resolve(localhost)");
   assertEquals(addresses[0], { address: "127.0.0.1", family: 4 });
@@ -126,6 +140,71 @@ Deno.test("resolve() of nonexistent.invalid throws 'Name or service not known'",
   assert(error instanceof ResolveError, String(error));
   assertStrictEquals(error.host, "nonexistent.invalid");
   assertStrictEquals(error.message, "Name or service not known");
+});
+
+Deno.test("resolve() keeps the resolver's error as the ResolveError's cause", async () => {
+  const error = await deadline(
+    resolve("nonexistent.invalid").then(
+      () => fail("nonexistent.invalid resolved"),
+      (error: unknown) => error,
+    ),
+    "resolve(nonexistent.invalid)",
+  );
+  assert(error instanceof ResolveError, String(error));
+  assert(error.cause instanceof Error, String(error.cause));
+  assertStrictEquals((error.cause as { code?: string }).code, error.code);
+});
+
+Deno.test("resolve() of a literal has no cause: no resolver ran", async () => {
+  const error = await assertRejects(
+    () => resolve("127.0.0.1", { family: 6 }),
+    ResolveError,
+  );
+  assertStrictEquals("cause" in error, false);
+});
+
+Deno.test({
+  name:
+    "resolve() refuses a family other than 0, 4 or 6 with a RangeError, before any lookup",
+  permissions: { net: false },
+  async fn(): Promise<void> {
+    for (const family of [5, -4, 4.5, NaN, 46]) {
+      await assertRejects(
+        () => resolve("localhost", { family: family as 4 }),
+        RangeError,
+        `Invalid family "${family}": not 0, 4 or 6`,
+      );
+    }
+  },
+});
+
+Deno.test("resolve() refuses a family that is not a number with a TypeError", async () => {
+  await assertRejects(
+    () => resolve("127.0.0.1", { family: "4" as unknown as 4 }),
+    TypeError,
+    'Invalid family "4": not a number',
+  );
+});
+
+Deno.test("resolve() refuses a trace or options of the wrong type with a TypeError", async () => {
+  await assertRejects(
+    () => resolve("127.0.0.1", { trace: "on" as unknown as () => void }),
+    TypeError,
+    'Invalid trace "on": not a function',
+  );
+  await assertRejects(
+    () => resolve("127.0.0.1", null as unknown as object),
+    TypeError,
+    "Invalid options",
+  );
+});
+
+Deno.test("resolve() refuses a host that is not a string with a TypeError", async () => {
+  await assertRejects(
+    () => resolve(3490 as unknown as string),
+    TypeError,
+    "Invalid host: not a string but number",
+  );
 });
 
 Deno.test("resolve() checks the host before looking it up", async () => {

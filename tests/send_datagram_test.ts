@@ -9,7 +9,7 @@ import {
   MAX_UDP_PAYLOAD_IPV4,
   MAX_UDP_PAYLOAD_IPV6,
 } from "../lib/constants.ts";
-import { MessageSizeError, SendError, TimeoutError } from "../lib/errors.ts";
+import { MessageSizeError, SendError } from "../lib/errors.ts";
 import type { ResolvedAddress } from "../lib/resolve.ts";
 import { maxPayload, sendDatagram } from "../lib/send_datagram.ts";
 import {
@@ -190,13 +190,14 @@ Deno.test("sendDatagram() waiting for a reply from a closed port times out rathe
       }),
       "sendDatagram",
     ),
-    TimeoutError,
-    { message: "No reply within 0.1 seconds" },
+    DOMException,
+    { name: "TimeoutError", message: "No reply within 0.1 seconds" },
   );
 });
 
 Deno.test("sendDatagram() throws SendError listing each address when every send fails", async () => {
-  // Sending to port 0 fails with EINVAL.
+  // Sending to port 0 fails with EINVAL: the library leaves it to the
+  // system, as Deno's send() does.
   const error = await deadline(
     sendDatagram(
       [LOOPBACK4, { address: "127.0.0.2", family: 4 }],
@@ -267,7 +268,7 @@ Deno.test("sendDatagram() ignores a reply from another port and returns the peer
   assertStrictEquals(sent.reply?.peer.port, portOf(responder));
 });
 
-Deno.test("sendDatagram() with only a reply from another port throws TimeoutError", async () => {
+Deno.test("sendDatagram() with only a reply from another port rejects with a TimeoutError DOMException", async () => {
   using responder = udp();
   using stranger = udp();
   const spoofing = (async () => {
@@ -285,7 +286,8 @@ Deno.test("sendDatagram() with only a reply from another port throws TimeoutErro
     "sendDatagram",
   );
   await spoofing;
-  assert(error instanceof TimeoutError, String(error));
+  assert(error instanceof DOMException, String(error));
+  assertStrictEquals(error.name, "TimeoutError");
   assertStrictEquals(error.message, "No reply within 0.2 seconds");
 });
 
@@ -321,7 +323,8 @@ Deno.test({
           }),
           "sendDatagram",
         ),
-      TimeoutError,
+      DOMException,
+      "No reply within 0.2 seconds",
     );
     await spoofing;
   },
@@ -349,4 +352,179 @@ Deno.test({
     await echoing;
     assertEquals(sent.reply?.data, bytes("hi"));
   },
+});
+
+// sendDatagram: its options, checked as Deno's own APIs check theirs
+
+/** Options with a port no socket listens on, and more. */
+const to9 = (more: object = {}): { port: number } => ({ port: 9, ...more });
+
+Deno.test("sendDatagram() refuses a negative port with a RangeError, not a SendError", async () => {
+  const error = await assertRejects(
+    () => sendDatagram([LOOPBACK4], bytes("x"), { port: -1 }),
+    RangeError,
+    'Invalid port "-1": not an integer from 0 to 65535',
+  );
+  assert(!(error instanceof SendError));
+});
+
+Deno.test("sendDatagram() refuses a port above 65535, which the socket would wrap, with a RangeError", async () => {
+  for (const port of [65_536, 70_000]) {
+    await assertRejects(
+      () => sendDatagram([LOOPBACK4], bytes("x"), { port }),
+      RangeError,
+      `Invalid port "${port}"`,
+    );
+  }
+});
+
+Deno.test("sendDatagram() refuses a fraction, NaN and Infinity as a port with a RangeError", async () => {
+  for (const port of [1.5, NaN, Infinity]) {
+    await assertRejects(
+      () => sendDatagram([LOOPBACK4], bytes("x"), { port }),
+      RangeError,
+      `Invalid port "${port}": not an integer from 0 to 65535`,
+    );
+  }
+});
+
+Deno.test("sendDatagram() refuses a port that is not a number, or none, with a TypeError", async () => {
+  await assertRejects(
+    () =>
+      sendDatagram([LOOPBACK4], bytes("x"), {
+        port: "4950" as unknown as number,
+      }),
+    TypeError,
+    'Invalid port "4950": not a number',
+  );
+  // Beej's 4950 is the talker's default, not the library's: no port, no send.
+  await assertRejects(
+    () => sendDatagram([LOOPBACK4], bytes("x"), {} as { port: number }),
+    TypeError,
+    'Invalid port "undefined": not a number',
+  );
+  await assertRejects(
+    () =>
+      sendDatagram(
+        [LOOPBACK4],
+        bytes("x"),
+        undefined as unknown as { port: number },
+      ),
+    TypeError,
+    "Invalid options",
+  );
+});
+
+Deno.test("sendDatagram() refuses a replyTimeout that is not more than 0 and at most 2147483647 ms with a RangeError", async () => {
+  for (const replyTimeout of [0, -1, NaN, Infinity, 2 ** 31]) {
+    await assertRejects(
+      () => sendDatagram([LOOPBACK4], bytes("x"), to9({ replyTimeout })),
+      RangeError,
+      `Invalid replyTimeout "${replyTimeout}"`,
+    );
+  }
+  await assertRejects(
+    () => sendDatagram([LOOPBACK4], bytes("x"), to9({ replyTimeout: "100" })),
+    TypeError,
+    'Invalid replyTimeout "100": not a number',
+  );
+});
+
+Deno.test("sendDatagram() refuses a signal, onSent or trace of the wrong type with a TypeError", async () => {
+  await assertRejects(
+    () => sendDatagram([LOOPBACK4], bytes("x"), to9({ signal: {} })),
+    TypeError,
+    "Invalid signal",
+  );
+  await assertRejects(
+    () => sendDatagram([LOOPBACK4], bytes("x"), to9({ onSent: "yes" })),
+    TypeError,
+    'Invalid onSent "yes": not a function',
+  );
+  await assertRejects(
+    () => sendDatagram([LOOPBACK4], bytes("x"), to9({ trace: true })),
+    TypeError,
+    'Invalid trace "true": not a function',
+  );
+  await assertRejects(
+    () =>
+      sendDatagram(
+        "127.0.0.1" as unknown as ResolvedAddress[],
+        bytes("x"),
+        to9(),
+      ),
+    TypeError,
+    "Invalid addresses",
+  );
+  await assertRejects(
+    () => sendDatagram([LOOPBACK4], "x" as unknown as Uint8Array, to9()),
+    TypeError,
+    "Invalid message",
+  );
+});
+
+Deno.test("sendDatagram() with a signal already aborted rejects with its reason and makes no socket", async () => {
+  const reason = new Error("stopped before");
+  const events: unknown[] = [];
+  let sent = false;
+  const error = await assertRejects(() =>
+    sendDatagram([LOOPBACK4], bytes("x"), {
+      port: 9,
+      signal: AbortSignal.abort(reason),
+      trace: (event) => void events.push(event),
+      onSent: () => void (sent = true),
+    })
+  );
+  assertStrictEquals(error, reason);
+  assertEquals(events, []);
+  assertStrictEquals(sent, false);
+});
+
+Deno.test("sendDatagram() awaits an async onSent and rejects with its rejection", async () => {
+  using receiver = udp();
+  const failure = new Error("the callback's own");
+  const error = await assertRejects(() =>
+    sendDatagram([LOOPBACK4], bytes("x"), {
+      port: portOf(receiver),
+      onSent: async () => {
+        await Promise.resolve();
+        throw failure;
+      },
+    })
+  );
+  assertStrictEquals(error, failure);
+  await receiveOne(receiver);
+});
+
+Deno.test("sendDatagram()'s SendError has the first failure's error as its cause", async () => {
+  const error = await assertRejects(
+    () =>
+      sendDatagram(
+        [{ address: "::1", family: 4 }, { address: "::2", family: 4 }],
+        bytes("x"),
+        { port: 9 },
+      ),
+    SendError,
+  );
+  assertStrictEquals(error.cause, error.failures[0]!.error);
+});
+
+Deno.test("sendDatagram()'s reply is a Uint8Array<ArrayBuffer>, ready for crypto.subtle.digest and Blob", async () => {
+  using responder = udp();
+  const echoing = (async () => {
+    const [data, peer] = await receiveOne(responder);
+    await responder.send(data, peer);
+  })();
+  const sent = await deadline(
+    sendDatagram([LOOPBACK4], bytes("abc"), {
+      port: portOf(responder),
+      replyTimeout: 5000,
+    }),
+    "sendDatagram",
+  );
+  await echoing;
+  const data: Uint8Array<ArrayBuffer> = sent.reply!.data;
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
+  assertStrictEquals(digest[0], 0xba); // SHA-256("abc") = ba7816bf…
+  assertStrictEquals(await new Blob([data]).text(), "abc");
 });
