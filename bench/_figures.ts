@@ -479,12 +479,6 @@ export function clientRows(m: Measured): Row[] {
   return rows;
 }
 
-/**
- * The `--workers 2` server as the tool can run it: where it refuses to start
- * for want of read access (its workers load modules), run it with
- * `--allow-read` and say so.
- */
-
 function f0(x: number): string {
   return Math.round(x).toLocaleString("en-US");
 }

@@ -437,7 +437,7 @@ export async function measureUdp(
       .filter((x): x is number => x !== undefined),
   );
   let udpHalf: Measured["udpHalf"];
-  if (floorRate === undefined) {
+  if (floorRate === undefined || floorRate < 2) {
     b.notes.push(
       "Deno's floor (receive loop) has no loss-free rate in this run: " +
         "the loss at half of it was not measured.",
