@@ -38,7 +38,10 @@ export function why<T extends { error?: string }>(
 }
 
 const ratioTarget = (op: ">=" | "<=", bound: number): Target => ({
-  text: `${op === ">=" ? "≥" : "≤"} ${bound}×`,
+  // 1.0×, not 1×: a bound reads as a ratio.
+  text: `${op === ">=" ? "≥" : "≤"} ${
+    Number.isInteger(bound) ? bound.toFixed(1) : bound
+  }×`,
   of: "ratio",
   op,
   bound,
