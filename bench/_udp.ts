@@ -279,9 +279,18 @@ function measureOnce(
       // steps; geometrically once a good rate is known, so that every rate is
       // found to the same fraction of itself and the ratios of two receivers
       // (the listener to Deno's floor) are as precise as their rates.
+      // While no good rate is known it halves on, at most 4 steps more, so
+      // that a receiver losing at every rate of a short search (Deno's floor
+      // on a busy machine) still has a rate that the loss at half of it can
+      // be measured from.
       let lo = fixed.lost === 0 ? s.rate : 0;
       let hi = fixed.lost === 0 ? flat.rate : Math.min(s.rate, flat.rate);
-      for (let i = 0; i < s.searchSteps && hi - lo > 500; i++) {
+      const most = s.searchSteps + 4;
+      for (
+        let i = 0;
+        (i < s.searchSteps || (lo === 0 && i < most)) && hi - lo > 500;
+        i++
+      ) {
         const mid = lo > 0 ? Math.sqrt(lo * hi) : (lo + hi) / 2;
         const t = await fairTrial(link, mid, mid * s.trialSeconds);
         run.trials.push(t);
