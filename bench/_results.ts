@@ -97,7 +97,12 @@ function resultsMarkdown(b: Bench, r: Summary): string {
       ).join(", ")
     }`,
     "",
-    "## Targets (issue 4)",
+    "## Targets",
+    "",
+    "Relative to Deno's own floor measured in this run (the bare `Deno.listen` " +
+    "loop, the bare receive loop) and to Node net; the client's in instructions. " +
+    "The C peers are the physical reference, without targets. Why: " +
+    "[README.md](README.md#targets).",
     "",
     ...r.targets.map((t) =>
       `- **${verdict(t)}** ${t.figure} ${t.target?.text}${

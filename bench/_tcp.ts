@@ -383,8 +383,8 @@ async function workersSpec(b: Bench, spec: ServerSpec): Promise<ServerSpec> {
     const message = messageOf(err);
     if (!/read access/i.test(message)) return spec;
     b.notes.push(
-      "`server --workers 2` exits at once under `--allow-net` alone (the permission of " +
-        "`deno task server` and of the compiled binary): " +
+      "`server --workers 2` exits at once when run as its task runs it " +
+        `(\`${b.settings.flags.server.join(" ")}\`): ` +
         `${
           message.replace(/^.*before it was ready: /, "")
         }. It was measured with ` +

@@ -1,7 +1,8 @@
 // deno-lint-ignore-file no-console
 /**
  * `deno task bench`: the beejnet tools against C, Node and Deno's own floor,
- * all measured in one run on this machine (issue 4).
+ * all measured in one run on this machine; the targets are relative to
+ * Deno's floor (bench/README.md, "Targets").
  *
  * ```sh
  * deno task bench                # full run (≲ 10 min): bench/RESULTS.md, bench/connections.svg

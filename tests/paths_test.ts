@@ -1,6 +1,6 @@
 /**
  * The paths the README promises: `deno task server --workers 2` in a
- * checkout, with read permission for the workers' modules and nothing more;
+ * checkout, from any folder of it (its read permission: server_task_test.ts);
  * the compiled server with workers; listener and talker run without
  * `--unstable-net`; and the Node-only way to run the server, which must
  * leave no server behind when its npx process is killed.
@@ -35,57 +35,6 @@ async function greeting(port: number): Promise<string> {
 
 // ---------------------------------------------------------------------------
 // deno task server --workers 2
-
-/** The files a `--allow-read=` of the server task names, as absolute paths. */
-function taskReadPermission(): string[] {
-  const config = JSON.parse(
-    Deno.readTextFileSync(new URL("deno.json", ROOT)),
-  );
-  const task: string = config.tasks.server;
-  const match = task.match(/--allow-read=(\S+)/);
-  if (!match) return [];
-  return match[1]!.split(",").map((path) => new URL(path, ROOT).pathname)
-    .sort();
-}
-
-Deno.test({
-  name:
-    "deno task server grants read of the workers' modules and of nothing else",
-  ignore: ignoreUnless(CAN_SPAWN, "needs --allow-run --allow-read"),
-  async fn(): Promise<void> {
-    const { code, stdout } = await new Deno.Command(Deno.execPath(), {
-      args: ["info", "--json", "lib/_greeting_worker.ts"],
-      cwd: ROOT_PATH,
-      stdout: "piped",
-      stderr: "inherit",
-    }).output();
-    assertEquals(code, 0);
-    const info = JSON.parse(decoder.decode(stdout)) as {
-      roots: string[];
-      modules: {
-        specifier: string;
-        dependencies?: { code?: { specifier: string } }[];
-      }[];
-    };
-    // What the worker loads when it runs: its imports that are code (type
-    // imports are erased), static or dynamic, transitively.
-    const bySpecifier = new Map(info.modules.map((m) => [m.specifier, m]));
-    const loaded = new Set<string>();
-    const next = [...info.roots];
-    while (next.length > 0) {
-      const specifier = next.pop()!;
-      if (loaded.has(specifier)) continue;
-      loaded.add(specifier);
-      for (const dependency of bySpecifier.get(specifier)?.dependencies ?? []) {
-        if (dependency.code) next.push(dependency.code.specifier);
-      }
-    }
-    const files = [...loaded].filter((s) => s.startsWith("file:"))
-      .map((s) => new URL(s).pathname).sort();
-    assert(files.length > 0);
-    assertEquals(taskReadPermission(), files);
-  },
-});
 
 for (const cwd of ["", "tests/"]) {
   Deno.test({
