@@ -56,6 +56,7 @@ export {
   ResolveError,
   SendError,
   TimeoutError,
+  UnstableNetError,
 } from "./lib/errors.ts";
 export type { AddressFailure } from "./lib/errors.ts";
 export {
