@@ -174,12 +174,13 @@ export interface DatagramListener extends AsyncDisposable {
  *     resolve(await new Blob([data]).text());
  *   },
  * });
- * using socket = Deno.listenDatagram({
+ * const socket = Deno.listenDatagram({
  *   hostname: "127.0.0.1",
  *   port: 0,
  *   transport: "udp",
  * });
  * await socket.send(new TextEncoder().encode("hello"), listener.addr);
+ * socket.close();
  * assertEquals(await arrived, "hello");
  * ```
  */

@@ -109,7 +109,9 @@ Deno.test("isBindFailure() tells the operating system's refusals from other erro
       new Error("Address family not supported by protocol (os error 97)"),
     ),
   );
-  assert(!isBindFailure(new TypeError("Deno.listenDatagram is not a function")));
+  assert(
+    !isBindFailure(new TypeError("Deno.listenDatagram is not a function")),
+  );
   assert(!isBindFailure(new Error("no os error here")));
   assert(!isBindFailure("a string"));
 });

@@ -113,7 +113,10 @@ Deno.test("listenForDatagrams() close() waits for an async onDatagram in progres
 // ---------------------------------------------------------------------------
 // Callbacks that throw or reject
 
-const FAILING: [string, (error: Error) => Partial<ListenForDatagramsOptions>][] = [
+const FAILING: [
+  string,
+  (error: Error) => Partial<ListenForDatagramsOptions>,
+][] = [
   ["an onDatagram that throws", (error) => ({
     onDatagram: () => {
       throw error;
@@ -257,11 +260,19 @@ Deno.test("listenForDatagrams() hands out Uint8Array<ArrayBuffer> that crypto.su
 const onDatagram = (): void => {};
 
 const RANGE_ERRORS: [string, Partial<ListenForDatagramsOptions>, RegExp][] = [
-  ["a negative port", { port: -1 }, /^Invalid port "-1": must be an integer 0-65535$/],
+  [
+    "a negative port",
+    { port: -1 },
+    /^Invalid port "-1": must be an integer 0-65535$/,
+  ],
   ["a port above 65535", { port: 65_536 }, /^Invalid port "65536"/],
   ["a port that is not an integer", { port: 0.5 }, /^Invalid port "0.5"/],
   ["family 5", { family: 5 as 4 }, /^Invalid family "5": must be 0, 4 or 6$/],
-  ["count 0", { count: 0 }, /^Invalid count "0": must be a positive integer or Infinity$/],
+  [
+    "count 0",
+    { count: 0 },
+    /^Invalid count "0": must be a positive integer or Infinity$/,
+  ],
   ["count 1.5", { count: 1.5 }, /^Invalid count "1.5"/],
   ["count NaN", { count: NaN }, /^Invalid count "NaN"/],
   ["count -Infinity", { count: -Infinity }, /^Invalid count "-Infinity"/],
@@ -270,7 +281,8 @@ const RANGE_ERRORS: [string, Partial<ListenForDatagramsOptions>, RegExp][] = [
 for (const [what, options, message] of RANGE_ERRORS) {
   Deno.test(`listenForDatagrams() with ${what} throws RangeError before binding`, async () => {
     const error = await assertRejects(
-      () => listenForDatagrams({ hostname: "127.0.0.1", onDatagram, ...options }),
+      () =>
+        listenForDatagrams({ hostname: "127.0.0.1", onDatagram, ...options }),
       RangeError,
     );
     assert(message.test(error.message), error.message);
@@ -278,15 +290,51 @@ for (const [what, options, message] of RANGE_ERRORS) {
 }
 
 const TYPE_ERRORS: [string, unknown, RegExp][] = [
-  ["no options", undefined, /^Invalid listenForDatagrams\(\) options: missing$/],
-  ["options that are not an object", "udp", /^Invalid listenForDatagrams\(\) options: must be an object$/],
-  ["no onDatagram", {}, /^Invalid onDatagram: must be a function, not undefined$/],
-  ["a port given as text", { onDatagram, port: "4950" }, /^Invalid port: must be a number, not string$/],
-  ["a count given as text", { onDatagram, count: "1" }, /^Invalid count: must be a number, not string$/],
-  ["a hostname that is not text", { onDatagram, hostname: 1 }, /^Invalid hostname: must be a string/],
-  ["an accept that is not a function", { onDatagram, accept: 1 }, /^Invalid accept: must be a function/],
-  ["an onRefused that is not a function", { onDatagram, onRefused: null }, /^Invalid onRefused: must be a function, not null$/],
-  ["a signal that is not an AbortSignal", { onDatagram, signal: {} }, /^Invalid signal: must be an AbortSignal/],
+  [
+    "no options",
+    undefined,
+    /^Invalid listenForDatagrams\(\) options: missing$/,
+  ],
+  [
+    "options that are not an object",
+    "udp",
+    /^Invalid listenForDatagrams\(\) options: must be an object$/,
+  ],
+  [
+    "no onDatagram",
+    {},
+    /^Invalid onDatagram: must be a function, not undefined$/,
+  ],
+  [
+    "a port given as text",
+    { onDatagram, port: "4950" },
+    /^Invalid port: must be a number, not string$/,
+  ],
+  [
+    "a count given as text",
+    { onDatagram, count: "1" },
+    /^Invalid count: must be a number, not string$/,
+  ],
+  [
+    "a hostname that is not text",
+    { onDatagram, hostname: 1 },
+    /^Invalid hostname: must be a string/,
+  ],
+  [
+    "an accept that is not a function",
+    { onDatagram, accept: 1 },
+    /^Invalid accept: must be a function/,
+  ],
+  [
+    "an onRefused that is not a function",
+    { onDatagram, onRefused: null },
+    /^Invalid onRefused: must be a function, not null$/,
+  ],
+  [
+    "a signal that is not an AbortSignal",
+    { onDatagram, signal: {} },
+    /^Invalid signal: must be an AbortSignal/,
+  ],
 ];
 
 for (const [what, options, message] of TYPE_ERRORS) {

@@ -350,7 +350,10 @@ Deno.test("serveGreeting() with an already aborted signal rejects with its reaso
   const reason = new Error("never mind");
   assertStrictEquals(
     await assertRejects(() =>
-      serveGreeting({ hostname: "127.0.0.1", signal: AbortSignal.abort(reason) })
+      serveGreeting({
+        hostname: "127.0.0.1",
+        signal: AbortSignal.abort(reason),
+      })
     ),
     reason,
   );
@@ -360,18 +363,46 @@ Deno.test("serveGreeting() with an already aborted signal rejects with its reaso
 // Options checked as Deno's APIs check theirs, before any socket
 
 const RANGE_ERRORS: [string, ServeGreetingOptions, RegExp][] = [
-  ["a negative port", { port: -1 }, /^Invalid port "-1": must be an integer 0-65535$/],
+  [
+    "a negative port",
+    { port: -1 },
+    /^Invalid port "-1": must be an integer 0-65535$/,
+  ],
   ["a port above 65535", { port: 65_536 }, /^Invalid port "65536"/],
   ["a port that is not an integer", { port: 1.5 }, /^Invalid port "1.5"/],
   ["a NaN port", { port: NaN }, /^Invalid port "NaN"/],
   ["family 5", { family: 5 as 4 }, /^Invalid family "5": must be 0, 4 or 6$/],
-  ["maxConnections 0", { maxConnections: 0 }, /^Invalid maxConnections "0": must be a positive integer$/],
-  ["maxConnections 1.5", { maxConnections: 1.5 }, /^Invalid maxConnections "1.5"/],
-  ["workers 0", { workers: 0 }, /^Invalid workers "0": must be a positive integer$/],
+  [
+    "maxConnections 0",
+    { maxConnections: 0 },
+    /^Invalid maxConnections "0": must be a positive integer$/,
+  ],
+  [
+    "maxConnections 1.5",
+    { maxConnections: 1.5 },
+    /^Invalid maxConnections "1.5"/,
+  ],
+  [
+    "workers 0",
+    { workers: 0 },
+    /^Invalid workers "0": must be a positive integer$/,
+  ],
   ["workers NaN", { workers: NaN }, /^Invalid workers "NaN"/],
-  ["a negative shutdownTimeout", { shutdownTimeout: -1 }, /^Invalid shutdownTimeout "-1": must be a finite number of ms, 0 or more$/],
-  ["an infinite shutdownTimeout", { shutdownTimeout: Infinity }, /^Invalid shutdownTimeout "Infinity"/],
-  ["a NaN shutdownTimeout", { shutdownTimeout: NaN }, /^Invalid shutdownTimeout "NaN"/],
+  [
+    "a negative shutdownTimeout",
+    { shutdownTimeout: -1 },
+    /^Invalid shutdownTimeout "-1": must be a finite number of ms, 0 or more$/,
+  ],
+  [
+    "an infinite shutdownTimeout",
+    { shutdownTimeout: Infinity },
+    /^Invalid shutdownTimeout "Infinity"/,
+  ],
+  [
+    "a NaN shutdownTimeout",
+    { shutdownTimeout: NaN },
+    /^Invalid shutdownTimeout "NaN"/,
+  ],
 ];
 
 for (const [what, options, message] of RANGE_ERRORS) {
@@ -385,16 +416,56 @@ for (const [what, options, message] of RANGE_ERRORS) {
 }
 
 const TYPE_ERRORS: [string, unknown, RegExp][] = [
-  ["options that are not an object", 42, /^Invalid serveGreeting\(\) options: must be an object$/],
-  ["a port given as text", { port: "3490" }, /^Invalid port: must be a number, not string$/],
-  ["a hostname that is not text", { hostname: 127 }, /^Invalid hostname: must be a string, not number$/],
-  ["a family given as text", { family: "4" }, /^Invalid family: must be a number/],
-  ["a message that is neither text nor bytes", { message: 42 }, /^Invalid message: must be a string or a Uint8Array$/],
-  ["workers given as text", { workers: "2" }, /^Invalid workers: must be a number/],
-  ["an onConnection that is not a function", { onConnection: "log" }, /^Invalid onConnection: must be a function, not string$/],
-  ["an accept that is not a function", { accept: true }, /^Invalid accept: must be a function, not boolean$/],
-  ["a trace that is not a function", { trace: {} }, /^Invalid trace: must be a function, not object$/],
-  ["a signal that is not an AbortSignal", { signal: { aborted: false } }, /^Invalid signal: must be an AbortSignal, not object$/],
+  [
+    "options that are not an object",
+    42,
+    /^Invalid serveGreeting\(\) options: must be an object$/,
+  ],
+  [
+    "a port given as text",
+    { port: "3490" },
+    /^Invalid port: must be a number, not string$/,
+  ],
+  [
+    "a hostname that is not text",
+    { hostname: 127 },
+    /^Invalid hostname: must be a string, not number$/,
+  ],
+  [
+    "a family given as text",
+    { family: "4" },
+    /^Invalid family: must be a number/,
+  ],
+  [
+    "a message that is neither text nor bytes",
+    { message: 42 },
+    /^Invalid message: must be a string or a Uint8Array$/,
+  ],
+  [
+    "workers given as text",
+    { workers: "2" },
+    /^Invalid workers: must be a number/,
+  ],
+  [
+    "an onConnection that is not a function",
+    { onConnection: "log" },
+    /^Invalid onConnection: must be a function, not string$/,
+  ],
+  [
+    "an accept that is not a function",
+    { accept: true },
+    /^Invalid accept: must be a function, not boolean$/,
+  ],
+  [
+    "a trace that is not a function",
+    { trace: {} },
+    /^Invalid trace: must be a function, not object$/,
+  ],
+  [
+    "a signal that is not an AbortSignal",
+    { signal: { aborted: false } },
+    /^Invalid signal: must be an AbortSignal, not object$/,
+  ],
 ];
 
 for (const [what, options, message] of TYPE_ERRORS) {
