@@ -28,6 +28,12 @@ export interface LoopOptions
   message: Uint8Array;
   /** Set `SO_REUSEPORT`, so several loops can share the port. */
   reusePort?: boolean;
+  /**
+   * Fails the loop when aborted, as a callback's throw would: every socket
+   * closed at once, `finished` rejected with the signal's reason. Workers
+   * use it to stop every loop when one fails.
+   */
+  failSignal?: AbortSignal;
 }
 
 const MIN_BACKOFF = 5;
@@ -113,6 +119,10 @@ export async function greetLoop(
     closeAll();
   };
   signal?.addEventListener("abort", stop, { once: true });
+  const failSignal = options.failSignal;
+  const failNow = (): void => fail(failSignal!.reason);
+  failSignal?.addEventListener("abort", failNow, { once: true });
+  if (failSignal?.aborted) failNow();
 
   /** Wait for a callback's promise in the background; a rejection fails. */
   const track = (result: unknown): void => {
@@ -257,6 +267,7 @@ export async function greetLoop(
     } finally {
       stop();
       signal?.removeEventListener("abort", stop);
+      failSignal?.removeEventListener("abort", failNow);
       await drain(options.shutdownTimeout ?? 1500);
     }
     if (failure) throw failure.error;

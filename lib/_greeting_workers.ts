@@ -44,6 +44,7 @@ export async function serveOnWorkers(
   const signal = options.signal;
   signal?.throwIfAborted();
   const controller = new AbortController();
+  const failing = new AbortController();
   const stopFirst = (): void => controller.abort(signal?.reason);
   signal?.addEventListener("abort", stopFirst, { once: true });
   let first: GreetingServer;
@@ -51,6 +52,7 @@ export async function serveOnWorkers(
     first = await greetLoop({
       ...options,
       signal: controller.signal,
+      failSignal: failing.signal,
       reusePort: true,
     });
   } finally {
@@ -64,14 +66,16 @@ export async function serveOnWorkers(
   // Promises of async callbacks not yet settled: `finished` waits for them.
   const pending = new Set<PromiseLike<unknown>>();
   let failure: { error: unknown } | undefined;
-  const stopAll = (): void => {
+  const stopAll = (now = false): void => {
     controller.abort();
-    for (const worker of workers) worker.postMessage({ type: "stop" });
+    for (const worker of workers) worker.postMessage({ type: "stop", now });
   };
+  // A failure closes every loop's connections at once.
   const fail = (error: unknown): void => {
     if (failure) return;
     failure = { error };
-    stopAll();
+    failing.abort(error);
+    stopAll(true);
   };
   finished.push(first.finished.then(() => {}, fail));
   // Calls a callback of the caller's; a throw or a rejection stops all.
@@ -163,11 +167,12 @@ export async function serveOnWorkers(
     };
     worker.postMessage(start);
   }
-  signal?.addEventListener("abort", stopAll, { once: true });
+  const stopOnAbort = (): void => stopAll();
+  signal?.addEventListener("abort", stopOnAbort, { once: true });
   const settle = async (): Promise<void> => {
     await Promise.all(finished);
     while (pending.size > 0) await Promise.allSettled(pending);
-    signal?.removeEventListener("abort", stopAll);
+    signal?.removeEventListener("abort", stopOnAbort);
   };
   try {
     await Promise.all(started);

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { guardTrace } from "./_callbacks.ts";
 import { greetLoop } from "./_greeting_loop.ts";
 import {
   checkFamily,
@@ -321,12 +322,12 @@ async function noFork(
 ): Promise<GreetingServer> {
   if (!trace) return server;
   const { traceNoFork } = await import("./_trace_calls.ts");
-  try {
-    traceNoFork(trace);
-  } catch (error) {
+  let failure: { error: unknown } | undefined;
+  traceNoFork(guardTrace(trace, (error) => failure ??= { error }));
+  if (failure) {
     // A trace that throws fails the start: nothing is left bound.
     await server.close();
-    throw error;
+    throw failure.error;
   }
   return server;
 }

@@ -236,3 +236,52 @@ Deno.test({
     Deno.listen({ hostname: "127.0.0.1", port: server.addr.port }).close();
   },
 });
+
+Deno.test({
+  name:
+    "serveGreeting({ workers }) closes every loop's connections at once when a callback fails, not after shutdownTimeout",
+  ignore: NEEDS_READ(),
+  async fn(): Promise<void> {
+    const error = new Error("onConnection failed");
+    const server = await serveGreeting({
+      hostname: "127.0.0.1",
+      port: 0,
+      workers: 2,
+      // Too large to sit in the socket buffers of clients that do not read.
+      message: new Uint8Array(16 * 1024 * 1024).fill(0x68),
+      // Longer than the deadline: only closing at once ends in time.
+      shutdownTimeout: 60_000,
+      onConnection: () => {
+        throw error;
+      },
+    });
+    const { port } = server.addr;
+    const clients = await Promise.all(
+      Array.from(
+        { length: 10 },
+        () =>
+          deadline(Deno.connect({ hostname: "127.0.0.1", port }), "connect")
+            .catch(() => undefined),
+      ),
+    );
+    assertStrictEquals(
+      await assertRejects(() => deadline(server.finished, "every loop")),
+      error,
+    );
+    for (const client of clients) {
+      if (!client) continue;
+      // Read to the end: the server closed it.
+      await deadline(
+        (async () => {
+          const buffer = new Uint8Array(1 << 16);
+          try {
+            while (await client.read(buffer) !== null) { /* discard */ }
+          } catch { /* reset */ }
+          client.close();
+        })(),
+        "the connection closed",
+      );
+    }
+    Deno.listen({ hostname: "127.0.0.1", port }).close();
+  },
+});
