@@ -269,6 +269,13 @@ export async function serveGreeting(
   ) {
     throw new TypeError("Invalid message: must be a string or a Uint8Array");
   }
+  const lists = options.access;
+  checkOptionsObject(lists, "access");
+  for (const name of ["allow", "deny"] as const) {
+    if (lists?.[name] !== undefined && !Array.isArray(lists[name])) {
+      throw new TypeError(`Invalid access.${name}: must be an array`);
+    }
+  }
   const workers = options.workers ?? 1;
   if (workers > 1 && options.accept) {
     throw new TypeError(

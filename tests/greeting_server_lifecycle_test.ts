@@ -462,6 +462,16 @@ const TYPE_ERRORS: [string, unknown, RegExp][] = [
     /^Invalid trace: must be a function, not object$/,
   ],
   [
+    "access lists that are not an object",
+    { access: "127.0.0.0/8" },
+    /^Invalid access options: must be an object$/,
+  ],
+  [
+    "an access allow list that is not an array",
+    { access: { allow: "127.0.0.0/8" } },
+    /^Invalid access\.allow: must be an array$/,
+  ],
+  [
     "a signal that is not an AbortSignal",
     { signal: { aborted: false } },
     /^Invalid signal: must be an AbortSignal, not object$/,
