@@ -61,6 +61,7 @@ export {
   MessageSizeError,
   ResolveError,
   SendError,
+  UnstableNetError,
 } from "./lib/errors.ts";
 export type { AddressFailure } from "./lib/errors.ts";
 export {

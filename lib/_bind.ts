@@ -1,6 +1,11 @@
 // Private to lib/: choose the addresses to bind and bind the first that works.
 
-import { type AddressFailure, BindError, isPermissionError } from "./errors.ts";
+import {
+  type AddressFailure,
+  BindError,
+  isPermissionError,
+  UnstableNetError,
+} from "./errors.ts";
 import type { IpFamily } from "./ip.ts";
 import { resolve } from "./resolve.ts";
 import type { Trace } from "./trace.ts";
@@ -42,8 +47,40 @@ export async function bindCandidates(
 }
 
 /**
+ * Throw {@linkcode UnstableNetError} unless Deno's unstable networking APIs
+ * are there (`--unstable-net`): UDP and `SO_REUSEPORT` need them. Call it
+ * before opening any socket; `api` names what the caller needs, for the
+ * message. (Without the flag, `Deno.listenDatagram` is missing, and
+ * `Deno.listen({ reusePort: true })` ends the process.)
+ */
+export function requireUnstableNet(api = "Deno.listenDatagram"): void {
+  if (typeof Deno.listenDatagram !== "function") {
+    throw new UnstableNetError(api);
+  }
+}
+
+/** UDP is there: {@linkcode requireUnstableNet} for `Deno.listenDatagram`. */
+export function requireDatagrams(): void {
+  requireUnstableNet("Deno.listenDatagram");
+}
+
+/**
+ * Whether `error` is the operating system refusing a bind (an address in
+ * use, a family not supported, ...): one of `Deno.errors`, or an error of
+ * Deno's that carries an `(os error N)`. Anything else (a `TypeError` of a
+ * missing API, a `RangeError` of a bad port, a callback's throw) is not a
+ * reason to try the next address.
+ */
+export function isBindFailure(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (/\(os error \d+\)$/.test(error.message)) return true;
+  return Object.values(Deno.errors).some((kind) => error instanceof kind);
+}
+
+/**
  * Bind the first candidate that works. A permission error is thrown as is:
- * trying another address would not help.
+ * trying another address would not help; so is anything that is not the
+ * operating system refusing the bind ({@linkcode isBindFailure}).
  */
 export function bindFirst<T>(
   candidates: readonly string[],
@@ -54,7 +91,7 @@ export function bindFirst<T>(
     try {
       return bind(address);
     } catch (error) {
-      if (isPermissionError(error)) throw error;
+      if (isPermissionError(error) || !isBindFailure(error)) throw error;
       failures.push({ address, error });
     }
   }

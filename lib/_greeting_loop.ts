@@ -1,11 +1,19 @@
 // Private to lib/: one accept loop of serveGreeting(), on this thread or on a
 // worker's. It greets every connection and closes it; connections are served
 // concurrently, accept errors (such as running out of file descriptors) are
-// survived, and aborting the signal stops accepting and lets the connections
-// in flight finish.
+// survived, and a stop (the signal, close()) stops accepting and lets the
+// connections in flight finish. A callback that throws or rejects is the
+// loop's failure: it stops, closes every socket at once, and `finished`
+// rejects with that error.
 
-import { deadline } from "@std/async/deadline";
-import { bindCandidates, bindFirst, isMappedPeer } from "./_bind.ts";
+import { deadline } from "./_abort.ts";
+import {
+  bindCandidates,
+  bindFirst,
+  isMappedPeer,
+  requireUnstableNet,
+} from "./_bind.ts";
+import { guardTrace, isThenable } from "./_callbacks.ts";
 import type {
   GreetingServer,
   ServeGreetingOptions,
@@ -20,6 +28,12 @@ export interface LoopOptions
   message: Uint8Array;
   /** Set `SO_REUSEPORT`, so several loops can share the port. */
   reusePort?: boolean;
+  /**
+   * Fails the loop when aborted, as a callback's throw would: every socket
+   * closed at once, `finished` rejected with the signal's reason. Workers
+   * use it to stop every loop when one fails.
+   */
+  failSignal?: AbortSignal;
 }
 
 const MIN_BACKOFF = 5;
@@ -35,8 +49,16 @@ export async function greetLoop(
   const family = options.family ?? 0;
   const signal = options.signal;
   signal?.throwIfAborted();
-  // Tracing costs nothing when off: its module is not even loaded.
-  const trace = options.trace;
+  // Without --unstable-net, Deno ends the process at `reusePort`.
+  if (options.reusePort) requireUnstableNet("Deno.listen({ reusePort: true })");
+  // The first failure of a callback; until the loop runs, only recorded.
+  let failure: { error: unknown } | undefined;
+  let fail = (error: unknown): void => {
+    failure ??= { error };
+  };
+  // Tracing costs nothing when off: its module is not even loaded. A trace
+  // that throws is a failure like any callback's, never thrown in here.
+  const trace = options.trace && guardTrace(options.trace, (e) => fail(e));
   const tracing = trace && await import("./_trace_calls.ts");
   const candidates = await bindCandidates(
     options,
@@ -59,6 +81,11 @@ export async function greetLoop(
       throw error;
     }
   });
+  // Aborted while resolving, or a trace that threw: as if before the start.
+  if (failure || signal?.aborted) {
+    listener.close();
+    throw failure ? failure.error : signal!.reason;
+  }
   const refuseMapped = family === 6;
   // Connections in flight, in reusable slots: a Map keyed by connection
   // doubles the young generation under load (measured in bench/).
@@ -68,6 +95,8 @@ export async function greetLoop(
   let onIdle: (() => void) | undefined;
   let wakeAcceptor: (() => void) | undefined;
   let stopping = false;
+  // Promises of onRefused callbacks not yet settled: `finished` waits.
+  const pending = new Set<PromiseLike<unknown>>();
 
   const stop = (): void => {
     if (stopping) return;
@@ -76,7 +105,34 @@ export async function greetLoop(
     tracing?.traceListenerClose(trace!, socket, "listener.close()");
     wakeAcceptor?.();
   };
+  const closeAll = (): void => {
+    for (const conn of slots) {
+      try {
+        conn?.close();
+      } catch { /* already closed */ }
+    }
+  };
+  fail = (error: unknown): void => {
+    if (failure) return;
+    failure = { error };
+    stop();
+    closeAll();
+  };
   signal?.addEventListener("abort", stop, { once: true });
+  const failSignal = options.failSignal;
+  const failNow = (): void => fail(failSignal!.reason);
+  failSignal?.addEventListener("abort", failNow, { once: true });
+  if (failSignal?.aborted) failNow();
+
+  /** Wait for a callback's promise in the background; a rejection fails. */
+  const track = (result: unknown): void => {
+    if (!isThenable(result)) return;
+    pending.add(result);
+    result.then(() => pending.delete(result), (error) => {
+      pending.delete(result);
+      fail(error);
+    });
+  };
 
   const greet = async (
     conn: Deno.Conn,
@@ -84,16 +140,25 @@ export async function greetLoop(
     slot: number,
   ): Promise<void> => {
     try {
-      const writing = conn.write(message);
-      // Reported once the send is under way, so no output work delays it.
-      options.onConnection?.(peer);
-      for (let sent = await writing; sent < message.length;) {
-        sent += await conn.write(message.subarray(sent));
+      // Reported before the send, and awaited when it returns a promise.
+      const reported = options.onConnection?.(peer);
+      if (isThenable(reported)) await reported;
+      if (failure) return;
+      try {
+        for (let sent = await conn.write(message); sent < message.length;) {
+          sent += await conn.write(message.subarray(sent));
+        }
+      } catch (error) {
+        if (
+          !failure &&
+          (!stopping || !(error instanceof Deno.errors.BadResource))
+        ) {
+          const handled = options.onSendError?.(peer, error);
+          if (isThenable(handled)) await handled;
+        }
       }
     } catch (error) {
-      if (!stopping || !(error instanceof Deno.errors.BadResource)) {
-        options.onSendError?.(peer, error);
-      }
+      fail(error);
     } finally {
       slots[slot] = undefined;
       free.push(slot);
@@ -108,12 +173,17 @@ export async function greetLoop(
 
   const serveOne = (conn: Deno.Conn): void => {
     const peer = conn.remoteAddr as Deno.NetAddr;
-    if (
-      (refuseMapped && isMappedPeer(peer.hostname)) ||
-      (options.accept && !options.accept(peer))
-    ) {
+    let refused: boolean;
+    try {
+      refused = (refuseMapped && isMappedPeer(peer.hostname)) ||
+        (options.accept !== undefined && !options.accept(peer));
+    } catch (error) {
       conn.close();
-      options.onRefused?.(peer);
+      throw error;
+    }
+    if (refused) {
+      conn.close();
+      track(options.onRefused?.(peer));
       return;
     }
     const slot = free.pop() ?? slots.length;
@@ -122,17 +192,16 @@ export async function greetLoop(
     greet(conn, peer, slot);
   };
 
-  // After a stop: let the connections in flight finish, then close the rest.
+  // After a stop: let the connections in flight finish, then close the rest
+  // (at once after a failure).
   const drain = async (timeout: number): Promise<void> => {
-    if (active === 0) return;
-    const idle = new Promise<void>((resolve) => onIdle = resolve);
-    await deadline(idle, timeout).catch(() => {});
-    for (const conn of slots) {
-      try {
-        conn?.close();
-      } catch { /* already closed */ }
+    if (active > 0) {
+      const idle = new Promise<void>((resolve) => onIdle = resolve);
+      if (!failure) await deadline(idle, timeout).catch(() => {});
+      closeAll();
+      await idle;
     }
-    await idle;
+    while (pending.size > 0) await Promise.allSettled(pending);
   };
 
   const wait = (ms: number): Promise<void> =>
@@ -170,21 +239,52 @@ export async function greetLoop(
           error instanceof Deno.errors.ConnectionReset
         ) continue;
         const now = performance.now();
-        if (now - lastFailure > QUIET_PERIOD) options.onAcceptError?.(error);
+        if (now - lastFailure > QUIET_PERIOD) {
+          const reported = options.onAcceptError?.(error);
+          if (isThenable(reported)) await reported;
+        }
         lastFailure = now;
         backoff = Math.min(Math.max(backoff * 2, MIN_BACKOFF), MAX_BACKOFF);
         await wait(backoff);
         continue;
       }
       backoff = 0;
-      serveOne(tracing ? tracing.traceAccept(trace!, conn) : conn);
+      const accepted = tracing ? tracing.traceAccept(trace!, conn) : conn;
+      if (failure) {
+        // A trace that failed while this connection was accepted.
+        accepted.close();
+        break;
+      }
+      serveOne(accepted);
     }
-    await drain(options.shutdownTimeout ?? 1500);
-    signal?.removeEventListener("abort", stop);
   };
 
+  const run = async (): Promise<void> => {
+    try {
+      await acceptLoop();
+    } catch (error) {
+      fail(error);
+    } finally {
+      stop();
+      signal?.removeEventListener("abort", stop);
+      failSignal?.removeEventListener("abort", failNow);
+      await drain(options.shutdownTimeout ?? 1500);
+    }
+    if (failure) throw failure.error;
+  };
+  const finished = run();
+  // A failure is reported by `finished` to whoever awaits it; one nobody
+  // awaits does not end the process.
+  finished.catch(() => {});
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    stop();
+    return closed ??= finished.then(() => {}, () => {});
+  };
   return {
     addr: listener.addr as Deno.NetAddr,
-    finished: acceptLoop(),
+    finished,
+    close,
+    [Symbol.asyncDispose]: close,
   };
 }

@@ -16,6 +16,7 @@ const scope = globalThis as unknown as {
   postMessage(message: WorkerReport): void;
 };
 const controller = new AbortController();
+const failing = new AbortController();
 const post = (message: WorkerReport): void => scope.postMessage(message);
 const plain = (addr: Deno.NetAddr): PlainPeer => ({
   hostname: addr.hostname,
@@ -41,6 +42,7 @@ const reportConnection = (peer: Deno.NetAddr): void => {
 scope.onmessage = async (event) => {
   const request = event.data;
   if (request.type === "stop") {
+    if (request.now) failing.abort(new Error("Stopped: another loop failed"));
     controller.abort();
     return;
   }
@@ -63,6 +65,7 @@ scope.onmessage = async (event) => {
       shutdownTimeout: request.shutdownTimeout,
       reusePort: true,
       signal: controller.signal,
+      failSignal: failing.signal,
       accept: allowed && ((peer) => allowed(peer.hostname)),
       onConnection: request.report.connection ? reportConnection : undefined,
       onRefused: request.report.refused

@@ -1,8 +1,11 @@
 // Private to lib/: serveGreeting() with workers. This thread runs the first
 // accept loop; each worker (_greeting_worker.ts) runs another on the same
 // address and port with SO_REUSEPORT, and reports its events here as the
-// messages of _worker_protocol.ts.
+// messages of _worker_protocol.ts. The callbacks run here, on this thread: a
+// callback that throws or rejects stops every loop, and `finished` rejects
+// with that error.
 
+import { isThenable } from "./_callbacks.ts";
 import { greetLoop, type LoopOptions } from "./_greeting_loop.ts";
 import type {
   PlainPeer,
@@ -38,28 +41,62 @@ export async function serveOnWorkers(
   options: LoopOptions,
 ): Promise<GreetingServer> {
   checkWorkerPermission();
+  const signal = options.signal;
+  signal?.throwIfAborted();
   const controller = new AbortController();
-  const stopFirst = (): void => controller.abort();
-  options.signal?.addEventListener("abort", stopFirst, { once: true });
-  if (options.signal?.aborted) stopFirst();
+  const failing = new AbortController();
+  const stopFirst = (): void => controller.abort(signal?.reason);
+  signal?.addEventListener("abort", stopFirst, { once: true });
   let first: GreetingServer;
   try {
     first = await greetLoop({
       ...options,
       signal: controller.signal,
+      failSignal: failing.signal,
       reusePort: true,
     });
   } finally {
-    options.signal?.removeEventListener("abort", stopFirst);
+    signal?.removeEventListener("abort", stopFirst);
   }
 
   const workers: Worker[] = [];
-  const finished: Promise<void>[] = [first.finished];
   const started: Promise<void>[] = [];
-  const stopAll = (): void => {
+  // Every loop's end, none of them rejecting: a failure is recorded instead.
+  const finished: Promise<void>[] = [];
+  // Promises of async callbacks not yet settled: `finished` waits for them.
+  const pending = new Set<PromiseLike<unknown>>();
+  let failure: { error: unknown } | undefined;
+  const stopAll = (now = false): void => {
     controller.abort();
-    for (const worker of workers) worker.postMessage({ type: "stop" });
+    for (const worker of workers) worker.postMessage({ type: "stop", now });
   };
+  // A failure closes every loop's connections at once.
+  const fail = (error: unknown): void => {
+    if (failure) return;
+    failure = { error };
+    failing.abort(error);
+    stopAll(true);
+  };
+  finished.push(first.finished.then(() => {}, fail));
+  // Calls a callback of the caller's; a throw or a rejection stops all.
+  const call = <A extends unknown[]>(
+    callback: ((...args: A) => unknown) | undefined,
+    ...args: A
+  ): void => {
+    if (!callback || failure) return;
+    try {
+      const result = callback(...args);
+      if (!isThenable(result)) return;
+      pending.add(result);
+      result.then(() => pending.delete(result), (error) => {
+        pending.delete(result);
+        fail(error);
+      });
+    } catch (error) {
+      fail(error);
+    }
+  };
+
   const start: WorkerStart = {
     type: "start",
     port: first.addr.port,
@@ -81,60 +118,89 @@ export async function serveOnWorkers(
     const { promise: ready, resolve: onReady, reject: onFail } = Promise
       .withResolvers<void>();
     const { promise: done, resolve: onDone } = Promise.withResolvers<void>();
+    let listening = false;
+    // Before it listens, a worker's failure fails the start; after, the server.
+    const failed = (error: Error): void => {
+      if (listening) fail(error);
+      else onFail(error);
+      onDone();
+    };
     started.push(ready);
     finished.push(done.finally(() => worker.terminate()));
     worker.onmessage = (event: MessageEvent<WorkerReport>) => {
       const report = event.data;
       switch (report.type) {
         case "listening":
+          listening = true;
           return onReady();
         case "finished":
           return onDone();
         case "failed":
           // A permission the worker lacked stays a permission error.
-          onFail(
+          return failed(
             report.permission
               ? new Deno.errors.NotCapable(report.message)
               : new Error(report.message),
           );
-          return onDone();
         case "connections":
-          for (const one of report.peers) options.onConnection?.(toPeer(one));
+          for (const one of report.peers) {
+            call(options.onConnection, toPeer(one));
+          }
           return;
         case "refused":
-          return options.onRefused?.(toPeer(report.peer));
+          return call(options.onRefused, toPeer(report.peer));
         case "send-error":
-          return options.onSendError?.(
+          return call(
+            options.onSendError,
             toPeer(report.peer),
             new Error(report.message),
           );
         case "accept-error":
-          return options.onAcceptError?.(new Error(report.message));
+          return call(options.onAcceptError, new Error(report.message));
         case "trace":
-          return options.trace?.({ ...report.event, thread: i });
+          return call(options.trace, { ...report.event, thread: i });
       }
     };
     worker.onerror = (event) => {
       event.preventDefault();
-      onFail(new Error(event.message));
-      onDone();
+      failed(new Error(event.message));
     };
     worker.postMessage(start);
   }
-  options.signal?.addEventListener("abort", stopAll, { once: true });
-  if (options.signal?.aborted) stopAll();
+  const stopOnAbort = (): void => stopAll();
+  signal?.addEventListener("abort", stopOnAbort, { once: true });
+  const settle = async (): Promise<void> => {
+    await Promise.all(finished);
+    while (pending.size > 0) await Promise.allSettled(pending);
+    signal?.removeEventListener("abort", stopOnAbort);
+  };
   try {
     await Promise.all(started);
   } catch (error) {
     stopAll();
-    await Promise.all(finished);
-    options.signal?.removeEventListener("abort", stopAll);
-    throw error;
+    await settle();
+    throw failure ? failure.error : error;
   }
+  // Aborted while the workers started: as if before the start.
+  if (signal?.aborted) {
+    stopAll();
+    await settle();
+    throw signal.reason;
+  }
+  const all = settle().then(() => {
+    if (failure) throw failure.error;
+  });
+  // Reported by `finished` to whoever awaits it; unobserved, no crash.
+  all.catch(() => {});
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    stopAll();
+    return closed ??= all.then(() => {}, () => {});
+  };
   return {
     addr: first.addr,
-    finished: Promise.all(finished).then(() => {
-      options.signal?.removeEventListener("abort", stopAll);
-    }),
+    finished: all,
+    close,
+    [Symbol.asyncDispose]: close,
   };
 }

@@ -27,8 +27,11 @@ export interface WorkerStart {
   report: { connection: boolean; refused: boolean; trace: boolean };
 }
 
-/** A message to a worker. */
-export type WorkerRequest = WorkerStart | { type: "stop" };
+/**
+ * A message to a worker: start; stop (connections in flight finish); or
+ * stop `now`, closing them at once, because another loop failed.
+ */
+export type WorkerRequest = WorkerStart | { type: "stop"; now?: boolean };
 
 /** A message from a worker. */
 export type WorkerReport =

@@ -14,7 +14,7 @@ export interface Cidr {
   /** The family of the prefix. */
   family: IpFamily;
   /** The network address: 4 or 16 bytes. */
-  bytes: Uint8Array;
+  bytes: Uint8Array<ArrayBuffer>;
   /** How many leading bits must match. */
   prefix: number;
 }
@@ -31,7 +31,7 @@ export interface Cidr {
  *
  * @example Parse both families
  * ```ts
- * import { parseCidr } from "./access_list.ts";
+ * import { parseCidr } from "@beejnet/beejnet";
  * import { assertEquals, assertThrows } from "@std/assert";
  *
  * assertEquals(parseCidr("10.0.0.0/8").prefix, 8);
@@ -43,7 +43,11 @@ export function parseCidr(text: string): Cidr {
   const slash = text.indexOf("/");
   const address = slash === -1 ? text : text.slice(0, slash);
   const v4 = parseIPv4(address);
-  const bytes = v4 ?? (address.includes("%") ? undefined : parseIPv6(address));
+  // Both parsers return a fresh array of their own buffer.
+  const bytes =
+    (v4 ?? (address.includes("%") ? undefined : parseIPv6(address))) as
+      | Uint8Array<ArrayBuffer>
+      | undefined;
   if (!bytes) {
     throw new SyntaxError(`Invalid prefix "${text}": not an IP address`);
   }
@@ -74,7 +78,7 @@ export function parseCidr(text: string): Cidr {
  *
  * @example A mapped peer in an IPv4 prefix
  * ```ts
- * import { cidrContains, parseCidr } from "./access_list.ts";
+ * import { cidrContains, parseCidr } from "@beejnet/beejnet";
  * import { assert } from "@std/assert";
  *
  * assert(cidrContains(parseCidr("127.0.0.0/8"), "::ffff:127.0.0.1"));
@@ -134,7 +138,7 @@ export interface AccessListOptions {
  *
  * @example Allow loopback except one address
  * ```ts
- * import { accessList } from "./access_list.ts";
+ * import { accessList } from "@beejnet/beejnet";
  * import { assertEquals } from "@std/assert";
  *
  * const allowed = accessList({ allow: ["127.0.0.0/8"], deny: ["127.0.0.2"] })!;

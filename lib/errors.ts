@@ -330,3 +330,41 @@ export function isPermissionError(error: unknown): boolean {
     error instanceof Deno.errors.PermissionDenied &&
       /--allow-|Requires .* access/.test(error.message);
 }
+
+/**
+ * A Deno API the library needs is missing because Deno runs without its
+ * unstable networking APIs: UDP (`Deno.listenDatagram`) and `SO_REUSEPORT`
+ * (`Deno.listen({ reusePort: true })`, for the greeting server's `workers`)
+ * need `--unstable-net`, or `"unstable": ["net"]` in `deno.json`. Thrown
+ * before any socket is opened.
+ *
+ * @example Tell a missing flag from other errors
+ * ```ts
+ * import { UnstableNetError } from "@beejnet/beejnet";
+ * import { assert, assertMatch } from "@std/assert";
+ *
+ * const error = new UnstableNetError("Deno.listenDatagram");
+ * assert(error instanceof TypeError);
+ * assertMatch(error.message, /--unstable-net/);
+ * ```
+ */
+export class UnstableNetError extends TypeError {
+  /** The API that is missing, for example `"Deno.listenDatagram"`. */
+  readonly api: string;
+
+  /**
+   * Make the error.
+   *
+   * @param api The missing API, as its message names it.
+   * @param options The `cause`, if any.
+   */
+  constructor(api: string, options?: ErrorOptions) {
+    super(
+      `${api} is not available: run Deno with --unstable-net ` +
+        '(or "unstable": ["net"] in deno.json)',
+      options,
+    );
+    this.name = "UnstableNetError";
+    this.api = api;
+  }
+}

@@ -96,3 +96,14 @@ Deno.test("accessList() lets deny win over allow", () => {
 Deno.test("accessList() throws for a prefix that does not parse", () => {
   assertThrows(() => accessList({ deny: ["10.0.0.0/33"] }), RangeError);
 });
+
+Deno.test("parseCidr() gives its bytes as Uint8Array<ArrayBuffer>, which the Web APIs take", async () => {
+  const { bytes } = parseCidr("10.1.2.0/24");
+  const exact: Uint8Array<ArrayBuffer> = bytes;
+  assert(exact.buffer instanceof ArrayBuffer);
+  assertStrictEquals((await new Blob([exact]).arrayBuffer()).byteLength, 4);
+  assertStrictEquals(
+    (await crypto.subtle.digest("SHA-256", parseCidr("::1").bytes)).byteLength,
+    32,
+  );
+});

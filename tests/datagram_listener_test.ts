@@ -21,7 +21,10 @@ interface Received {
   peer: Deno.NetAddr;
 }
 
-/** A listener on port 0 of 127.0.0.1 unless `options` say otherwise. */
+/**
+ * A listener on port 0 of 127.0.0.1 that stops after one datagram, unless
+ * `options` say otherwise.
+ */
 interface TestListener extends DatagramListener, AsyncDisposable {
   received: Calls<Received>;
   controller: AbortController;
@@ -35,6 +38,7 @@ async function listen(
   const listener = await listenForDatagrams({
     hostname: "127.0.0.1",
     port: 0,
+    count: 1,
     signal: controller.signal,
     onDatagram: (data, peer) => received.push({ data, peer }),
     ...options,
@@ -42,6 +46,7 @@ async function listen(
   return {
     addr: listener.addr,
     finished: listener.finished,
+    close: listener.close,
     received,
     controller,
     async [Symbol.asyncDispose](): Promise<void> {
@@ -71,13 +76,29 @@ async function sendTo(
   assertStrictEquals(sent, data.length);
 }
 
-Deno.test("listenForDatagrams() stops after one datagram by default", async () => {
-  await using listener = await listen();
+Deno.test("listenForDatagrams() with count 1 stops after one datagram", async () => {
+  await using listener = await listen({ count: 1 });
   using sender = udp();
   await sendTo(sender, bytes("hi"), listener.addr.port);
   assertStrictEquals(await deadline(listener.finished, "finished"), 1);
   assertStrictEquals(listener.received.items.length, 1);
   assertEquals(listener.received.items[0]!.data, bytes("hi"));
+});
+
+Deno.test("listenForDatagrams() by default receives until closed, from any free port", async () => {
+  const received = new Calls<Uint8Array>();
+  const listener = await listenForDatagrams({
+    hostname: "127.0.0.1",
+    onDatagram: (data) => received.push(data),
+  });
+  assert(listener.addr.port > 0);
+  using sender = udp();
+  for (let i = 0; i < 3; i++) {
+    await sendTo(sender, bytes(String(i)), listener.addr.port);
+  }
+  await received.wait(3, "three datagrams");
+  await deadline(listener.close(), "close()");
+  assertStrictEquals(await deadline(listener.finished, "finished"), 3);
 });
 
 Deno.test("listenForDatagrams() reports the sender's address and port", async () => {

@@ -47,6 +47,7 @@ async function start(options: ServeGreetingOptions = {}): Promise<TestServer> {
   return {
     addr: server.addr,
     finished: server.finished,
+    close: server.close,
     stop,
     [Symbol.asyncDispose]: stop,
   };

@@ -152,3 +152,136 @@ Deno.test({
     assertStrictEquals(code, 0);
   },
 });
+
+Deno.test({
+  name:
+    "serveGreeting({ workers }) with an onConnection that throws on this thread stops every loop and rejects finished",
+  ignore: NEEDS_READ(),
+  async fn(): Promise<void> {
+    const error = new Error("onConnection failed");
+    const server = await serveGreeting({
+      hostname: "127.0.0.1",
+      port: 0,
+      workers: 2,
+      onConnection: () => {
+        throw error;
+      },
+    });
+    const { port } = server.addr;
+    // Whichever loop serves them, the reports reach this thread's callback.
+    await Promise.all(
+      Array.from({ length: 4 }, () => greeting(port).catch(() => "")),
+    );
+    assertStrictEquals(
+      await assertRejects(() => deadline(server.finished, "every loop")),
+      error,
+    );
+    // Every loop closed its socket: the port binds again.
+    Deno.listen({ hostname: "127.0.0.1", port }).close();
+  },
+});
+
+Deno.test({
+  name:
+    "serveGreeting({ workers }) with an onRefused whose promise rejects stops every loop",
+  ignore: NEEDS_READ(),
+  async fn(): Promise<void> {
+    const error = new Error("async onRefused failed");
+    const server = await serveGreeting({
+      hostname: "127.0.0.1",
+      port: 0,
+      workers: 2,
+      access: { deny: ["127.0.0.0/8"] },
+      onRefused: () => Promise.reject(error),
+    });
+    const { port } = server.addr;
+    await Promise.all(
+      Array.from({ length: 4 }, () => greeting(port).catch(() => "")),
+    );
+    assertStrictEquals(
+      await assertRejects(() => deadline(server.finished, "every loop")),
+      error,
+    );
+    Deno.listen({ hostname: "127.0.0.1", port }).close();
+  },
+});
+
+Deno.test({
+  name:
+    "serveGreeting({ workers }) with await using stops every loop and releases the port",
+  ignore: NEEDS_READ(),
+  async fn(): Promise<void> {
+    let port: number;
+    {
+      await using server = await serveGreeting({
+        hostname: "127.0.0.1",
+        workers: 2,
+      });
+      port = server.addr.port;
+      assertStrictEquals(await greeting(port), "Hello, world!");
+    }
+    Deno.listen({ hostname: "127.0.0.1", port }).close();
+  },
+});
+
+Deno.test({
+  name: "serveGreeting({ workers }) close() resolves once every loop stopped",
+  ignore: NEEDS_READ(),
+  async fn(): Promise<void> {
+    const server = await serveGreeting({ hostname: "127.0.0.1", workers: 3 });
+    const closing = server.close();
+    assertStrictEquals(server.close(), closing);
+    await deadline(closing, "close()");
+    await deadline(server.finished, "finished");
+    Deno.listen({ hostname: "127.0.0.1", port: server.addr.port }).close();
+  },
+});
+
+Deno.test({
+  name:
+    "serveGreeting({ workers }) closes every loop's connections at once when a callback fails, not after shutdownTimeout",
+  ignore: NEEDS_READ(),
+  async fn(): Promise<void> {
+    const error = new Error("onConnection failed");
+    const server = await serveGreeting({
+      hostname: "127.0.0.1",
+      port: 0,
+      workers: 2,
+      // Too large to sit in the socket buffers of clients that do not read.
+      message: new Uint8Array(16 * 1024 * 1024).fill(0x68),
+      // Longer than the deadline: only closing at once ends in time.
+      shutdownTimeout: 60_000,
+      onConnection: () => {
+        throw error;
+      },
+    });
+    const { port } = server.addr;
+    const clients = await Promise.all(
+      Array.from(
+        { length: 10 },
+        () =>
+          deadline(Deno.connect({ hostname: "127.0.0.1", port }), "connect")
+            .catch(() => undefined),
+      ),
+    );
+    assertStrictEquals(
+      await assertRejects(() => deadline(server.finished, "every loop")),
+      error,
+    );
+    for (const client of clients) {
+      if (!client) continue;
+      // Read to the end: the server closed it.
+      await deadline(
+        (async () => {
+          const buffer = new Uint8Array(1 << 16);
+          try {
+            while (await client.read(buffer) !== null) { /* discard */ }
+          } catch { /* reset */ }
+          client.close();
+        })(),
+        "the connection closed",
+      );
+    }
+    Deno.listen({ hostname: "127.0.0.1", port }).close();
+  },
+});
