@@ -1,20 +1,14 @@
 /**
- * Connect to the first of several addresses that answers. Addresses of one
- * family are tried one after another in resolver order; when a name has both
- * families, the attempts are raced as RFC 8305 ("Happy Eyeballs v2")
- * describes: families interleaved, a new attempt started every 250 ms or as
- * soon as the previous one fails, the first connection wins.
+ * Connect to the first of several addresses that answers, racing the
+ * attempts as RFC 8305 ("Happy Eyeballs v2") describes: see
+ * {@linkcode connectFirst} for the timing.
  *
  * @module
  */
 
 import { CONNECTION_ATTEMPT_DELAY } from "./constants.ts";
-import {
-  type AddressFailure,
-  ConnectError,
-  isPermissionError,
-  TimeoutError,
-} from "./errors.ts";
+import { deadline, isTimeout } from "./_abort.ts";
+import { type AddressFailure, ConnectError, isPermissionError } from "./errors.ts";
 import type { ResolvedAddress } from "./resolve.ts";
 import type { Trace } from "./trace.ts";
 
@@ -28,7 +22,7 @@ import type { Trace } from "./trace.ts";
  *
  * @example Interleave two families
  * ```ts
- * import { interleaveFamilies } from "./happy_eyeballs.ts";
+ * import { interleaveFamilies } from "@beejnet/beejnet";
  * import { assertEquals } from "@std/assert";
  *
  * const order = interleaveFamilies([
@@ -58,17 +52,25 @@ export function interleaveFamilies<T extends { family: number }>(
 export interface ConnectFirstOptions {
   /** The port to connect to. */
   port: number;
-  /** How long one attempt may take, in ms; none by default. */
+  /**
+   * How long one attempt may take, in ms (finite, not negative); none by
+   * default. An attempt that takes longer fails with a `TimeoutError`
+   * DOMException, and the next starts.
+   */
   timeout?: number;
-  /** Delay before the next raced attempt starts, in ms. @default {250} */
+  /**
+   * RFC 8305's Connection Attempt Delay: how long after one attempt started
+   * the next one starts while the first has not answered, in ms (finite, not
+   * negative). @default {250}
+   */
   attemptDelay?: number;
   /** Aborts every attempt. */
   signal?: AbortSignal;
-  /** Called as each attempt starts, for live progress (`client -v`). */
+  /** Called as each attempt starts, for live progress. */
   onAttempt?: (address: ResolvedAddress) => void;
   /**
-   * Called as each attempt fails, in the order they fail, for live progress
-   * (`client -v`). The same failures are in `failures` afterwards.
+   * Called as each attempt fails, in the order they fail, for live progress.
+   * The same failures are in `failures` afterwards.
    */
   onFailure?: (address: ResolvedAddress, error: unknown) => void;
   /**
@@ -77,7 +79,14 @@ export interface ConnectFirstOptions {
    * (see `trace.ts`). Nothing is traced, at no cost, without it.
    */
   trace?: Trace;
-  /** Makes one connection; `Deno.connect` by default. For tests. */
+  /**
+   * How each attempt connects: given the address, the port and a signal that
+   * aborts when the attempt is given up (another won, its timeout passed, or
+   * `signal` aborted), it resolves with the connection or rejects with why
+   * it failed. `Deno.connect({ hostname, port, signal })` by default; give
+   * your own to connect through a proxy, bind a source address, or set
+   * socket options before the race is decided.
+   */
   connect?: (
     address: ResolvedAddress,
     port: number,
@@ -133,21 +142,34 @@ async function connectOne(
 }
 
 /**
- * Connect to the first address that accepts. Every address is tried until
- * one succeeds; the failures are in the result (or the error) afterwards,
- * and live through `onFailure`.
+ * Connect to the first address that accepts, racing the attempts as RFC 8305
+ * ("Happy Eyeballs v2") section 5 describes. The addresses are interleaved
+ * by family ({@linkcode interleaveFamilies}: the family of the first, then
+ * the other, alternating; resolver order within each). Each attempt of that
+ * list starts a Connection Attempt Delay (`attemptDelay`, 250 ms by default)
+ * after the previous one started, or at once when the previous one failed,
+ * whatever the families: a stalled first address, IPv4 or IPv6, costs the
+ * delay, not its time-out. Several attempts may be in flight; the first to
+ * connect wins, and the others are aborted (one that still connects is
+ * closed). Every failure is in the result (or the error) afterwards, in the
+ * order the attempts failed, and live through `onFailure`.
+ *
+ * A single address with no `timeout` is simply connected to.
  *
  * @param addresses Addresses in resolver order.
- * @param options The port, timeouts and callbacks.
+ * @param options The port, timing, callbacks and how to connect.
  * @returns The winning connection; the other attempts are cancelled.
- * @throws {ConnectError} When every address failed; its `failures` lists
- *   each, in the order they failed.
+ * @throws {ConnectError} When every address failed (or none was given); its
+ *   `failures` lists each, in the order they failed.
+ * @throws {RangeError} When `attemptDelay` or `timeout` is not a finite
+ *   number of ms, or is negative; before any attempt.
  * @throws {Deno.errors.NotCapable} When the net permission is missing.
- * @throws {DOMException} An `AbortError` when `signal` aborts first.
+ * @throws {unknown} The signal's reason (by default a DOMException named
+ *   `AbortError`) when `signal` aborts first, or was aborted already.
  *
  * @example Connect to a local listener
  * ```ts
- * import { connectFirst } from "./happy_eyeballs.ts";
+ * import { connectFirst } from "@beejnet/beejnet";
  * import { assertEquals } from "@std/assert";
  *
  * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -159,17 +181,47 @@ async function connectOne(
  * conn.close();
  * assertEquals(address.address, "127.0.0.1");
  * ```
+ *
+ * @example A stalled first address costs the attempt delay, not its time-out
+ * ```ts
+ * import { connectFirst, type ResolvedAddress } from "@beejnet/beejnet";
+ * import { assertEquals } from "@std/assert";
+ *
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const started: string[] = [];
+ * const { conn, address } = await connectFirst([
+ *   { address: "127.0.0.2", family: 4 }, // never answers
+ *   { address: "127.0.0.1", family: 4 },
+ * ], {
+ *   port: listener.addr.port,
+ *   attemptDelay: 20,
+ *   connect: (to: ResolvedAddress, port: number, signal: AbortSignal) => {
+ *     started.push(to.address);
+ *     if (to.address === "127.0.0.1") {
+ *       return Deno.connect({ hostname: to.address, port, signal });
+ *     }
+ *     return new Promise<Deno.TcpConn>((_, reject) =>
+ *       signal.addEventListener("abort", () => reject(signal.reason))
+ *     );
+ *   },
+ * });
+ * (await listener.accept()).close();
+ * conn.close();
+ * assertEquals(address.address, "127.0.0.1");
+ * assertEquals(started, ["127.0.0.2", "127.0.0.1"]);
+ * ```
  */
 export function connectFirst(
   addresses: readonly ResolvedAddress[],
   options: ConnectFirstOptions,
 ): Promise<Connected> {
+  const invalid = checkTiming(options);
+  if (invalid) return Promise.reject(invalid);
   if (options.trace) return connectTraced(addresses, options);
   if (addresses.length === 1 && options.timeout === undefined) {
     return connectOne(addresses[0]!, options);
   }
-  const race = new Set(addresses.map((a) => a.family)).size > 1;
-  const ordered = race ? interleaveFamilies(addresses) : [...addresses];
+  const ordered = interleaveFamilies(addresses);
   const delay = options.attemptDelay ?? CONNECTION_ATTEMPT_DELAY;
   const connect = options.connect ?? defaultConnect;
   const failures: AddressFailure[] = [];
@@ -194,6 +246,8 @@ export function connectFirst(
       finish(options.signal!.reason);
       reject(options.signal!.reason);
     };
+    // Start the next attempt of the list: when the previous one failed, or
+    // when the attempt delay after it ran out, whichever comes first.
     const startNext = (): void => {
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
@@ -207,7 +261,13 @@ export function connectFirst(
         return;
       }
       pending++;
-      options.onAttempt?.(address);
+      try {
+        options.onAttempt?.(address);
+      } catch (error) {
+        finish();
+        reject(error);
+        return;
+      }
       attempt(address).then((conn) => {
         pending--;
         if (done) {
@@ -225,10 +285,16 @@ export function connectFirst(
           return;
         }
         failures.push({ address: address.address, error });
-        options.onFailure?.(address, error);
+        try {
+          options.onFailure?.(address, error);
+        } catch (thrown) {
+          finish();
+          reject(thrown);
+          return;
+        }
         startNext();
       });
-      if (race && next < ordered.length) timer = setTimeout(startNext, delay);
+      if (next < ordered.length) timer = setTimeout(startNext, delay);
     };
     const attempt = async (address: ResolvedAddress): Promise<Deno.TcpConn> => {
       const controller = new AbortController();
@@ -236,15 +302,11 @@ export function connectFirst(
       try {
         const connecting = connect(address, options.port, controller.signal);
         if (options.timeout === undefined) return await connecting;
-        // Loaded only for a deadline: a one-shot client pays for each module.
-        const { deadline } = await import("@std/async/deadline");
         return await deadline(connecting, options.timeout);
       } catch (error) {
-        if (!(error instanceof DOMException && error.name === "TimeoutError")) {
-          throw error;
-        }
+        if (!isTimeout(error)) throw error;
         controller.abort(error);
-        throw new TimeoutError("Connection timed out");
+        throw new DOMException("Connection timed out", "TimeoutError");
       } finally {
         attempts.delete(controller);
       }
@@ -259,6 +321,21 @@ export function connectFirst(
   });
 }
 
+/** A RangeError for an attempt delay or timeout out of range, else none. */
+function checkTiming(options: ConnectFirstOptions): RangeError | undefined {
+  for (const [name, value] of [
+    ["Attempt delay", options.attemptDelay],
+    ["Timeout", options.timeout],
+  ] as const) {
+    if (value !== undefined && !(Number.isFinite(value) && value >= 0)) {
+      return new RangeError(
+        `${name} "${value}" is not a finite, non-negative number of ms`,
+      );
+    }
+  }
+  return undefined;
+}
+
 /** Why the attempts still in flight are stopped when one connects. */
 const LOST = new DOMException("Another attempt connected first", "AbortError");
 
@@ -269,7 +346,7 @@ async function connectTraced(
   options: ConnectFirstOptions,
 ): Promise<Connected> {
   const { tracedConnector } = await import("./_trace_calls.ts");
-  const race = new Set(addresses.map((a) => a.family)).size > 1;
+  const race = addresses.length > 1;
   return await connectFirst(addresses, {
     ...options,
     trace: undefined,
