@@ -8,7 +8,11 @@
 
 import { CONNECTION_ATTEMPT_DELAY } from "./constants.ts";
 import { deadline, isTimeout } from "./_abort.ts";
-import { type AddressFailure, ConnectError, isPermissionError } from "./errors.ts";
+import {
+  type AddressFailure,
+  ConnectError,
+  isPermissionError,
+} from "./errors.ts";
 import type { ResolvedAddress } from "./resolve.ts";
 import type { Trace } from "./trace.ts";
 
@@ -323,10 +327,12 @@ export function connectFirst(
 
 /** A RangeError for an attempt delay or timeout out of range, else none. */
 function checkTiming(options: ConnectFirstOptions): RangeError | undefined {
-  for (const [name, value] of [
-    ["Attempt delay", options.attemptDelay],
-    ["Timeout", options.timeout],
-  ] as const) {
+  for (
+    const [name, value] of [
+      ["Attempt delay", options.attemptDelay],
+      ["Timeout", options.timeout],
+    ] as const
+  ) {
     if (value !== undefined && !(Number.isFinite(value) && value >= 0)) {
       return new RangeError(
         `${name} "${value}" is not a finite, non-negative number of ms`,

@@ -1,10 +1,10 @@
 import { assertEquals, assertThrows } from "@std/assert";
 import {
-  numberedEndMarker,
   MAX_SEQUENCE,
   NUMBERED_HEADER_SIZE,
   NUMBERED_MAGIC,
   numberedDatagram,
+  numberedEndMarker,
   readNumberedHeader,
   wallClock,
   writeNumberedHeader,

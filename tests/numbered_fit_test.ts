@@ -10,7 +10,12 @@ import { NUMBERED_HEADER_SIZE, numberedFit } from "../lib/_sender.ts";
 import * as numbered from "../lib/numbered_datagram.ts";
 
 Deno.test("numberedFit() says what a size holds: the header, the payload, then padding", () => {
-  assertEquals(numberedFit(5), { size: 25, room: 5, fits: true, padded: false });
+  assertEquals(numberedFit(5), {
+    size: 25,
+    room: 5,
+    fits: true,
+    padded: false,
+  });
   assertEquals(numberedFit(5, 64), {
     size: 64,
     room: 44,
