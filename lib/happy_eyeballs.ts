@@ -54,7 +54,7 @@ export function interleaveFamilies<T extends { family: number }>(
 
 /** Options for {@linkcode connectFirst}. */
 export interface ConnectFirstOptions {
-  /** The port to connect to. */
+  /** The port to connect to: an integer from 0 to 65535. */
   port: number;
   /**
    * How long one attempt may take, in ms (finite, not negative); none by
@@ -165,8 +165,9 @@ async function connectOne(
  * @returns The winning connection; the other attempts are cancelled.
  * @throws {ConnectError} When every address failed (or none was given); its
  *   `failures` lists each, in the order they failed.
- * @throws {RangeError} When `attemptDelay` or `timeout` is not a finite
- *   number of ms, or is negative; before any attempt.
+ * @throws {RangeError} When `port` is not an integer from 0 to 65535, or
+ *   `attemptDelay` or `timeout` is not a finite number of ms, or is
+ *   negative; before any attempt.
  * @throws {Deno.errors.NotCapable} When the net permission is missing.
  * @throws {unknown} The signal's reason (by default a DOMException named
  *   `AbortError`) when `signal` aborts first, or was aborted already.
@@ -219,7 +220,7 @@ export function connectFirst(
   addresses: readonly ResolvedAddress[],
   options: ConnectFirstOptions,
 ): Promise<Connected> {
-  const invalid = checkTiming(options);
+  const invalid = checkOptions(options);
   if (invalid) return Promise.reject(invalid);
   if (options.trace) return connectTraced(addresses, options);
   if (addresses.length === 1 && options.timeout === undefined) {
@@ -325,8 +326,12 @@ export function connectFirst(
   });
 }
 
-/** A RangeError for an attempt delay or timeout out of range, else none. */
-function checkTiming(options: ConnectFirstOptions): RangeError | undefined {
+/** A RangeError for a port, delay or timeout out of range, else none. */
+function checkOptions(options: ConnectFirstOptions): RangeError | undefined {
+  const { port } = options;
+  if (!(Number.isInteger(port) && port >= 0 && port <= 65_535)) {
+    return new RangeError(`Port "${port}" is not in 0-65535`);
+  }
   for (
     const [name, value] of [
       ["Attempt delay", options.attemptDelay],

@@ -312,7 +312,7 @@ Deno.test("connectFirst() on loopback: 127.0.0.2 stalled, 127.0.0.1 listening, t
   assert(gap >= attemptDelay - 1, `the second started after ${gap} ms`);
 });
 
-Deno.test("connectFirst() rejects an attemptDelay or timeout out of range with RangeError, before any attempt", async () => {
+Deno.test("connectFirst() rejects a port, attemptDelay or timeout out of range with RangeError, before any attempt", async () => {
   await using net = new FakeNetwork({ "10.0.0.1": { succeed: true } });
   for (
     const bad of [
@@ -332,6 +332,13 @@ Deno.test("connectFirst() rejects an attemptDelay or timeout out of range with R
         }),
       RangeError,
       "is not a finite, non-negative number of ms",
+    );
+  }
+  for (const port of [-1, 65_536, 1.5, Number.NaN]) {
+    await assertRejects(
+      () => connectFirst([v4("10.0.0.1")], { port, connect: net.connect }),
+      RangeError,
+      `Port "${port}" is not in 0-65535`,
     );
   }
   assertEquals(net.events, []);
