@@ -118,8 +118,8 @@ export interface SentNumbered {
  * @param options Port, count, pacing, size, stop signal.
  * @returns Where the run went and how many datagrams went or failed.
  * @throws {RangeError} When `size` cannot hold the header and `payload`, or
- *   `port`, `count`, `interval`, `burst` or `endMarkers` is out of range;
- *   before any socket is made.
+ *   `port`, `count`, `size`, `interval`, `burst` or `endMarkers` is out of
+ *   range; before any socket is made.
  * @throws {MessageSizeError} When `size` fits in no datagram of the
  *   addresses' families (its message names the datagram's size, not the
  *   payload's).
@@ -142,16 +142,15 @@ export interface SentNumbered {
  *   { port: (socket.addr as Deno.NetAddr).port, count: 3 },
  * );
  * assertEquals([sent.sent, sent.failed, sent.bytes], [3, 0, 22]);
- * const seqs = [];
+ * const headers = [];
  * for (let i = 0; i < 4; i++) {
  *   const [data] = await socket.receive();
- *   seqs.push(readNumberedHeader(data)?.seq);
+ *   headers.push(readNumberedHeader(data));
  * }
- * // The three datagrams, then the first end marker: "the run's last is 2".
- * assertEquals(seqs, [0, 1, 2, 2]);
- * const [marker] = await socket.receive();
  * socket.close();
- * assertEquals(readNumberedHeader(marker)?.end, { count: 3, planned: 3 });
+ * // The three datagrams, then the first end marker: "the run's last is 2".
+ * assertEquals(headers.map((h) => h?.seq), [0, 1, 2, 2]);
+ * assertEquals(headers[3]?.end, { count: 3, planned: 3 });
  * ```
  */
 export async function sendNumbered(
@@ -176,6 +175,9 @@ export async function sendNumbered(
   }
   if (!(Number.isInteger(markers) && markers >= 0 && markers <= 16)) {
     throw new RangeError(`End markers "${markers}" is not in 0-16`);
+  }
+  if (!(Number.isInteger(size) && size >= 0)) {
+    throw new RangeError(`Size "${size}" is not a non-negative integer`);
   }
   if (!fit.fits) {
     throw new RangeError(

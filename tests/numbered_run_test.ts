@@ -174,6 +174,8 @@ Deno.test("sendNumbered() refuses options out of range with RangeError before it
       [{ interval: Number.NaN }, 'Interval "NaN"'],
       [{ interval: Infinity }, 'Interval "Infinity"'],
       [{ burst: 0 }, 'Burst "0"'],
+      [{ size: 20.5 }, 'Size "20.5"'],
+      [{ size: Number.NaN }, 'Size "NaN"'],
       [{ endMarkers: -1 }, 'End markers "-1"'],
       [{ endMarkers: 17 }, 'End markers "17"'],
       [{ endMarkers: 0.5 }, 'End markers "0.5"'],
