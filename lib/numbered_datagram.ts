@@ -3,38 +3,8 @@
  * that a receiver can count the datagrams of a run that never arrived, and,
  * with version 2, those lost after the last one that did.
  *
- * Wire format (all integers unsigned, big-endian):
- *
- * | offset | size | field                                                  |
- * | ------ | ---- | ------------------------------------------------------ |
- * | 0      | 4    | magic `BE E7 DA 7A`                                    |
- * | 4      | 1    | version: `1` or `2`                                    |
- * | 5      | 1    | header length in bytes: `20` (the payload starts here) |
- * | 6      | 2    | flags: `0`; in version 2, `1` marks an end marker      |
- * | 8      | 4    | sequence number; a sender's first datagram is `0`      |
- * | 12     | 4    | send time: whole seconds since the Unix epoch          |
- * | 16     | 4    | send time: nanoseconds, below 1,000,000,000            |
- * | 20     | …    | the payload                                            |
- *
- * Version 1 numbers the datagrams and nothing else: a receiver sees a gap,
- * but not a loss after the last arrival, nor where the run ended. Version 2
- * is version 1 plus a promise: the run closes with end markers, a few
- * copies of one datagram with flags `1` whose sequence number is the run's
- * last, followed by 4 bytes: the last sequence number the run was to send
- * (the same, unless it was stopped early). A receiver that gets one knows
- * the run's length, so every datagram it did not get counts as lost, the
- * tail included; a run cut short says so. If every copy is lost, or the
- * receiver stopped first, the version-2 headers still tell it that the end
- * was not seen, rather than letting it count the run as complete.
- *
- * A datagram is read as numbered only when it is at least 20 bytes long, its
- * first 8 bytes are exactly magic, version 1 or 2, length 20 and a known
- * flags value, the nanoseconds are in range, and an end marker carries its
- * 4 bytes with a planned end not below its last number; anything else is a
- * plain datagram. The magic starts with `BE`, which never begins a UTF-8
- * character, so no text message is ever misread; random binary data
- * matches with a chance below 2⁻⁶⁴. A version-1 reader takes version-2
- * datagrams as plain rather than misreading them.
+ * The wire format, and what each version lets a receiver see, is in
+ * {@linkcode NumberedHeader}.
  *
  * @example Write and read back a header
  * ```ts
@@ -96,7 +66,43 @@ export interface RunEnd {
   planned: number;
 }
 
-/** What a numbered datagram's header says. */
+/**
+ * What a numbered datagram's header says.
+ *
+ * Wire format (all integers unsigned, big-endian):
+ *
+ * | offset | size | field                                                  |
+ * | ------ | ---- | ------------------------------------------------------ |
+ * | 0      | 4    | magic `BE E7 DA 7A`                                    |
+ * | 4      | 1    | version: `1` or `2`                                    |
+ * | 5      | 1    | header length in bytes: `20` (the payload starts here) |
+ * | 6      | 2    | flags: `0`; in version 2, `1` marks an end marker      |
+ * | 8      | 4    | sequence number; a sender's first datagram is `0`      |
+ * | 12     | 4    | send time: whole seconds since the Unix epoch          |
+ * | 16     | 4    | send time: nanoseconds, below 1,000,000,000            |
+ * | 20     | …    | the payload                                            |
+ *
+ * Version 1 numbers the datagrams and nothing else: a receiver sees a gap,
+ * but not a loss after the last arrival, nor where the run ended. Version 2
+ * is version 1 plus a promise: the run closes with end markers, a few
+ * copies of one datagram with flags `1` whose sequence number is the run's
+ * last, followed by 4 bytes: the last sequence number the run was to send
+ * (the same, unless it was stopped early). A receiver that gets one knows
+ * the run's length, so every datagram it did not get counts as lost, the
+ * tail included; a run cut short says so. If every copy is lost, or the
+ * receiver stopped first, the version-2 headers still tell it that the end
+ * was not seen, rather than letting it count the run as complete.
+ *
+ * A datagram is read as numbered only when it is at least 20 bytes long, its
+ * first 8 bytes are exactly magic, version 1 or 2, length 20 and a known
+ * flags value, the nanoseconds are in range, and an end marker carries its
+ * 4 bytes with a planned end not below its last number; anything else is a
+ * plain datagram. The magic starts with `BE`, which never begins a UTF-8
+ * character, so no text message is ever misread; random binary data
+ * matches with a chance below 2⁻⁶² (three 8-byte openings are accepted).
+ * A version-1 reader takes version-2 datagrams as plain rather than
+ * misreading them.
+ */
 export interface NumberedHeader {
   /** The sequence number, from `0`; in an end marker, the run's last. */
   seq: number;
