@@ -81,16 +81,25 @@ export class DatagramStats {
    * Make an empty collection.
    *
    * @param options How many senders, delays and sequence numbers to keep.
-   * @throws {RangeError} When `bitmapBytes` is not a non-negative integer.
+   * @throws {RangeError} When `maxSenders` or `bitmapBytes` is not a
+   *   non-negative integer, or an option of {@linkcode SequenceStats} is out
+   *   of range.
    */
   constructor(options: DatagramStatsOptions = {}) {
     const { maxSenders = 1024, bitmapBytes = 64 * 1024 * 1024, ...rest } =
       options;
+    if (!Number.isSafeInteger(maxSenders) || maxSenders < 0) {
+      throw new RangeError(
+        `Max senders "${maxSenders}" is not a non-negative integer`,
+      );
+    }
     if (!Number.isSafeInteger(bitmapBytes) || bitmapBytes < 0) {
       throw new RangeError(
         `Bitmap bytes "${bitmapBytes}" is not a non-negative integer`,
       );
     }
+    // Checked now, not at the first sender's first datagram.
+    new SequenceStats(rest);
     this.#options = { ...rest, budget: { bytes: bitmapBytes } };
     this.#maxSenders = maxSenders;
   }

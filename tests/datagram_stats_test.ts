@@ -133,3 +133,19 @@ Deno.test("DatagramStats reads an end marker as numbered, not plain, and counts 
     [2, 3, 3, true],
   );
 });
+
+Deno.test("DatagramStats refuses options out of range when made, not at the first datagram", () => {
+  for (const maxSenders of [-1, 1.5, Number.NaN]) {
+    assertThrows(
+      () => new DatagramStats({ maxSenders }),
+      RangeError,
+      "Max senders",
+    );
+  }
+  assertThrows(() => new DatagramStats({ window: 33 }), RangeError, "Window");
+  assertThrows(
+    () => new DatagramStats({ delaySamples: 0 }),
+    RangeError,
+    "Delay samples",
+  );
+});
