@@ -42,7 +42,7 @@ function percent(part: number, whole: number): string {
  * ```text
  * listener:   run of 200 ended: 3 lost after the last arrival
  * listener:   run cut short at 150 of 200 by the sender: 0 lost after the last arrival
- * listener:   end of run not seen: losses after 196 are not counted (the sender was still sending, or every end marker was lost)
+ * listener:   end of run not seen (the listener stopped before it, or every end marker was lost): losses after 196 are not counted
  * listener:   end of run not seen yet
  * ```
  *
@@ -69,7 +69,9 @@ export function reportLines(
         percent(s.lost, runLength(s))
       })   reordered ${s.reordered}   duplicated ${s.duplicated}`,
     );
-    if (s.endMarked) lines.push(`${tool}:   ${runEnd(s, context.final)}`);
+    if (s.endMarked) {
+      lines.push(`${tool}:   ${runEnd(tool, s, context.final)}`);
+    }
     if (s.approximate) {
       lines.push(
         `${tool}:   counts approximate: the oldest missing numbers were forgotten`,
@@ -109,14 +111,14 @@ const runLength = (s: SenderReport): number =>
   Math.max(s.highest + 1, s.expected ?? 0);
 
 /** How a version-2 sender's run ended, or that its end was not seen. */
-function runEnd(s: SenderReport, final: boolean): string {
+function runEnd(tool: string, s: SenderReport, final: boolean): string {
   const after = `${s.lostAtEnd} lost after the last arrival`;
   if (s.ended && s.cutShort) {
     return `run cut short at ${s.expected} of ${s.planned} by the sender: ${after}`;
   }
   if (s.ended) return `run of ${s.expected} ended: ${after}`;
   return final
-    ? `end of run not seen: losses after ${s.highest} are not counted (the sender was still sending, or every end marker was lost)`
+    ? `end of run not seen (the ${tool} stopped before it, or every end marker was lost): losses after ${s.highest} are not counted`
     : "end of run not seen yet";
 }
 

@@ -334,6 +334,6 @@ Deno.test("talker → listener -c 5 --stats stopping first: the final report say
   );
   assertEquals(
     lines[3],
-    "listener:   end of run not seen: losses after 4 are not counted (the sender was still sending, or every end marker was lost)",
+    "listener:   end of run not seen (the listener stopped before it, or every end marker was lost): losses after 4 are not counted",
   );
 });

@@ -89,7 +89,7 @@ Deno.test("reportLines() says a version-2 run's end was not seen, in the final r
   const open = reports([0, 1], { version: 2 });
   assertEquals(
     reportLines("listener", open, context)[3],
-    "listener:   end of run not seen: losses after 1 are not counted (the sender was still sending, or every end marker was lost)",
+    "listener:   end of run not seen (the listener stopped before it, or every end marker was lost): losses after 1 are not counted",
   );
   assertEquals(
     reportLines("listener", open, { ...context, final: false })[3],
