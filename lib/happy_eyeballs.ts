@@ -70,13 +70,21 @@ export interface ConnectFirstOptions {
   attemptDelay?: number;
   /** Aborts every attempt. */
   signal?: AbortSignal;
-  /** Called as each attempt starts, for live progress. */
-  onAttempt?: (address: ResolvedAddress) => void;
+  /**
+   * Called as each attempt starts, for live progress. Not awaited; if it
+   * throws or its promise rejects before a connection won, the attempts are
+   * stopped and {@linkcode connectFirst} rejects with that error.
+   */
+  onAttempt?: (address: ResolvedAddress) => void | Promise<void>;
   /**
    * Called as each attempt fails, in the order they fail, for live progress.
-   * The same failures are in `failures` afterwards.
+   * The same failures are in `failures` afterwards. Not awaited; a throw or
+   * rejection is handled as `onAttempt`'s.
    */
-  onFailure?: (address: ResolvedAddress, error: unknown) => void;
+  onFailure?: (
+    address: ResolvedAddress,
+    error: unknown,
+  ) => void | Promise<void>;
   /**
    * Receives each attempt's socket calls as they are made, with the timing
    * when attempts race, and then the winning connection's reads and close
@@ -116,15 +124,15 @@ function defaultConnect(
   return Deno.connect({ hostname: address.address, port, signal });
 }
 
-// One address and no deadline, the common case of a one-shot client given an
-// IP address: nothing to race or cancel but through the caller's signal.
+// One address, no deadline and no callbacks, the common case of a one-shot
+// client given an IP address: nothing to race or cancel but through the
+// caller's signal.
 async function connectOne(
   address: ResolvedAddress,
   options: ConnectFirstOptions,
 ): Promise<Connected> {
   const signal = options.signal;
   signal?.throwIfAborted();
-  options.onAttempt?.(address);
   try {
     const conn = options.connect
       ? await options.connect(
@@ -140,7 +148,6 @@ async function connectOne(
     return { conn, address, failures: [] };
   } catch (error) {
     if (isPermissionError(error) || options.signal?.aborted) throw error;
-    options.onFailure?.(address, error);
     throw new ConnectError([{ address: address.address, error }]);
   }
 }
@@ -158,7 +165,9 @@ async function connectOne(
  * closed). Every failure is in the result (or the error) afterwards, in the
  * order the attempts failed, and live through `onFailure`.
  *
- * A single address with no `timeout` is simply connected to.
+ * A single address with no `timeout` is simply connected to. A callback
+ * that throws, or whose promise rejects, before a connection won stops
+ * every attempt and is what this rejects with; no socket is left open.
  *
  * @param addresses Addresses in resolver order.
  * @param options The port, timing, callbacks and how to connect.
@@ -223,7 +232,10 @@ export function connectFirst(
   const invalid = checkOptions(options);
   if (invalid) return Promise.reject(invalid);
   if (options.trace) return connectTraced(addresses, options);
-  if (addresses.length === 1 && options.timeout === undefined) {
+  if (
+    addresses.length === 1 && options.timeout === undefined &&
+    !options.onAttempt && !options.onFailure
+  ) {
     return connectOne(addresses[0]!, options);
   }
   const ordered = interleaveFamilies(addresses);
@@ -251,6 +263,22 @@ export function connectFirst(
       finish(options.signal!.reason);
       reject(options.signal!.reason);
     };
+    // A user's callback: its throw or rejection ends the race with it.
+    const fail = (error: unknown): void => {
+      if (done) return;
+      finish();
+      reject(error);
+    };
+    const call = (callback: () => unknown): boolean => {
+      try {
+        const result = callback();
+        if (result instanceof Promise) result.catch(fail);
+        return true;
+      } catch (error) {
+        fail(error);
+        return false;
+      }
+    };
     // Start the next attempt of the list: when the previous one failed, or
     // when the attempt delay after it ran out, whichever comes first.
     const startNext = (): void => {
@@ -266,13 +294,7 @@ export function connectFirst(
         return;
       }
       pending++;
-      try {
-        options.onAttempt?.(address);
-      } catch (error) {
-        finish();
-        reject(error);
-        return;
-      }
+      if (!call(() => options.onAttempt?.(address))) return;
       attempt(address).then((conn) => {
         pending--;
         if (done) {
@@ -290,14 +312,7 @@ export function connectFirst(
           return;
         }
         failures.push({ address: address.address, error });
-        try {
-          options.onFailure?.(address, error);
-        } catch (thrown) {
-          finish();
-          reject(thrown);
-          return;
-        }
-        startNext();
+        if (call(() => options.onFailure?.(address, error))) startNext();
       });
       if (next < ordered.length) timer = setTimeout(startNext, delay);
     };

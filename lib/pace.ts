@@ -6,7 +6,7 @@
  * takes a long burst worse than a late one); none is made early. Timers wake
  * at best once a millisecond, so at rates above 1,000/s the sends due go out
  * in small bursts. At interval 0 every send is due at once, so it goes in
- * bursts of `burst` (64 by default), each followed by a turn of the event
+ * bursts of `burst` (32 by default), each followed by a turn of the event
  * loop: a receiver on the same event loop gets its turn to read, where sends
  * that complete at once would never let it.
  *
@@ -33,7 +33,7 @@
 import { delay } from "./_abort.ts";
 
 /** Sends in a row, when behind the schedule, before a turn of the event loop. */
-const DEFAULT_BURST = 64;
+const DEFAULT_BURST = 32;
 
 /** Options for {@linkcode pace}. */
 export interface PaceOptions {
@@ -45,7 +45,7 @@ export interface PaceOptions {
    * Sends made in a row, without a turn of the event loop, when behind the
    * schedule (at interval 0, always): at least 1; `Infinity` never yields,
    * which starves anything else on the event loop while sends complete at
-   * once. @default {64}
+   * once. @default {32}
    */
   burst?: number;
   /**

@@ -50,7 +50,7 @@ export interface SendNumberedOptions {
    * fell behind its schedule (see {@linkcode pace}; at interval 0, always):
    * a receiver's buffer takes a long burst worse than a late datagram, and a
    * receiver on the same event loop reads only between bursts. At least 1.
-   * @default {4 ms' worth, at least 10; at interval 0, 64 or as many as fill
+   * @default {4 ms' worth, at least 10; at interval 0, 32 or as many as fill
    * 64 KiB, whichever is fewer}
    */
   burst?: number;
@@ -71,12 +71,14 @@ export interface SendNumberedOptions {
   trace?: Trace;
   /**
    * Called once the first datagram went out, with the addresses given up
-   * before this one.
+   * before this one; awaited before the next datagram. If it throws or
+   * rejects, the run stops, the socket is closed, and
+   * {@linkcode sendNumbered} rejects with that error.
    */
   onStart?: (
     address: ResolvedAddress,
     failures: readonly AddressFailure[],
-  ) => void;
+  ) => void | Promise<void>;
 }
 
 /** What {@linkcode sendNumbered} did. */
@@ -125,6 +127,7 @@ export interface SentNumbered {
  *   payload's).
  * @throws {BindError} When no socket could be made.
  * @throws {SendError} When the first datagram failed at every address.
+ * @throws {unknown} What `onStart` threw or rejected with.
  *
  * @example Three datagrams to a local socket
  * ```ts
@@ -187,7 +190,7 @@ export async function sendNumbered(
   const burst = options.burst ??
     (interval > 0
       ? Math.max(10, Math.ceil(4 / interval))
-      : Math.max(1, Math.min(64, Math.floor(65_536 / size))));
+      : Math.max(1, Math.min(32, Math.floor(65_536 / size))));
   if (!(burst >= 1)) {
     throw new RangeError(`Burst "${burst}" is not at least 1`);
   }
@@ -226,14 +229,19 @@ export async function sendNumbered(
         }
         if (!started) {
           started = true;
-          options.onStart?.(address, failures);
+          try {
+            await options.onStart?.(address, failures);
+          } catch (error) {
+            throw new CallbackFailure(error);
+          }
         }
       }, {
         interval,
         burst,
         signal: options.signal,
         tolerate: (error) =>
-          !isPermissionError(error) && (started || isBufferFull(error)),
+          !(error instanceof CallbackFailure) && !isPermissionError(error) &&
+          (started || isBufferFull(error)),
       });
       const numbered = result.sent + result.failed;
       const endMarkers = numbered === 0 ? 0 : await sendEndMarkers(
@@ -251,6 +259,7 @@ export async function sendNumbered(
         endMarkers,
       };
     } catch (error) {
+      if (error instanceof CallbackFailure) throw error.error;
       if (isPermissionError(error)) throw error;
       failures.push({ address: address.address, error, call: "sendto" });
       sendFailed = true;
@@ -259,6 +268,11 @@ export async function sendNumbered(
     }
   }
   throw sendFailed ? new SendError(failures) : new BindError(failures);
+}
+
+/** What the caller's `onStart` threw, carried out of the pacing untouched. */
+class CallbackFailure {
+  constructor(readonly error: unknown) {}
 }
 
 /**

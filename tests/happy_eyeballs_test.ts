@@ -711,3 +711,59 @@ Deno.test({
     assertStrictEquals(conn.remoteAddr.port, listener.addr.port);
   },
 });
+
+Deno.test("connectFirst() rejects with the error of an onAttempt that throws for an attempt the timer started, and stops the others", async () => {
+  using time = new FakeTime();
+  await using net = new FakeNetwork({
+    "10.0.0.1": { hang: true },
+    "10.0.0.2": { succeed: true },
+  });
+  const oops = new Error("onAttempt failed");
+  const connecting = connectFirst([v4("10.0.0.1"), v4("10.0.0.2")], {
+    port: 3490,
+    attemptDelay: 50,
+    connect: net.connect,
+    onAttempt: (address) => {
+      if (address.address === "10.0.0.2") throw oops;
+    },
+  });
+  const rejected = connecting.catch((error: unknown) => error);
+  // Before, the throw escaped from the timer: an uncaught error.
+  await time.tickAsync(50);
+  assertStrictEquals(await deadline(rejected, "connectFirst to reject"), oops);
+  assertEquals(net.events, ["start 10.0.0.1", "abort 10.0.0.1"]);
+});
+
+Deno.test("connectFirst() awaits no callback but takes an async onFailure's rejection as its own while the race goes on", async () => {
+  await using net = new FakeNetwork({
+    "10.0.0.1": { fail: new Error("refused") },
+    "10.0.0.2": { hang: true },
+  });
+  const oops = new Error("onFailure rejected");
+  const onFailure = async (): Promise<void> => {
+    await Promise.resolve();
+    throw oops;
+  };
+  const error = await deadline(
+    connectFirst([v4("10.0.0.1"), v4("10.0.0.2")], {
+      port: 3490,
+      attemptDelay: 60_000,
+      connect: net.connect,
+      onFailure,
+    }).catch((error: unknown) => error),
+    "connectFirst to reject",
+  );
+  assertStrictEquals(error, oops);
+  assertEquals(net.attempts[1]!.signal.aborted, true, "the hang was stopped");
+  // Once every address failed, the race is decided: the rejection that
+  // comes after is handled, not left to crash the program.
+  await assertRejects(
+    () =>
+      connectFirst([v4("10.0.0.1")], {
+        port: 3490,
+        connect: net.connect,
+        onFailure,
+      }),
+    ConnectError,
+  );
+});

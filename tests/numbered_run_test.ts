@@ -158,9 +158,10 @@ Deno.test("sendNumbered() at its default pacing does not starve a receiver on th
   assertEquals(expected, total);
   assertEquals(received - duplicated + lost, total);
   assert(lostAtEnd <= lost);
-  // ...and at bursts of 64 between turns of the event loop, the receiver's
-  // buffer never fills: without the turns it read 256 of 2000.
-  assert(received >= 0.95 * total, `received ${received} of ${total}`);
+  // ...and with a turn of the event loop after each burst of 32, the
+  // receiver reads: without the turns it read 256 of 2000, what its socket
+  // buffer held (a loaded machine may still cost it a few).
+  assert(received >= total / 2, `received ${received} of ${total}`);
 });
 
 Deno.test("sendNumbered() refuses options out of range with RangeError before it makes a socket", async () => {
@@ -193,4 +194,31 @@ Deno.test("sendNumbered() refuses options out of range with RangeError before it
     );
   }
   assertEquals(events, [], "no socket was made");
+});
+
+Deno.test("sendNumbered() rejects with what onStart threw or rejected with, and stops the run", async () => {
+  await using receiver = countingReceiver();
+  const oops = new Error("onStart failed");
+  for (
+    const onStart of [
+      () => {
+        throw oops;
+      },
+      async () => {
+        await Promise.resolve();
+        throw oops;
+      },
+    ]
+  ) {
+    const error = await deadline(
+      sendNumbered([LOOPBACK4], bytes("x"), {
+        port: receiver.port,
+        count: 5,
+        onStart,
+      }).catch((error: unknown) => error),
+      "sendNumbered to reject",
+    );
+    // Before, the throw counted as a failed send and the run went on.
+    assertEquals(error, oops);
+  }
 });
