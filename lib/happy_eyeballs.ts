@@ -7,7 +7,6 @@
  */
 
 import { CONNECTION_ATTEMPT_DELAY } from "./constants.ts";
-import { deadline, isTimeout } from "./_abort.ts";
 import {
   type AddressFailure,
   ConnectError,
@@ -322,9 +321,15 @@ export function connectFirst(
       try {
         const connecting = connect(address, options.port, controller.signal);
         if (options.timeout === undefined) return await connecting;
+        // Loaded only for a deadline: a one-shot client pays for each module.
+        // (A failure while it loads is handled: deadline() sees it after.)
+        connecting.catch(() => {});
+        const { deadline } = await import("./_abort.ts");
         return await deadline(connecting, options.timeout);
       } catch (error) {
-        if (!isTimeout(error)) throw error;
+        if (!(error instanceof DOMException && error.name === "TimeoutError")) {
+          throw error;
+        }
         controller.abort(error);
         throw new DOMException("Connection timed out", "TimeoutError");
       } finally {
