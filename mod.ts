@@ -101,11 +101,12 @@ export {
   NUMBERED_MAGIC,
   NUMBERED_VERSION,
   numberedDatagram,
+  numberedEndMarker,
   readNumberedHeader,
   wallClock,
   writeNumberedHeader,
 } from "./lib/numbered_datagram.ts";
-export type { NumberedHeader } from "./lib/numbered_datagram.ts";
+export type { NumberedHeader, RunEnd } from "./lib/numbered_datagram.ts";
 export { SequenceStats } from "./lib/sequence_stats.ts";
 export type {
   BitmapBudget,

@@ -80,9 +80,6 @@ export type NumberedPrinter = (
   peer: Deno.NetAddr,
 ) => void;
 
-/** The numbered header's size (lib/numbered_datagram.ts). */
-const HEADER_SIZE = 20;
-
 /**
  * A printer for numbered datagrams (`listener --stats`): the guide's lines
  * with the sequence number in the first, the payload after the 20-byte
@@ -94,6 +91,10 @@ export async function numberedPrinter(
   tool: string,
   hex = false,
 ): Promise<NumberedPrinter> {
+  // Loaded only for --stats, as the printer is.
+  const { NUMBERED_HEADER_SIZE: HEADER_SIZE } = await import(
+    "../lib/_sender.ts"
+  );
   if (out.json) {
     const { dataFields } = await import("../lib/text/json_line.ts");
     return (data, seq, sentAt, peer) =>
@@ -122,6 +123,6 @@ export async function numberedPrinter(
         `${tool}: packet is ${data.length} bytes long\n` +
         `${tool}: packet contains "${
           escapeBytes(data.subarray(HEADER_SIZE))
-        }" after the 20-byte header`,
+        }" after the ${HEADER_SIZE}-byte header`,
     );
 }

@@ -34,6 +34,20 @@ function percent(part: number, whole: number): string {
  * listener:   jitter   1.024 ms (RFC 3550)
  * listener: 1 plain datagram (not numbered)
  * ```
+ *
+ * A sender whose headers are version 2 (`talker -c`) marks the end of its
+ * run, and its counts line is followed by one of (the percentage of lost
+ * then taken over the run's length, once known):
+ *
+ * ```text
+ * listener:   run of 200 ended: 3 lost after the last arrival
+ * listener:   run cut short at 150 of 200 by the sender: 0 lost after the last arrival
+ * listener:   end of run not seen (the listener stopped before it, or every end marker was lost): losses after 196 are not counted
+ * listener:   end of run not seen yet
+ * ```
+ *
+ * (the last two in the final report and a periodic one). A version-1
+ * sender's lines are those above, unchanged.
  */
 export function reportLines(
   tool: string,
@@ -52,9 +66,12 @@ export function reportLines(
         formatAddress(s.hostname)
       } port ${s.port}, numbered 0-${s.highest}`,
       `${tool}:   received ${s.received}   lost ${s.lost} (${
-        percent(s.lost, s.highest + 1)
+        percent(s.lost, runLength(s))
       })   reordered ${s.reordered}   duplicated ${s.duplicated}`,
     );
+    if (s.endMarked) {
+      lines.push(`${tool}:   ${runEnd(tool, s, context.final)}`);
+    }
     if (s.approximate) {
       lines.push(
         `${tool}:   counts approximate: the oldest missing numbers were forgotten`,
@@ -89,6 +106,22 @@ export function reportLines(
   return lines;
 }
 
+/** The numbers the run spans as far as known: to its end, once seen. */
+const runLength = (s: SenderReport): number =>
+  Math.max(s.highest + 1, s.expected ?? 0);
+
+/** How a version-2 sender's run ended, or that its end was not seen. */
+function runEnd(tool: string, s: SenderReport, final: boolean): string {
+  const after = `${s.lostAtEnd} lost after the last arrival`;
+  if (s.ended && s.cutShort) {
+    return `run cut short at ${s.expected} of ${s.planned} by the sender: ${after}`;
+  }
+  if (s.ended) return `run of ${s.expected} ended: ${after}`;
+  return final
+    ? `end of run not seen (the ${tool} stopped before it, or every end marker was lost): losses after ${s.highest} are not counted`
+    : "end of run not seen yet";
+}
+
 /** Whether a delay below 0 shows the sender's clock ahead of this one. */
 const clocksDiffer = (s: SenderReport): boolean =>
   s.delay !== undefined && s.delay.min < 0;
@@ -96,7 +129,15 @@ const clocksDiffer = (s: SenderReport): boolean =>
 const plural = (n: number, noun: string): string =>
   `${n} ${noun}${n === 1 ? "" : "s"}`;
 
-/** The report as the fields of one `stats` JSON event (times in ms). */
+/**
+ * The report as the fields of one `stats` JSON event (times in ms). A
+ * version-2 sender's entry has five more fields after `jitter`: `ended`
+ * (whether its end marker arrived), `expected` (datagrams the run numbered,
+ * from the end marker, or `null`), `planned` (datagrams it was to number, or
+ * `null`), `cutShort` (the sender stopped before `planned`: the rest is not
+ * lost) and `lostAtEnd` (of `lost`, those after `highest`, counted once the
+ * end is known). A version-1 sender's entry is unchanged.
+ */
 export function reportFields(
   senders: readonly SenderReport[],
   context: ReportContext,
@@ -118,6 +159,15 @@ export function reportFields(
       delay: s.delay ?? null,
       clocksDiffer: clocksDiffer(s),
       jitter: s.jitter,
+      ...(s.endMarked
+        ? {
+          ended: s.ended,
+          expected: s.expected ?? null,
+          planned: s.planned ?? null,
+          cutShort: s.cutShort,
+          lostAtEnd: s.lostAtEnd,
+        }
+        : {}),
     })),
   };
 }

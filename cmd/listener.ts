@@ -295,7 +295,16 @@ async function statsCounter(
       const header = stats.record(data, peer);
       if (show === undefined) return;
       if (header === undefined) print(data, peer);
-      else show(data, header.seq, header.sentAt, peer);
+      else if (header.end) {
+        // A version-2 run's end marker: how long the run was, not a datagram of it.
+        const address = formatAddress(peer.hostname);
+        const { count, planned } = header.end;
+        out.event(
+          "end",
+          { address, port: peer.port, count, planned },
+          `listener: got end of run from ${address}: ${count} numbered of ${planned}`,
+        );
+      } else show(data, header.seq, header.sentAt, peer);
     },
     start: () => {
       started = performance.now();

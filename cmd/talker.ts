@@ -14,6 +14,7 @@ import { MAX_UDP_PAYLOAD_IPV6 } from "../lib/constants.ts";
 import { DEFAULT_UDP_PORT } from "./_defaults.ts";
 import type { Trace } from "../lib/trace.ts";
 import { joinChunks } from "../lib/_join_chunks.ts";
+import { NUMBERED_HEADER_SIZE, numberedFit } from "../lib/_sender.ts";
 import {
   type AddressFailure,
   BindError,
@@ -83,9 +84,6 @@ const SPEC = {
   seq: { type: "boolean" },
   size: { type: "string", short: "s" },
 } as const;
-
-/** The numbered header's size: lib/numbered_datagram.ts, loaded only when used. */
-const HEADER_SIZE = 20;
 
 /** What `talker` was asked to do. */
 export interface TalkerConfig {
@@ -162,14 +160,12 @@ export function parseTalker(args: readonly string[]): TalkerConfig | Info {
   }
   const size = values.size === undefined ? undefined : parseInteger(
     values.size,
-    { name: "size", min: HEADER_SIZE, max: MAX_UDP_PAYLOAD_IPV6 },
+    { name: "size", min: NUMBERED_HEADER_SIZE, max: MAX_UDP_PAYLOAD_IPV6 },
   );
-  const length = new TextEncoder().encode(message).length;
-  if (size !== undefined && message !== "-" && HEADER_SIZE + length > size) {
-    throw new UsageError(
-      `Message is ${length} bytes: with the ${HEADER_SIZE}-byte header it does not fit "--size" ${size}`,
-    );
-  }
+  const misfit = size === undefined || message === "-"
+    ? undefined
+    : sizeMisfit(new TextEncoder().encode(message).length, size);
+  if (misfit) throw new UsageError(misfit);
   return {
     host: parseHost(positionals[0]!),
     message,
@@ -203,6 +199,16 @@ export function parseTalker(args: readonly string[]): TalkerConfig | Info {
     json: values.json ?? false,
     trace: values.trace ?? false,
   };
+}
+
+/**
+ * Why a message of `length` bytes does not fit a numbered datagram of
+ * `--size` bytes, or `undefined` when it fits.
+ */
+function sizeMisfit(length: number, size: number): string | undefined {
+  return numberedFit(length, size).fits ? undefined : (
+    `Message is ${length} bytes: with the ${NUMBERED_HEADER_SIZE}-byte header it does not fit "--size" ${size}`
+  );
 }
 
 /**
@@ -317,12 +323,10 @@ async function sendRun(
   { io, trace }: { io: MainOptions; trace: Trace | undefined },
 ): Promise<number> {
   const { host, port, count = 1 } = config;
-  const size = config.size ?? HEADER_SIZE + message.length;
-  if (HEADER_SIZE + message.length > size) {
-    out.error(
-      undefined,
-      `Message is ${message.length} bytes: with the ${HEADER_SIZE}-byte header it does not fit "--size" ${size}`,
-    );
+  const size = numberedFit(message.length, config.size).size;
+  const misfit = sizeMisfit(message.length, size);
+  if (misfit) {
+    out.error(undefined, misfit);
     return 1;
   }
   const { sendNumbered } = await import("../lib/send_numbered.ts");

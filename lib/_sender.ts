@@ -52,3 +52,44 @@ export function openSender(
     };
   }
 }
+
+/**
+ * A numbered datagram's header length in bytes, in both versions of the
+ * format (lib/numbered_datagram.ts): its payload starts here. Here, beside
+ * the sender's socket, so that `talker` checks a size without loading the
+ * numbered-datagram modules.
+ */
+export const NUMBERED_HEADER_SIZE = 20;
+
+/** How a payload fits a numbered datagram of a given size. */
+export interface NumberedFit {
+  /** The datagram's size in bytes, header included. */
+  size: number;
+  /** Bytes of payload that size holds after the header; 0 if none. */
+  room: number;
+  /** Whether the header and the payload fit in `size`. */
+  fits: boolean;
+  /** Whether zero bytes follow the payload up to `size`. */
+  padded: boolean;
+}
+
+/**
+ * The one rule of what fits a numbered datagram: the header, then the
+ * payload, then zero bytes up to `size`.
+ *
+ * @param payloadBytes The payload's length.
+ * @param size The datagram's size, header included; by default the header
+ *   and the payload, no padding.
+ */
+export function numberedFit(
+  payloadBytes: number,
+  size: number = NUMBERED_HEADER_SIZE + payloadBytes,
+): NumberedFit {
+  const needed = NUMBERED_HEADER_SIZE + payloadBytes;
+  return {
+    size,
+    room: Math.max(0, size - NUMBERED_HEADER_SIZE),
+    fits: needed <= size,
+    padded: needed < size,
+  };
+}

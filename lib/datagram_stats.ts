@@ -1,14 +1,14 @@
 /**
  * Per-sender statistics of numbered datagrams: give it every datagram a
  * listener receives; it reads the numbered ones (see
- * {@linkcode readNumberedHeader}), keeps a {@linkcode SequenceStats} per
- * sender address and port, and counts the plain ones.
+ * {@linkcode readNumberedHeader}; end markers included), keeps a
+ * {@linkcode SequenceStats} per sender address and port, and counts the
+ * plain ones.
  *
  * @example Two senders and a plain datagram
  * ```ts
- * import { DatagramStats } from "./datagram_stats.ts";
- * import { numberedDatagram } from "./numbered_datagram.ts";
- * import { assertEquals } from "@std/assert/equals";
+ * import { DatagramStats, numberedDatagram } from "@beejnet/beejnet";
+ * import { assertEquals } from "@std/assert";
  *
  * const stats = new DatagramStats();
  * const a = { transport: "udp", hostname: "127.0.0.1", port: 1000 } as const;
@@ -81,16 +81,25 @@ export class DatagramStats {
    * Make an empty collection.
    *
    * @param options How many senders, delays and sequence numbers to keep.
-   * @throws {RangeError} When `bitmapBytes` is not a non-negative integer.
+   * @throws {RangeError} When `maxSenders` or `bitmapBytes` is not a
+   *   non-negative integer, or an option of {@linkcode SequenceStats} is out
+   *   of range.
    */
   constructor(options: DatagramStatsOptions = {}) {
     const { maxSenders = 1024, bitmapBytes = 64 * 1024 * 1024, ...rest } =
       options;
+    if (!Number.isSafeInteger(maxSenders) || maxSenders < 0) {
+      throw new RangeError(
+        `Max senders "${maxSenders}" is not a non-negative integer`,
+      );
+    }
     if (!Number.isSafeInteger(bitmapBytes) || bitmapBytes < 0) {
       throw new RangeError(
         `Bitmap bytes "${bitmapBytes}" is not a non-negative integer`,
       );
     }
+    // Checked now, not at the first sender's first datagram.
+    new SequenceStats(rest);
     this.#options = { ...rest, budget: { bytes: bitmapBytes } };
     this.#maxSenders = maxSenders;
   }
@@ -112,12 +121,13 @@ export class DatagramStats {
    * @param peer Its sender.
    * @param arrivedAt Its arrival, ms since the Unix epoch.
    *   @default {wallClock()}
-   * @returns Its header when it is numbered, else `undefined`.
+   * @returns Its header when it is numbered (an end marker's has `end`: it
+   *   is no datagram of the run), else `undefined`.
    *
    * @example A plain datagram
    * ```ts
-   * import { DatagramStats } from "./datagram_stats.ts";
-   * import { assertEquals } from "@std/assert/equals";
+   * import { DatagramStats } from "@beejnet/beejnet";
+   * import { assertEquals } from "@std/assert";
    *
    * const stats = new DatagramStats();
    * const peer = { transport: "udp", hostname: "::1", port: 9 } as const;
@@ -167,8 +177,8 @@ export class DatagramStats {
    *
    * @example No datagrams yet
    * ```ts
-   * import { DatagramStats } from "./datagram_stats.ts";
-   * import { assertEquals } from "@std/assert/equals";
+   * import { DatagramStats } from "@beejnet/beejnet";
+   * import { assertEquals } from "@std/assert";
    *
    * assertEquals(new DatagramStats().report(), []);
    * ```

@@ -1,9 +1,7 @@
 /**
- * Connect to the first of several addresses that answers. Addresses of one
- * family are tried one after another in resolver order; when a name has both
- * families, the attempts are raced as RFC 8305 ("Happy Eyeballs v2")
- * describes: families interleaved, a new attempt started every 250 ms or as
- * soon as the previous one fails, the first connection wins.
+ * Connect to the first of several addresses that answers, racing the
+ * attempts as RFC 8305 ("Happy Eyeballs v2") describes: see
+ * {@linkcode connectFirst} for the timing.
  *
  * @module
  */
@@ -27,7 +25,7 @@ import type { Trace } from "./trace.ts";
  *
  * @example Interleave two families
  * ```ts
- * import { interleaveFamilies } from "./happy_eyeballs.ts";
+ * import { interleaveFamilies } from "@beejnet/beejnet";
  * import { assertEquals } from "@std/assert";
  *
  * const order = interleaveFamilies([
@@ -55,28 +53,51 @@ export function interleaveFamilies<T extends { family: number }>(
 
 /** Options for {@linkcode connectFirst}. */
 export interface ConnectFirstOptions {
-  /** The port to connect to. */
+  /** The port to connect to: an integer from 0 to 65535. */
   port: number;
-  /** How long one attempt may take, in ms; none by default. */
+  /**
+   * How long one attempt may take, in ms (finite, not negative); none by
+   * default. An attempt that takes longer fails with a `TimeoutError`
+   * DOMException, and the next starts.
+   */
   timeout?: number;
-  /** Delay before the next raced attempt starts, in ms. @default {250} */
+  /**
+   * RFC 8305's Connection Attempt Delay: how long after one attempt started
+   * the next one starts while the first has not answered, in ms (finite, not
+   * negative). @default {250}
+   */
   attemptDelay?: number;
   /** Aborts every attempt. */
   signal?: AbortSignal;
-  /** Called as each attempt starts, for live progress (`client -v`). */
-  onAttempt?: (address: ResolvedAddress) => void;
   /**
-   * Called as each attempt fails, in the order they fail, for live progress
-   * (`client -v`). The same failures are in `failures` afterwards.
+   * Called as each attempt starts, for live progress. Not awaited; if it
+   * throws or its promise rejects before a connection won, the attempts are
+   * stopped and {@linkcode connectFirst} rejects with that error.
    */
-  onFailure?: (address: ResolvedAddress, error: unknown) => void;
+  onAttempt?: (address: ResolvedAddress) => void | Promise<void>;
+  /**
+   * Called as each attempt fails, in the order they fail, for live progress.
+   * The same failures are in `failures` afterwards. Not awaited; a throw or
+   * rejection is handled as `onAttempt`'s.
+   */
+  onFailure?: (
+    address: ResolvedAddress,
+    error: unknown,
+  ) => void | Promise<void>;
   /**
    * Receives each attempt's socket calls as they are made, with the timing
    * when attempts race, and then the winning connection's reads and close
    * (see `trace.ts`). Nothing is traced, at no cost, without it.
    */
   trace?: Trace;
-  /** Makes one connection; `Deno.connect` by default. For tests. */
+  /**
+   * How each attempt connects: given the address, the port and a signal that
+   * aborts when the attempt is given up (another won, its timeout passed, or
+   * `signal` aborted), it resolves with the connection or rejects with why
+   * it failed. `Deno.connect({ hostname, port, signal })` by default; give
+   * your own to connect through a proxy, bind a source address, or set
+   * socket options before the race is decided.
+   */
   connect?: (
     address: ResolvedAddress,
     port: number,
@@ -102,15 +123,15 @@ function defaultConnect(
   return Deno.connect({ hostname: address.address, port, signal });
 }
 
-// One address and no deadline, the common case of a one-shot client given an
-// IP address: nothing to race or cancel but through the caller's signal.
+// One address, no deadline and no callbacks, the common case of a one-shot
+// client given an IP address: nothing to race or cancel but through the
+// caller's signal.
 async function connectOne(
   address: ResolvedAddress,
   options: ConnectFirstOptions,
 ): Promise<Connected> {
   const signal = options.signal;
   signal?.throwIfAborted();
-  options.onAttempt?.(address);
   try {
     const conn = options.connect
       ? await options.connect(
@@ -126,27 +147,42 @@ async function connectOne(
     return { conn, address, failures: [] };
   } catch (error) {
     if (isPermissionError(error) || options.signal?.aborted) throw error;
-    options.onFailure?.(address, error);
     throw new ConnectError([{ address: address.address, error }]);
   }
 }
 
 /**
- * Connect to the first address that accepts. Every address is tried until
- * one succeeds; the failures are in the result (or the error) afterwards,
- * and live through `onFailure`.
+ * Connect to the first address that accepts, racing the attempts as RFC 8305
+ * ("Happy Eyeballs v2") section 5 describes. The addresses are interleaved
+ * by family ({@linkcode interleaveFamilies}: the family of the first, then
+ * the other, alternating; resolver order within each). Each attempt of that
+ * list starts a Connection Attempt Delay (`attemptDelay`, 250 ms by default)
+ * after the previous one started, or at once when the previous one failed,
+ * whatever the families: a stalled first address, IPv4 or IPv6, costs the
+ * delay, not its time-out. Several attempts may be in flight; the first to
+ * connect wins, and the others are aborted (one that still connects is
+ * closed). Every failure is in the result (or the error) afterwards, in the
+ * order the attempts failed, and live through `onFailure`.
+ *
+ * A single address with no `timeout` is simply connected to. A callback
+ * that throws, or whose promise rejects, before a connection won stops
+ * every attempt and is what this rejects with; no socket is left open.
  *
  * @param addresses Addresses in resolver order.
- * @param options The port, timeouts and callbacks.
+ * @param options The port, timing, callbacks and how to connect.
  * @returns The winning connection; the other attempts are cancelled.
- * @throws {ConnectError} When every address failed; its `failures` lists
- *   each, in the order they failed.
+ * @throws {ConnectError} When every address failed (or none was given); its
+ *   `failures` lists each, in the order they failed.
+ * @throws {RangeError} When `port` is not an integer from 0 to 65535, or
+ *   `attemptDelay` or `timeout` is not a finite number of ms, or is
+ *   negative; before any attempt.
  * @throws {Deno.errors.NotCapable} When the net permission is missing.
- * @throws {DOMException} An `AbortError` when `signal` aborts first.
+ * @throws {unknown} The signal's reason (by default a DOMException named
+ *   `AbortError`) when `signal` aborts first, or was aborted already.
  *
  * @example Connect to a local listener
  * ```ts
- * import { connectFirst } from "./happy_eyeballs.ts";
+ * import { connectFirst } from "@beejnet/beejnet";
  * import { assertEquals } from "@std/assert";
  *
  * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -158,17 +194,50 @@ async function connectOne(
  * conn.close();
  * assertEquals(address.address, "127.0.0.1");
  * ```
+ *
+ * @example A stalled first address costs the attempt delay, not its time-out
+ * ```ts
+ * import { connectFirst, type ResolvedAddress } from "@beejnet/beejnet";
+ * import { assertEquals } from "@std/assert";
+ *
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const started: string[] = [];
+ * const { conn, address } = await connectFirst([
+ *   { address: "127.0.0.2", family: 4 }, // never answers
+ *   { address: "127.0.0.1", family: 4 },
+ * ], {
+ *   port: listener.addr.port,
+ *   attemptDelay: 20,
+ *   connect: (to: ResolvedAddress, port: number, signal: AbortSignal) => {
+ *     started.push(to.address);
+ *     if (to.address === "127.0.0.1") {
+ *       return Deno.connect({ hostname: to.address, port, signal });
+ *     }
+ *     return new Promise<Deno.TcpConn>((_, reject) =>
+ *       signal.addEventListener("abort", () => reject(signal.reason))
+ *     );
+ *   },
+ * });
+ * (await listener.accept()).close();
+ * conn.close();
+ * assertEquals(address.address, "127.0.0.1");
+ * assertEquals(started, ["127.0.0.2", "127.0.0.1"]);
+ * ```
  */
 export function connectFirst(
   addresses: readonly ResolvedAddress[],
   options: ConnectFirstOptions,
 ): Promise<Connected> {
+  const invalid = checkOptions(options);
+  if (invalid) return Promise.reject(invalid);
   if (options.trace) return connectTraced(addresses, options);
-  if (addresses.length === 1 && options.timeout === undefined) {
+  if (
+    addresses.length === 1 && options.timeout === undefined &&
+    !options.onAttempt && !options.onFailure
+  ) {
     return connectOne(addresses[0]!, options);
   }
-  const race = new Set(addresses.map((a) => a.family)).size > 1;
-  const ordered = race ? interleaveFamilies(addresses) : [...addresses];
+  const ordered = interleaveFamilies(addresses);
   const delay = options.attemptDelay ?? CONNECTION_ATTEMPT_DELAY;
   const connect = options.connect ?? defaultConnect;
   const failures: AddressFailure[] = [];
@@ -193,6 +262,24 @@ export function connectFirst(
       finish(options.signal!.reason);
       reject(options.signal!.reason);
     };
+    // A user's callback: its throw or rejection ends the race with it.
+    const fail = (error: unknown): void => {
+      if (done) return;
+      finish();
+      reject(error);
+    };
+    const call = (callback: () => unknown): boolean => {
+      try {
+        const result = callback();
+        if (result instanceof Promise) result.catch(fail);
+        return true;
+      } catch (error) {
+        fail(error);
+        return false;
+      }
+    };
+    // Start the next attempt of the list: when the previous one failed, or
+    // when the attempt delay after it ran out, whichever comes first.
     const startNext = (): void => {
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
@@ -206,7 +293,7 @@ export function connectFirst(
         return;
       }
       pending++;
-      options.onAttempt?.(address);
+      if (!call(() => options.onAttempt?.(address))) return;
       attempt(address).then((conn) => {
         pending--;
         if (done) {
@@ -224,10 +311,9 @@ export function connectFirst(
           return;
         }
         failures.push({ address: address.address, error });
-        options.onFailure?.(address, error);
-        startNext();
+        if (call(() => options.onFailure?.(address, error))) startNext();
       });
-      if (race && next < ordered.length) timer = setTimeout(startNext, delay);
+      if (next < ordered.length) timer = setTimeout(startNext, delay);
     };
     const attempt = async (address: ResolvedAddress): Promise<Deno.TcpConn> => {
       const controller = new AbortController();
@@ -236,7 +322,9 @@ export function connectFirst(
         const connecting = connect(address, options.port, controller.signal);
         if (options.timeout === undefined) return await connecting;
         // Loaded only for a deadline: a one-shot client pays for each module.
-        const { deadline } = await import("@std/async/deadline");
+        // (A failure while it loads is handled: deadline() sees it after.)
+        connecting.catch(() => {});
+        const { deadline } = await import("./_abort.ts");
         return await deadline(connecting, options.timeout);
       } catch (error) {
         if (!(error instanceof DOMException && error.name === "TimeoutError")) {
@@ -258,6 +346,27 @@ export function connectFirst(
   });
 }
 
+/** A RangeError for a port, delay or timeout out of range, else none. */
+function checkOptions(options: ConnectFirstOptions): RangeError | undefined {
+  const { port } = options;
+  if (!(Number.isInteger(port) && port >= 0 && port <= 65_535)) {
+    return new RangeError(`Port "${port}" is not in 0-65535`);
+  }
+  for (
+    const [name, value] of [
+      ["Attempt delay", options.attemptDelay],
+      ["Timeout", options.timeout],
+    ] as const
+  ) {
+    if (value !== undefined && !(Number.isFinite(value) && value >= 0)) {
+      return new RangeError(
+        `${name} "${value}" is not a finite, non-negative number of ms`,
+      );
+    }
+  }
+  return undefined;
+}
+
 /** Why the attempts still in flight are stopped when one connects. */
 const LOST = new DOMException("Another attempt connected first", "AbortError");
 
@@ -268,7 +377,7 @@ async function connectTraced(
   options: ConnectFirstOptions,
 ): Promise<Connected> {
   const { tracedConnector } = await import("./_trace_calls.ts");
-  const race = new Set(addresses.map((a) => a.family)).size > 1;
+  const race = addresses.length > 1;
   return await connectFirst(addresses, {
     ...options,
     trace: undefined,

@@ -5,7 +5,10 @@
  * most `burst` in a row, then the next turn of the timers: a receiver
  * takes a long burst worse than a late one); none is made early. Timers wake
  * at best once a millisecond, so at rates above 1,000/s the sends due go out
- * in small bursts.
+ * in small bursts. At interval 0 every send is due at once, so it goes in
+ * bursts of `burst` (32 by default), each followed by a turn of the event
+ * loop: a receiver on the same event loop gets its turn to read, where sends
+ * that complete at once would never let it.
  *
  * A send that fails with a full buffer (`ENOBUFS`, which a loaded interface
  * gives to UDP senders, or `EAGAIN`) is counted and passed over; any other
@@ -13,8 +16,8 @@
  *
  * @example Five sends, 10 ms apart
  * ```ts
- * import { pace } from "./pace.ts";
- * import { assertEquals } from "@std/assert/equals";
+ * import { pace } from "@beejnet/beejnet";
+ * import { assertEquals } from "@std/assert";
  *
  * const times: number[] = [];
  * const result = await pace(5, () => {
@@ -27,7 +30,10 @@
  * @module
  */
 
-import { delay } from "@std/async/delay";
+import { delay } from "./_abort.ts";
+
+/** Sends in a row, when behind the schedule, before a turn of the event loop. */
+const DEFAULT_BURST = 32;
 
 /** Options for {@linkcode pace}. */
 export interface PaceOptions {
@@ -36,8 +42,10 @@ export interface PaceOptions {
   /** Stops the pacing: {@linkcode pace} then resolves with what it did. */
   signal?: AbortSignal;
   /**
-   * Sends made in a row, without a turn of the timers, when behind the
-   * schedule. @default {Infinity}
+   * Sends made in a row, without a turn of the event loop, when behind the
+   * schedule (at interval 0, always): at least 1; `Infinity` never yields,
+   * which starves anything else on the event loop while sends complete at
+   * once. @default {32}
    */
   burst?: number;
   /**
@@ -72,8 +80,8 @@ export interface PaceResult {
  *
  * @example ENOBUFS
  * ```ts
- * import { isBufferFull } from "./pace.ts";
- * import { assert } from "@std/assert/assert";
+ * import { isBufferFull } from "@beejnet/beejnet";
+ * import { assert } from "@std/assert";
  *
  * const error = Object.assign(new Error("No buffer space available"), {
  *   code: "ENOBUFS",
@@ -95,13 +103,14 @@ export function isBufferFull(error: unknown): boolean {
  * @param send Makes send `index`; a throw or rejection is a failed send.
  * @param options The interval, a stop signal, which failures to tolerate.
  * @returns How many sends were made and failed, over how long.
- * @throws {RangeError} When `count` or `interval` is out of range.
+ * @throws {RangeError} When `count`, `interval` or `burst` is out of range
+ *   (a rejection, before any send).
  * @throws {unknown} The error of a send that `tolerate` refuses.
  *
  * @example Count a full buffer and go on
  * ```ts
- * import { pace } from "./pace.ts";
- * import { assertEquals } from "@std/assert/equals";
+ * import { pace } from "@beejnet/beejnet";
+ * import { assertEquals } from "@std/assert";
  *
  * const result = await pace(3, (index) => {
  *   if (index === 1) throw Object.assign(new Error("full"), { code: "ENOBUFS" });
@@ -123,7 +132,7 @@ export async function pace(
   if (!(Number.isFinite(interval) && interval >= 0)) {
     throw new RangeError(`Interval "${interval}" is not a non-negative number`);
   }
-  const burst = options.burst ?? Infinity;
+  const burst = options.burst ?? DEFAULT_BURST;
   if (!(burst >= 1)) {
     throw new RangeError(`Burst "${burst}" is not at least 1`);
   }

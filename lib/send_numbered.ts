@@ -1,13 +1,15 @@
 /**
  * Send a run of numbered datagrams (see {@linkcode writeNumberedHeader}) to
  * the first resolved address that takes the first of them, all from one
- * socket, paced on an absolute schedule (see {@linkcode pace}): what a
- * receiver needs to count what was lost on the way.
+ * socket, paced on an absolute schedule (see {@linkcode pace}), closed by
+ * end markers (see {@linkcode numberedEndMarker}): what a receiver needs to
+ * count what was lost on the way, the tail included.
  *
  * @module
  */
 
-import { openSender, senderTrace } from "./_sender.ts";
+import { delay } from "./_abort.ts";
+import { numberedFit, openSender, senderTrace } from "./_sender.ts";
 import {
   type AddressFailure,
   BindError,
@@ -17,6 +19,7 @@ import {
 import {
   MAX_SEQUENCE,
   NUMBERED_HEADER_SIZE,
+  numberedEndMarker,
   wallClock,
   writeNumberedHeader,
 } from "./numbered_datagram.ts";
@@ -27,11 +30,14 @@ import type { Trace } from "./trace.ts";
 
 /** Options for {@linkcode sendNumbered}. */
 export interface SendNumberedOptions {
-  /** The port to send to; there is no default. */
+  /** The port to send to, 0 to 65535; there is no default. */
   port: number;
-  /** How many datagrams, numbered from 0. @default {1} */
+  /** How many datagrams, numbered from 0: 1 to 2³². @default {1} */
   count?: number;
-  /** Milliseconds between one datagram's due time and the next. @default {0} */
+  /**
+   * Milliseconds between one datagram's due time and the next: finite, not
+   * negative. @default {0}
+   */
   interval?: number;
   /**
    * Each datagram's size in bytes, the header included: the payload is
@@ -39,11 +45,22 @@ export interface SendNumberedOptions {
    */
   size?: number;
   /**
-   * Datagrams sent in a row when the run fell behind its schedule (see
-   * {@linkcode pace}): a receiver's buffer takes a long burst worse than a
-   * late datagram. @default {4 ms' worth, at least 10; unlimited at interval 0}
+   * Datagrams sent in a row, without a turn of the event loop, when the run
+   * fell behind its schedule (see {@linkcode pace}; at interval 0, always):
+   * a receiver's buffer takes a long burst worse than a late datagram, and a
+   * receiver on the same event loop reads only between bursts. At least 1.
+   * @default {4 ms' worth, at least 10; at interval 0, 32 or as many as fill
+   * 64 KiB, whichever is fewer}
    */
   burst?: number;
+  /**
+   * Copies of the end marker sent after the run's last datagram (or when
+   * `signal` stopped it), a millisecond or an interval apart (10 ms at
+   * most): 0 to 16. With none, the headers are version 1 and a receiver
+   * cannot see a loss after its last arrival; with some, version 2.
+   * @default {3}
+   */
+  endMarkers?: number;
   /** Stops the run; {@linkcode sendNumbered} then resolves with what it did. */
   signal?: AbortSignal;
   /**
@@ -53,12 +70,14 @@ export interface SendNumberedOptions {
   trace?: Trace;
   /**
    * Called once the first datagram went out, with the addresses given up
-   * before this one.
+   * before this one; awaited before the next datagram. If it throws or
+   * rejects, the run stops, the socket is closed, and
+   * {@linkcode sendNumbered} rejects with that error.
    */
   onStart?: (
     address: ResolvedAddress,
     failures: readonly AddressFailure[],
-  ) => void;
+  ) => void | Promise<void>;
 }
 
 /** What {@linkcode sendNumbered} did. */
@@ -79,33 +98,40 @@ export interface SentNumbered {
   rate: number;
   /** Whether `signal` stopped the run early. */
   stopped: boolean;
+  /** Copies of the end marker that went (failed ones are not counted). */
+  endMarkers: number;
   /** Addresses given up before this one, in order. */
   failures: readonly AddressFailure[];
 }
 
 /**
- * Send `count` numbered datagrams carrying `payload`, one socket for all.
- * An address is given up only when no socket can be made for it or its
- * first datagram fails for another reason than a full buffer; once one
- * datagram went, every failed send is counted and passed over.
+ * Send `count` numbered datagrams carrying `payload`, one socket for all,
+ * then `endMarkers` copies of the end marker, which tells the receivers how
+ * many the run numbered (`sent + failed`) and was to number (`count`). An
+ * address is given up only when no socket can be made for it or its first
+ * datagram fails for another reason than a full buffer; once one datagram
+ * went, every failed send is counted and passed over. At interval 0 the
+ * datagrams go in bursts with a turn of the event loop between, so that a
+ * receiver in the same program gets to read them.
  *
  * @param addresses Resolved addresses, in resolver order.
  * @param payload What follows the header in every datagram.
  * @param options Port, count, pacing, size, stop signal.
  * @returns Where the run went and how many datagrams went or failed.
  * @throws {RangeError} When `size` cannot hold the header and `payload`, or
- *   `count` is outside 1 to 2³².
+ *   `port`, `count`, `size`, `interval`, `burst` or `endMarkers` is out of
+ *   range; before any socket is made.
  * @throws {MessageSizeError} When `size` fits in no datagram of the
  *   addresses' families (its message names the datagram's size, not the
  *   payload's).
  * @throws {BindError} When no socket could be made.
  * @throws {SendError} When the first datagram failed at every address.
+ * @throws {unknown} What `onStart` threw or rejected with.
  *
  * @example Three datagrams to a local socket
  * ```ts
- * import { sendNumbered } from "./send_numbered.ts";
- * import { readNumberedHeader } from "./numbered_datagram.ts";
- * import { assertEquals } from "@std/assert/equals";
+ * import { readNumberedHeader, sendNumbered } from "@beejnet/beejnet";
+ * import { assertEquals } from "@std/assert";
  *
  * const socket = Deno.listenDatagram({
  *   hostname: "127.0.0.1",
@@ -118,13 +144,15 @@ export interface SentNumbered {
  *   { port: (socket.addr as Deno.NetAddr).port, count: 3 },
  * );
  * assertEquals([sent.sent, sent.failed, sent.bytes], [3, 0, 22]);
- * const seqs = [];
- * for (let i = 0; i < 3; i++) {
+ * const headers = [];
+ * for (let i = 0; i < 4; i++) {
  *   const [data] = await socket.receive();
- *   seqs.push(readNumberedHeader(data)?.seq);
+ *   headers.push(readNumberedHeader(data));
  * }
  * socket.close();
- * assertEquals(seqs, [0, 1, 2]);
+ * // The three datagrams, then the first end marker: "the run's last is 2".
+ * assertEquals(headers.map((h) => h?.seq), [0, 1, 2, 2]);
+ * assertEquals(headers[3]?.end, { count: 3, planned: 3 });
  * ```
  */
 export async function sendNumbered(
@@ -134,24 +162,42 @@ export async function sendNumbered(
 ): Promise<SentNumbered> {
   const { port } = options;
   const count = options.count ?? 1;
-  const size = options.size ?? NUMBERED_HEADER_SIZE + payload.length;
+  const fit = numberedFit(payload.length, options.size);
+  const { size } = fit;
+  const interval = options.interval ?? 0;
+  const markers = options.endMarkers ?? 3;
+  if (!(Number.isInteger(port) && port >= 0 && port <= 65_535)) {
+    throw new RangeError(`Port "${port}" is not in 0-65535`);
+  }
   if (!(Number.isInteger(count) && count >= 1 && count <= MAX_SEQUENCE + 1)) {
     throw new RangeError(`Count "${count}" is not in 1-${MAX_SEQUENCE + 1}`);
   }
-  if (size < NUMBERED_HEADER_SIZE + payload.length) {
+  if (!(Number.isFinite(interval) && interval >= 0)) {
+    throw new RangeError(`Interval "${interval}" is not a non-negative number`);
+  }
+  if (!(Number.isInteger(markers) && markers >= 0 && markers <= 16)) {
+    throw new RangeError(`End markers "${markers}" is not in 0-16`);
+  }
+  if (!(Number.isInteger(size) && size >= 0)) {
+    throw new RangeError(`Size "${size}" is not a non-negative integer`);
+  }
+  if (!fit.fits) {
     throw new RangeError(
-      `Message is ${payload.length} bytes: a numbered datagram of ${size} bytes holds at most ${
-        Math.max(0, size - NUMBERED_HEADER_SIZE)
-      }`,
+      `Message is ${payload.length} bytes: a numbered datagram of ${size} bytes holds at most ${fit.room}`,
     );
+  }
+  const burst = options.burst ??
+    (interval > 0
+      ? Math.max(10, Math.ceil(4 / interval))
+      : Math.max(1, Math.min(32, Math.floor(65_536 / size))));
+  if (!(burst >= 1)) {
+    throw new RangeError(`Burst "${burst}" is not at least 1`);
   }
   const fitting = fittingAddresses(addresses, size, {
     header: NUMBERED_HEADER_SIZE,
-    padded: size > NUMBERED_HEADER_SIZE + payload.length,
+    padded: fit.padded,
   });
-  const interval = options.interval ?? 0;
-  const burst = options.burst ??
-    (interval > 0 ? Math.max(10, Math.ceil(4 / interval)) : Infinity);
+  const version = markers > 0 ? 2 : undefined;
   const datagram = new Uint8Array(size);
   datagram.set(payload, NUMBERED_HEADER_SIZE);
   const traced = await senderTrace(options.trace);
@@ -173,7 +219,7 @@ export async function sendNumbered(
     let firstError: unknown;
     try {
       const result = await pace(count, async (seq) => {
-        writeNumberedHeader(datagram, { seq, sentAt: wallClock() });
+        writeNumberedHeader(datagram, { seq, sentAt: wallClock(), version });
         try {
           await socket.send(datagram, to);
         } catch (error) {
@@ -182,23 +228,37 @@ export async function sendNumbered(
         }
         if (!started) {
           started = true;
-          options.onStart?.(address, failures);
+          try {
+            await options.onStart?.(address, failures);
+          } catch (error) {
+            throw new CallbackFailure(error);
+          }
         }
       }, {
         interval,
         burst,
         signal: options.signal,
         tolerate: (error) =>
-          !isPermissionError(error) && (started || isBufferFull(error)),
+          !(error instanceof CallbackFailure) && !isPermissionError(error) &&
+          (started || isBufferFull(error)),
       });
+      const numbered = result.sent + result.failed;
+      const endMarkers = numbered === 0 ? 0 : await sendEndMarkers(
+        socket,
+        to,
+        { count: numbered, planned: count },
+        { markers, interval, signal: options.signal },
+      );
       return {
         address,
         bytes: size,
         ...result,
         ...(result.failed > 0 ? { firstError } : {}),
         failures,
+        endMarkers,
       };
     } catch (error) {
+      if (error instanceof CallbackFailure) throw error.error;
       if (isPermissionError(error)) throw error;
       failures.push({ address: address.address, error, call: "sendto" });
       sendFailed = true;
@@ -207,4 +267,36 @@ export async function sendNumbered(
     }
   }
   throw sendFailed ? new SendError(failures) : new BindError(failures);
+}
+
+/** What the caller's `onStart` threw, carried out of the pacing untouched. */
+class CallbackFailure {
+  constructor(readonly error: unknown) {}
+}
+
+/**
+ * Send the end marker `markers` times, each a millisecond or an interval
+ * (10 ms at most) after the one before, so that a receiver whose buffer the
+ * run's last burst filled has drained it; all at once when the run was
+ * stopped. Failed sends are passed over: how many went.
+ */
+async function sendEndMarkers(
+  socket: Deno.DatagramConn,
+  to: Deno.NetAddr,
+  end: { count: number; planned: number },
+  options: { markers: number; interval: number; signal?: AbortSignal },
+): Promise<number> {
+  const { markers, signal } = options;
+  const gap = Math.min(10, Math.max(1, options.interval));
+  let sent = 0;
+  for (let i = 0; i < markers; i++) {
+    if (!signal?.aborted) await delay(gap, { signal }).catch(() => {});
+    try {
+      await socket.send(numberedEndMarker(end), to);
+      sent++;
+    } catch {
+      // Like a lost copy: the others may still arrive.
+    }
+  }
+  return sent;
 }

@@ -1,56 +1,13 @@
 /**
  * Statistics of one sender's numbered datagrams: how many arrived, how many
  * are missing, late or repeated, their one-way delay and their interarrival
- * jitter as RFC 3550 defines it.
- *
- * How each datagram is counted, in order of arrival, with `highest` the
- * highest sequence number that had arrived before it:
- *
- * - every arrival counts in `received`, copies included;
- * - a sequence number above `highest + 1` opens a gap: the numbers skipped
- *   count as `lost` (a sender's first sequence number is 0, so a loss at the
- *   start is a gap too; a loss after the last arrival is not seen);
- * - a number inside a gap is `reordered` (it arrived after a higher one, RFC
- *   4737's reordered singleton) and closes its place in the gap, so `lost`
- *   goes down by one: a late datagram is never both lost and reordered;
- * - a number that already arrived is `duplicated`.
- *
- * So `lost = highest + 1 − (received − duplicated)` at every moment, and a
- * report taken while datagrams are still late can show a loss that a later
- * report no longer shows.
- *
- * The counts are exact while the numbers from the lowest still missing to the
- * highest span at most `window` (2²⁵ by default: one bit each, at most 4 MiB,
- * allocated only as the span grows; a run without gaps holds none). Past it,
- * the oldest are forgotten — missing ones stay lost, and one that arrives
- * later counts as duplicated — and the report says the counts are
- * `approximate`.
- *
- * One-way delay is arrival time minus send time: meaningful when both clocks
- * are one, as on one host. Jitter follows RFC 3550 §6.4.1 and appendix A.8:
- * for each arrival after the first, in order of arrival (not of sequence),
- * `D` is the difference of its transit time (arrival − send) and the previous
- * arrival's, and `J += (|D| − J) / 16`. Like `D`, it does not depend on any
- * offset between the two clocks.
- *
- * @example Count a stream with a loss, a late datagram and a copy
- * ```ts
- * import { SequenceStats } from "./sequence_stats.ts";
- * import { assertEquals } from "@std/assert/equals";
- *
- * const stats = new SequenceStats();
- * for (const seq of [0, 2, 4, 1, 4]) stats.record({ seq, sentAt: 0 }, 1);
- * const report = stats.report();
- * assertEquals(
- *   [report.received, report.lost, report.reordered, report.duplicated],
- *   [5, 1, 1, 1],
- * );
- * ```
+ * jitter as RFC 3550 defines it. How each is counted, and the window within
+ * which the counts are exact, is in {@linkcode SequenceStats}.
  *
  * @module
  */
 
-import type { NumberedHeader } from "./numbered_datagram.ts";
+import type { NumberedHeader, RunEnd } from "./numbered_datagram.ts";
 
 /** Minimum, median and maximum of the one-way delays, in ms. */
 export interface DelaySummary {
@@ -66,7 +23,12 @@ export interface DelaySummary {
 export interface SequenceReport {
   /** Datagrams that arrived, copies included. */
   received: number;
-  /** Sequence numbers from 0 to `highest` that have not arrived. */
+  /**
+   * Sequence numbers of the run that have not arrived: those from 0 to
+   * `highest`, and once the run's end marker arrived, those after `highest`
+   * up to its end too (`lostAtEnd`). So with `expected` known,
+   * `lost = expected − (received − duplicated)`.
+   */
   lost: number;
   /** Datagrams that arrived after one with a higher sequence number. */
   reordered: number;
@@ -83,6 +45,35 @@ export interface SequenceReport {
   delay: DelaySummary | undefined;
   /** RFC 3550 interarrival jitter in ms; `0` until two have arrived. */
   jitter: number;
+  /**
+   * Whether the sender marks the end of its run (its headers are version 2,
+   * or its end marker arrived): then `ended` says whether the end was seen.
+   * `false` for a version-1 sender, whose losses after its last arrival
+   * cannot be seen.
+   */
+  endMarked: boolean;
+  /** Whether the run's end marker arrived. */
+  ended: boolean;
+  /**
+   * Datagrams the run numbered, as its end marker says (sequence numbers 0
+   * to `expected − 1`); `undefined` until it arrived.
+   */
+  expected: number | undefined;
+  /**
+   * Datagrams the run was to number, as its end marker says; above
+   * `expected` when the sender stopped early. `undefined` until it arrived.
+   */
+  planned: number | undefined;
+  /**
+   * Whether the run was cut short: its sender stopped it before `planned`.
+   * The datagrams it never sent are not lost.
+   */
+  cutShort: boolean;
+  /**
+   * Of `lost`, the datagrams after the last arrival (`highest`) up to the
+   * run's end: seen only through the end marker, `0` until it arrived.
+   */
+  lostAtEnd: number;
 }
 
 /** Options for {@linkcode SequenceStats}. */
@@ -128,6 +119,87 @@ const MIN_BITS = 1024;
  * The accumulator for one sender: {@linkcode SequenceStats.record} each
  * numbered datagram as it arrives, {@linkcode SequenceStats.report} at any
  * time.
+ *
+ * How each datagram is counted, in order of arrival, with `highest` the
+ * highest sequence number that had arrived before it:
+ *
+ * - every arrival counts in `received`, copies included;
+ * - a sequence number above `highest + 1` opens a gap: the numbers skipped
+ *   count as `lost` (a sender's first sequence number is 0, so a loss at the
+ *   start is a gap too);
+ * - a number inside a gap is `reordered` (it arrived after a higher one, RFC
+ *   4737's reordered singleton) and closes its place in the gap, so `lost`
+ *   goes down by one: a late datagram is never both lost and reordered;
+ * - a number that already arrived is `duplicated`;
+ * - an end marker (header version 2, see {@linkcode numberedEndMarker}) is
+ *   no datagram of the run: it says how many the run numbered (`expected`)
+ *   and was to number (`planned`). From then on the numbers after `highest`
+ *   up to the run's end count as lost too (`lostAtEnd`), and a run its
+ *   sender stopped early is `cutShort`, its unsent rest not lost.
+ *
+ * So `lost = highest + 1 − (received − duplicated)` at every moment, plus
+ * `lostAtEnd` once the end is known (`lost = expected − (received −
+ * duplicated)`), and a report taken while datagrams are still late can show
+ * a loss that a later report no longer shows. A version-1 sender sends no
+ * end marker: a loss after its last arrival is not seen (`endMarked` is
+ * false). A version-2 sender whose end marker has not arrived (`ended`
+ * false) is still sending, was stopped before the receiver, or lost every
+ * copy of its end marker: its losses after `highest` are not counted.
+ *
+ * The counts are exact while the numbers from the lowest still missing to the
+ * highest span at most `window` (2²⁵ by default: one bit each, at most 4 MiB,
+ * allocated only as the span grows; a run without gaps holds none). Past it,
+ * the oldest are forgotten — missing ones stay lost, and one that arrives
+ * later counts as duplicated — and the report says the counts are
+ * `approximate`.
+ *
+ * One-way delay is arrival time minus send time: meaningful when both clocks
+ * are one, as on one host. Jitter follows RFC 3550 §6.4.1 and appendix A.8:
+ * for each arrival after the first, in order of arrival (not of sequence),
+ * `D` is the difference of its transit time (arrival − send) and the previous
+ * arrival's, and `J += (|D| − J) / 16`. Like `D`, it does not depend on any
+ * offset between the two clocks.
+ *
+ * @example Count a stream with a loss, a late datagram and a copy
+ * ```ts
+ * import { SequenceStats } from "@beejnet/beejnet";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const stats = new SequenceStats();
+ * for (const seq of [0, 2, 4, 1, 4]) stats.record({ seq, sentAt: 0 }, 1);
+ * const report = stats.report();
+ * assertEquals(
+ *   [report.received, report.lost, report.reordered, report.duplicated],
+ *   [5, 1, 1, 1],
+ * );
+ * ```
+ *
+ * @example A loss after the last arrival, seen through the end marker
+ * ```ts
+ * import {
+ *   numberedDatagram,
+ *   numberedEndMarker,
+ *   readNumberedHeader,
+ *   SequenceStats,
+ * } from "@beejnet/beejnet";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const stats = new SequenceStats();
+ * // A run of 5; numbers 3 and 4 never arrive, the end marker does.
+ * for (const seq of [0, 1, 2]) {
+ *   const data = numberedDatagram({ seq, sentAt: 0, version: 2 });
+ *   stats.record(readNumberedHeader(data)!, 1);
+ * }
+ * const end = numberedEndMarker({ count: 5, planned: 5 }, 0);
+ * stats.record(readNumberedHeader(end)!, 1);
+ * const { received, lost, lostAtEnd, expected } = stats.report();
+ * assertEquals({ received, lost, lostAtEnd, expected }, {
+ *   received: 3,
+ *   lost: 2,
+ *   lostAtEnd: 2,
+ *   expected: 5,
+ * });
+ * ```
  */
 export class SequenceStats {
   #received = 0;
@@ -156,6 +228,8 @@ export class SequenceStats {
   #max = -Infinity;
   #transit = 0;
   #jitter = 0;
+  #endMarked = false;
+  #end: RunEnd | undefined;
 
   /**
    * Make an empty accumulator.
@@ -186,16 +260,18 @@ export class SequenceStats {
   }
 
   /**
-   * Count one numbered datagram.
+   * Count one numbered datagram, or take note of an end marker (a header
+   * with `end`: the run's length, not an arrival).
    *
    * @param header Its sequence number and send time (ms since the Unix
-   *   epoch), as {@linkcode readNumberedHeader} reads them.
+   *   epoch), and for version 2 its version and `end`, as
+   *   {@linkcode readNumberedHeader} reads them.
    * @param arrivedAt Its arrival time on the same scale.
    *
    * @example A gap, then the late datagram that fills it
    * ```ts
-   * import { SequenceStats } from "./sequence_stats.ts";
-   * import { assertEquals } from "@std/assert/equals";
+   * import { SequenceStats } from "@beejnet/beejnet";
+   * import { assertEquals } from "@std/assert";
    *
    * const stats = new SequenceStats();
    * stats.record({ seq: 0, sentAt: 0 }, 1);
@@ -206,6 +282,13 @@ export class SequenceStats {
    * ```
    */
   record(header: NumberedHeader, arrivedAt: number): void {
+    if (header.version === 2) {
+      this.#endMarked = true;
+      if (header.end !== undefined) {
+        this.#end = header.end;
+        return;
+      }
+    }
     const { seq, sentAt } = header;
     const first = this.#received === 0;
     this.#received++;
@@ -249,16 +332,20 @@ export class SequenceStats {
    *
    * @example Before any datagram
    * ```ts
-   * import { SequenceStats } from "./sequence_stats.ts";
-   * import { assertEquals } from "@std/assert/equals";
+   * import { SequenceStats } from "@beejnet/beejnet";
+   * import { assertEquals } from "@std/assert";
    *
    * assertEquals(new SequenceStats().report().highest, -1);
    * ```
    */
   report(): SequenceReport {
+    const end = this.#end;
+    const lostAtEnd = end === undefined
+      ? 0
+      : Math.max(0, end.count - 1 - this.#highest);
     return {
       received: this.#received,
-      lost: this.#lost,
+      lost: this.#lost + lostAtEnd,
       reordered: this.#reordered,
       duplicated: this.#duplicated,
       highest: this.#highest,
@@ -269,6 +356,12 @@ export class SequenceStats {
         max: this.#max,
       },
       jitter: this.#jitter,
+      endMarked: this.#endMarked,
+      ended: end !== undefined,
+      expected: end?.count,
+      planned: end?.planned,
+      cutShort: end !== undefined && end.count < end.planned,
+      lostAtEnd,
     };
   }
 

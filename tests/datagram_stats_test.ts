@@ -1,6 +1,9 @@
 import { assertEquals, assertThrows } from "@std/assert";
 import { DatagramStats } from "../lib/datagram_stats.ts";
-import { numberedDatagram } from "../lib/numbered_datagram.ts";
+import {
+  numberedDatagram,
+  numberedEndMarker,
+} from "../lib/numbered_datagram.ts";
 
 const peer = (hostname: string, port: number): Deno.NetAddr => ({
   transport: "udp",
@@ -109,4 +112,40 @@ Deno.test("DatagramStats refuses a bitmap budget that is not a non-negative inte
   for (const bitmapBytes of [-1, 1.5, NaN, Infinity]) {
     assertThrows(() => new DatagramStats({ bitmapBytes }), RangeError);
   }
+});
+
+Deno.test("DatagramStats reads an end marker as numbered, not plain, and counts the tail it reveals", () => {
+  const stats = new DatagramStats();
+  const from = peer("127.0.0.1", 7);
+  for (const seq of [0, 1]) {
+    stats.record(numberedDatagram({ seq, sentAt: 0, version: 2 }), from, 1);
+  }
+  const header = stats.record(
+    numberedEndMarker({ count: 5, planned: 5 }, 0),
+    from,
+    1,
+  );
+  assertEquals(header?.end, { count: 5, planned: 5 });
+  assertEquals(stats.plain, 0);
+  const [report] = stats.report();
+  assertEquals(
+    [report!.received, report!.lost, report!.lostAtEnd, report!.ended],
+    [2, 3, 3, true],
+  );
+});
+
+Deno.test("DatagramStats refuses options out of range when made, not at the first datagram", () => {
+  for (const maxSenders of [-1, 1.5, Number.NaN]) {
+    assertThrows(
+      () => new DatagramStats({ maxSenders }),
+      RangeError,
+      "Max senders",
+    );
+  }
+  assertThrows(() => new DatagramStats({ window: 33 }), RangeError, "Window");
+  assertThrows(
+    () => new DatagramStats({ delaySamples: 0 }),
+    RangeError,
+    "Delay samples",
+  );
 });

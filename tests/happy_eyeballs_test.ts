@@ -216,21 +216,21 @@ Deno.test("interleaveFamilies() does not modify its argument", () => {
 
 // connectFirst with an injected connect
 
-Deno.test("connectFirst() tries a single family strictly in order, the next only after the previous fails", async () => {
+Deno.test("connectFirst() tries a single family in order, the next at once when the one before fails", async () => {
   await using net = new FakeNetwork({
     "10.0.0.1": { fail: new Error("refused 1"), after: 20 },
     "10.0.0.2": { fail: new Error("refused 2"), after: 20 },
     "10.0.0.3": { succeed: true },
   });
-  // An attempt delay far shorter than each failure: were the attempts
-  // raced, the second would start before the first failed.
+  // An attempt delay far longer than each failure: each next attempt
+  // starts as the one before fails, never waiting for the delay.
   const { conn, address } = await deadline(
     connectFirst([v4("10.0.0.1"), v4("10.0.0.2"), v4("10.0.0.3")], {
       port: 3490,
-      attemptDelay: 1,
+      attemptDelay: 60_000,
       connect: net.connect,
     }),
-    "connectFirst",
+    "connectFirst (a minute's attemptDelay must not be waited for)",
   );
   conn.close();
   assertStrictEquals(address.address, "10.0.0.3");
@@ -242,6 +242,106 @@ Deno.test("connectFirst() tries a single family strictly in order, the next only
     "start 10.0.0.3",
     "win 10.0.0.3",
   ]);
+});
+
+Deno.test("connectFirst() staggers a single family too: a stalled first IPv4 address costs attemptDelay, not its failure", async () => {
+  using time = new FakeTime();
+  await using net = new FakeNetwork({
+    "10.0.0.1": { hang: true },
+    "10.0.0.2": { hang: true },
+    "10.0.0.3": { succeed: true },
+  });
+  const connecting = connectFirst(
+    [v4("10.0.0.1"), v4("10.0.0.2"), v4("10.0.0.3")],
+    { port: 3490, attemptDelay: 50, connect: net.connect },
+  );
+  // RFC 8305 section 5: each attempt a delay after the previous started.
+  await time.tickAsync(49);
+  assertEquals(net.events, ["start 10.0.0.1"]);
+  await time.tickAsync(1);
+  assertEquals(net.events, ["start 10.0.0.1", "start 10.0.0.2"]);
+  await time.tickAsync(49);
+  assertEquals(net.events, ["start 10.0.0.1", "start 10.0.0.2"]);
+  await time.tickAsync(1);
+  const { conn, address } = await deadline(connecting, "connectFirst");
+  conn.close();
+  assertStrictEquals(address.address, "10.0.0.3");
+  assertEquals(net.events, [
+    "start 10.0.0.1",
+    "start 10.0.0.2",
+    "start 10.0.0.3",
+    "win 10.0.0.3",
+    "abort 10.0.0.1",
+    "abort 10.0.0.2",
+  ]);
+});
+
+Deno.test("connectFirst() on loopback: 127.0.0.2 stalled, 127.0.0.1 listening, the second tried after attemptDelay, not after a failure", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const started: Record<string, number> = {};
+  let stalledFailed = false;
+  const attemptDelay = 100;
+  const connecting = connectFirst([v4("127.0.0.2"), v4("127.0.0.1")], {
+    port: listener.addr.port,
+    attemptDelay,
+    connect: (address, port, signal) => {
+      started[address.address] = performance.now();
+      if (address.address === "127.0.0.1") {
+        return Deno.connect({ hostname: address.address, port, signal });
+      }
+      // Black-holed: it answers only when given up.
+      return new Promise<Deno.TcpConn>((_, reject) =>
+        signal.addEventListener("abort", () => {
+          stalledFailed = true;
+          reject(signal.reason);
+        })
+      );
+    },
+  });
+  const { conn, address, failures } = await deadline(
+    connecting,
+    "connectFirst past a stalled address",
+  );
+  (await deadline(listener.accept(), "the accept")).close();
+  conn.close();
+  assertStrictEquals(address.address, "127.0.0.1");
+  assertEquals(failures, [], "the stalled attempt was abandoned, not failed");
+  assert(stalledFailed, "the stalled attempt was aborted once the other won");
+  const gap = started["127.0.0.1"]! - started["127.0.0.2"]!;
+  // Timers may fire late on a loaded machine, never early.
+  assert(gap >= attemptDelay - 1, `the second started after ${gap} ms`);
+});
+
+Deno.test("connectFirst() rejects a port, attemptDelay or timeout out of range with RangeError, before any attempt", async () => {
+  await using net = new FakeNetwork({ "10.0.0.1": { succeed: true } });
+  for (
+    const bad of [
+      { attemptDelay: -1 },
+      { attemptDelay: Number.NaN },
+      { attemptDelay: Infinity },
+      { timeout: -5 },
+      { timeout: Number.NaN },
+    ]
+  ) {
+    await assertRejects(
+      () =>
+        connectFirst([v4("10.0.0.1")], {
+          port: 3490,
+          connect: net.connect,
+          ...bad,
+        }),
+      RangeError,
+      "is not a finite, non-negative number of ms",
+    );
+  }
+  for (const port of [-1, 65_536, 1.5, Number.NaN]) {
+    await assertRejects(
+      () => connectFirst([v4("10.0.0.1")], { port, connect: net.connect }),
+      RangeError,
+      `Port "${port}" is not in 0-65535`,
+    );
+  }
+  assertEquals(net.events, []);
 });
 
 Deno.test("connectFirst() passes the port to every attempt", async () => {
@@ -431,7 +531,7 @@ Deno.test("connectFirst() of no addresses throws ConnectError with no failures",
   assertEquals(net.events, []);
 });
 
-Deno.test("connectFirst() fails an attempt that takes longer than timeout with TimeoutError and tries the next", async () => {
+Deno.test("connectFirst() fails an attempt that takes longer than timeout with a TimeoutError DOMException and tries the next", async () => {
   using time = new FakeTime();
   await using net = new FakeNetwork({
     "10.0.0.1": { hang: true },
@@ -608,4 +708,60 @@ Deno.test({
     assert(calls.failures[0]![1] instanceof Deno.errors.ConnectionRefused);
     assertStrictEquals(conn.remoteAddr.port, listener.addr.port);
   },
+});
+
+Deno.test("connectFirst() rejects with the error of an onAttempt that throws for an attempt the timer started, and stops the others", async () => {
+  using time = new FakeTime();
+  await using net = new FakeNetwork({
+    "10.0.0.1": { hang: true },
+    "10.0.0.2": { succeed: true },
+  });
+  const oops = new Error("onAttempt failed");
+  const connecting = connectFirst([v4("10.0.0.1"), v4("10.0.0.2")], {
+    port: 3490,
+    attemptDelay: 50,
+    connect: net.connect,
+    onAttempt: (address) => {
+      if (address.address === "10.0.0.2") throw oops;
+    },
+  });
+  const rejected = connecting.catch((error: unknown) => error);
+  // Before, the throw escaped from the timer: an uncaught error.
+  await time.tickAsync(50);
+  assertStrictEquals(await deadline(rejected, "connectFirst to reject"), oops);
+  assertEquals(net.events, ["start 10.0.0.1", "abort 10.0.0.1"]);
+});
+
+Deno.test("connectFirst() awaits no callback but takes an async onFailure's rejection as its own while the race goes on", async () => {
+  await using net = new FakeNetwork({
+    "10.0.0.1": { fail: new Error("refused") },
+    "10.0.0.2": { hang: true },
+  });
+  const oops = new Error("onFailure rejected");
+  const onFailure = async (): Promise<void> => {
+    await Promise.resolve();
+    throw oops;
+  };
+  const error = await deadline(
+    connectFirst([v4("10.0.0.1"), v4("10.0.0.2")], {
+      port: 3490,
+      attemptDelay: 60_000,
+      connect: net.connect,
+      onFailure,
+    }).catch((error: unknown) => error),
+    "connectFirst to reject",
+  );
+  assertStrictEquals(error, oops);
+  assertEquals(net.attempts[1]!.signal.aborted, true, "the hang was stopped");
+  // Once every address failed, the race is decided: the rejection that
+  // comes after is handled, not left to crash the program.
+  await assertRejects(
+    () =>
+      connectFirst([v4("10.0.0.1")], {
+        port: 3490,
+        connect: net.connect,
+        onFailure,
+      }),
+    ConnectError,
+  );
 });

@@ -768,6 +768,13 @@ function senderReport(fields: Partial<SenderReport> = {}): SenderReport {
     approximate: false,
     delay: { min: 0.5, median: 1, max: 2 },
     jitter: 0.25,
+    // A version-1 sender's: no end marked.
+    endMarked: false,
+    ended: false,
+    expected: undefined,
+    planned: undefined,
+    cutShort: false,
+    lostAtEnd: 0,
     ...fields,
   };
 }

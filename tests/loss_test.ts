@@ -181,3 +181,159 @@ Deno.test({
     assertStrictEquals(sender.highest, 9_999);
   },
 });
+
+Deno.test("talker → relay dropping the last two → listener --stats: the end marker shows the tail lost, in text and JSON", async () => {
+  const count = 50;
+  for (const json of [false, true]) {
+    // The relay takes the run and its three end markers, and drops the
+    // run's last two datagrams: a loss after the last arrival.
+    const plan = {
+      count: count + 3,
+      actions: new Map([[count - 2, "drop"], [count - 1, "drop"]] as const),
+      holdFor: 3,
+      delayMs: 0,
+    };
+    const listener = runInProcess(listenerMain, [
+      "-p",
+      "0",
+      "-b",
+      "127.0.0.1",
+      "-c",
+      `${count - 2 + 3}`,
+      "--stats",
+      "--quiet",
+      ...(json ? ["--json"] : []),
+    ]);
+    const listenerPort = await listeningPort(listener.stderr);
+    await using relay = startRelay(
+      { transport: "udp", hostname: "127.0.0.1", port: listenerPort },
+      plan,
+    );
+    const talker = runInProcess(talkerMain, [
+      "-p",
+      `${relay.addr.port}`,
+      "-c",
+      `${count}`,
+      "-r",
+      "2000",
+      "127.0.0.1",
+      "tail",
+    ]);
+    assertStrictEquals(await deadline(talker.code, "the talker"), 0);
+    await deadline(relay.finished, "the relay");
+    assertStrictEquals(await deadline(listener.code, "the listener"), 0);
+    if (json) {
+      const sender = statsEvent(listener.stdout.lines).senders[0]!;
+      const { received, lost, highest, ended, expected, planned } = sender;
+      assertEquals({ received, lost, highest, ended, expected, planned }, {
+        received: count - 2,
+        lost: 2,
+        highest: count - 3,
+        ended: true,
+        expected: count,
+        planned: count,
+      });
+      assertEquals([sender.cutShort, sender.lostAtEnd], [false, 2]);
+    } else {
+      const lines = listener.stdout.lines;
+      assertEquals(
+        lines[1],
+        `listener: 127.0.0.1 port ${relay.addr.port}, numbered 0-47`,
+      );
+      assertEquals(
+        lines[2],
+        "listener:   received 48   lost 2 (4.00%)   reordered 0   duplicated 0",
+      );
+      assertEquals(
+        lines[3],
+        "listener:   run of 50 ended: 2 lost after the last arrival",
+      );
+    }
+  }
+});
+
+Deno.test("talker stopped early → listener --stats: the run cut short says so, its unsent rest not lost", async () => {
+  const listener = runInProcess(listenerMain, [
+    "-p",
+    "0",
+    "-b",
+    "127.0.0.1",
+    "-k",
+    "--stats",
+    "--json",
+  ]);
+  const port = await listeningPort(listener.stderr);
+  const talker = runInProcess(talkerMain, [
+    "-p",
+    `${port}`,
+    "-c",
+    "1000",
+    "-r",
+    "200",
+    "127.0.0.1",
+    "x",
+  ]);
+  // A few datagrams arrive; then the talker is stopped as SIGINT would.
+  await listener.stdout.waitFor(/"event":"datagram".*"seq":2,/, "seq 2");
+  talker.controller.abort();
+  assertStrictEquals(await deadline(talker.code, "the talker"), 130);
+  const sent = Number(talker.stdout.text.match(/sent (\d+) datagram/)![1]);
+  const end = await listener.stdout.waitFor(
+    /^\{"event":"end".*$/,
+    "an end marker",
+  );
+  assertEquals(JSON.parse(end[0]!), {
+    event: "end",
+    address: "127.0.0.1",
+    port: JSON.parse(end[0]!).port,
+    count: sent,
+    planned: 1000,
+  });
+  listener.controller.abort();
+  assertStrictEquals(await deadline(listener.code, "the listener"), 0);
+  const stats = listener.stdout.lines.map((l) => JSON.parse(l)).find((e) =>
+    e.event === "stats"
+  );
+  const [sender] = stats.senders;
+  assertEquals(
+    [sender.ended, sender.expected, sender.planned, sender.cutShort],
+    [true, sent, 1000, true],
+  );
+  assertEquals([sender.lost, sender.lostAtEnd], [0, 0]);
+});
+
+Deno.test("talker → listener -c 5 --stats stopping first: the final report says the end was not seen, counts no tail", async () => {
+  const listener = runInProcess(listenerMain, [
+    "-p",
+    "0",
+    "-b",
+    "127.0.0.1",
+    "-c",
+    "5",
+    "--stats",
+    "--quiet",
+  ]);
+  const port = await listeningPort(listener.stderr);
+  const talker = runInProcess(talkerMain, [
+    "-p",
+    `${port}`,
+    "-c",
+    "1000",
+    "-r",
+    "500",
+    "127.0.0.1",
+    "x",
+  ]);
+  assertStrictEquals(await deadline(listener.code, "the listener"), 0);
+  talker.controller.abort();
+  assertStrictEquals(await deadline(talker.code, "the talker"), 130);
+  const lines = listener.stdout.lines;
+  assertEquals(
+    lines[2],
+    "listener:   received 5   lost 0 (0.00%)   reordered 0   duplicated 0",
+  );
+  assertEquals(
+    lines[3],
+    "listener:   end of run not seen (the listener stopped before it, or every end marker was lost): losses after 4 are not counted",
+  );
+});

@@ -4,6 +4,7 @@ import {
   NUMBERED_HEADER_SIZE,
   NUMBERED_MAGIC,
   numberedDatagram,
+  numberedEndMarker,
   readNumberedHeader,
   wallClock,
   writeNumberedHeader,
@@ -69,7 +70,7 @@ Deno.test("readNumberedHeader() reads the header of a view into a larger buffer"
   assertEquals(readNumberedHeader(buffer), undefined);
 });
 
-Deno.test("readNumberedHeader() takes every datagram that is not version 1 as plain", () => {
+Deno.test("readNumberedHeader() takes every datagram that is not version 1 or 2 as plain", () => {
   const good = numberedDatagram({ seq: 7, sentAt: 1_000 });
   const changed = (offset: number, value: number): Uint8Array => {
     const copy = good.slice();
@@ -93,6 +94,10 @@ Deno.test("readNumberedHeader() takes every datagram that is not version 1 as pl
     view.setUint32(16, ns);
     assertEquals(readNumberedHeader(nanos), undefined, `${ns} nanoseconds`);
   }
+  for (const version of [0, 3, 255]) {
+    assertEquals(readNumberedHeader(changed(4, version)), undefined);
+  }
+  assertEquals(readNumberedHeader(changed(7, 1)), undefined, "v1 flags 1");
 });
 
 Deno.test("readNumberedHeader() never misreads text or random bytes", () => {
@@ -140,4 +145,91 @@ Deno.test("writeNumberedHeader() carries a send time just below a whole second",
   const sentAt = 1_999.9999999;
   const header = readNumberedHeader(numberedDatagram({ seq: 0, sentAt }));
   assertEquals(header, { seq: 0, sentAt: 2_000 });
+});
+
+Deno.test("numberedDatagram() writes version 2 when asked, the same 20 bytes with version byte 2", () => {
+  const v1 = numberedDatagram({ seq: 9, sentAt: 1_500 }, encoder.encode("x"));
+  const v2 = numberedDatagram(
+    { seq: 9, sentAt: 1_500, version: 2 },
+    encoder.encode("x"),
+  );
+  assertEquals(v2.length, 21);
+  assertEquals([...v2.subarray(4, 8)], [2, 20, 0, 0]);
+  assertEquals([...v2.subarray(0, 4)], [...v1.subarray(0, 4)]);
+  assertEquals([...v2.subarray(8)], [...v1.subarray(8)]);
+  assertEquals(readNumberedHeader(v2), { seq: 9, sentAt: 1_500, version: 2 });
+  // Version 1 still reads as it always did: no version field.
+  assertEquals(readNumberedHeader(v1), { seq: 9, sentAt: 1_500 });
+});
+
+Deno.test("numberedEndMarker() lays out flags 1, the last number and the last planned, 24 bytes", () => {
+  const marker = numberedEndMarker({ count: 0x0102, planned: 0x0a0b0c0d }, 1);
+  assertEquals(
+    [...marker],
+    [
+      ...[0xbe, 0xe7, 0xda, 0x7a, 2, 20, 0, 1],
+      ...[0, 0, 0x01, 0x01], // the last number: count - 1
+      ...[0, 0, 0, 0, 0x00, 0x0f, 0x42, 0x40], // 0 s, 1,000,000 ns
+      ...[0x0a, 0x0b, 0x0c, 0x0c], // the last planned: planned - 1
+    ],
+  );
+  assertEquals(readNumberedHeader(marker)?.end, {
+    count: 0x0102,
+    planned: 0x0a0b0c0d,
+  });
+  // The largest run: 2^32 datagrams, numbers 0 to 2^32 - 1.
+  const largest = numberedEndMarker({
+    count: MAX_SEQUENCE + 1,
+    planned: MAX_SEQUENCE + 1,
+  });
+  assertEquals(readNumberedHeader(largest)?.end, {
+    count: 2 ** 32,
+    planned: 2 ** 32,
+  });
+});
+
+Deno.test("readNumberedHeader() takes an end marker without its 4 bytes, or planned below its last, or other flags, as plain", () => {
+  const marker = numberedEndMarker({ count: 5, planned: 5 }, 0);
+  assertEquals(readNumberedHeader(marker.subarray(0, 23)), undefined);
+  const below = marker.slice();
+  new DataView(below.buffer).setUint32(20, 3); // planned last 3 < last 4
+  assertEquals(readNumberedHeader(below), undefined);
+  for (const flags of [2, 3, 0x80]) {
+    const other = marker.slice();
+    other[7] = flags;
+    assertEquals(readNumberedHeader(other), undefined, `flags ${flags}`);
+  }
+});
+
+Deno.test("numberedEndMarker() refuses counts out of range; writeNumberedHeader() refuses an end or another version", () => {
+  for (const end of [{ count: 0, planned: 1 }, { count: 1.5, planned: 2 }]) {
+    assertThrows(() => numberedEndMarker(end), RangeError, "Count");
+  }
+  for (const planned of [2, 2 ** 32 + 1, NaN]) {
+    assertThrows(
+      () => numberedEndMarker({ count: 3, planned }),
+      RangeError,
+      "Planned count",
+    );
+  }
+  assertThrows(
+    () =>
+      writeNumberedHeader(new Uint8Array(24), {
+        seq: 0,
+        sentAt: 0,
+        end: { count: 1, planned: 1 },
+      }),
+    TypeError,
+    "numberedEndMarker()",
+  );
+  assertThrows(
+    () =>
+      writeNumberedHeader(new Uint8Array(20), {
+        seq: 0,
+        sentAt: 0,
+        version: 3 as 2,
+      }),
+    RangeError,
+    'Version "3"',
+  );
 });

@@ -190,3 +190,22 @@ Deno.test("pace() refuses a burst below 1", async () => {
     "Burst",
   );
 });
+
+Deno.test("pace() at interval 0 yields a turn of the event loop every 32 sends by default", async () => {
+  // Sends that complete at once (as loopback sends do) would otherwise
+  // never let a receiver on the same event loop read.
+  let turns = 0;
+  let inRow = 0, longest = 0;
+  const ticker = setInterval(() => turns++, 0);
+  try {
+    const result = await pace(200, () => {
+      inRow = turns === 0 ? inRow + 1 : 1;
+      longest = Math.max(longest, inRow);
+      turns = 0;
+    }, { interval: 0 });
+    assertEquals(result.sent, 200);
+  } finally {
+    clearInterval(ticker);
+  }
+  assertEquals(longest, 32, "sends in a row without a turn of the timers");
+});

@@ -325,3 +325,72 @@ Deno.test("SequenceStats refuses option values out of range", () => {
     assertThrows(() => new SequenceStats({ window }), RangeError, "Window");
   }
 });
+
+/** Record version-2 `seqs` in this order, then (if given) the end marker. */
+function run(
+  seqs: readonly number[],
+  end?: { count: number; planned: number },
+): ReturnType<SequenceStats["report"]> {
+  const stats = new SequenceStats();
+  for (const seq of seqs) stats.record({ seq, sentAt: 0, version: 2 }, 1);
+  if (end) stats.record({ seq: end.count - 1, sentAt: 0, version: 2, end }, 1);
+  return stats.report();
+}
+
+Deno.test("SequenceStats counts a loss after the last arrival once the end marker says where the run ended", () => {
+  const r = run([0, 1, 2], { count: 6, planned: 6 });
+  assertEquals(
+    [r.received, r.lost, r.lostAtEnd, r.highest, r.expected, r.planned],
+    [3, 3, 3, 2, 6, 6],
+  );
+  assertEquals([r.endMarked, r.ended, r.cutShort], [true, true, false]);
+  // With gaps, copies and a late one: lost = expected - distinct received.
+  const mixed = run([0, 3, 1, 3, 5], { count: 9, planned: 9 });
+  assertEquals([mixed.received, mixed.duplicated], [5, 1]);
+  assertEquals([mixed.lost, mixed.lostAtEnd], [9 - 4, 3]);
+});
+
+Deno.test("SequenceStats takes a run cut short by its sender as such, its unsent rest not lost", () => {
+  const r = run([0, 1, 2, 3], { count: 4, planned: 100 });
+  assertEquals([r.lost, r.lostAtEnd, r.cutShort], [0, 0, true]);
+  assertEquals([r.expected, r.planned], [4, 100]);
+  const lossy = run([0, 1], { count: 4, planned: 100 });
+  assertEquals([lossy.lost, lossy.lostAtEnd, lossy.cutShort], [2, 2, true]);
+});
+
+Deno.test("SequenceStats counts an end marker as no arrival, its copies as nothing, a late datagram after it as ever", () => {
+  const stats = new SequenceStats();
+  const end = { count: 4, planned: 4 };
+  stats.record({ seq: 0, sentAt: 0, version: 2 }, 1);
+  for (let i = 0; i < 3; i++) {
+    stats.record({ seq: 3, sentAt: 0, version: 2, end }, 1);
+  }
+  let r = stats.report();
+  assertEquals([r.received, r.duplicated, r.lost, r.lostAtEnd], [1, 0, 3, 3]);
+  assertEquals(r.highest, 0);
+  stats.record({ seq: 2, sentAt: 0, version: 2 }, 1);
+  r = stats.report();
+  assertEquals([r.received, r.lost, r.lostAtEnd, r.highest], [2, 2, 1, 2]);
+});
+
+Deno.test("SequenceStats of a version-2 sender without its end marker says the end was not seen", () => {
+  const r = run([0, 1, 2]);
+  assertEquals([r.endMarked, r.ended, r.expected, r.planned], [
+    true,
+    false,
+    undefined,
+    undefined,
+  ]);
+  assertEquals([r.lost, r.lostAtEnd, r.cutShort], [0, 0, false]);
+});
+
+Deno.test("SequenceStats of a version-1 sender reports as before: no end marked, nothing after the last arrival", () => {
+  const stats = new SequenceStats();
+  for (const seq of [0, 2]) stats.record({ seq, sentAt: 0 }, 1);
+  const r = stats.report();
+  assertEquals([r.received, r.lost, r.highest], [2, 1, 2]);
+  assertEquals(
+    [r.endMarked, r.ended, r.expected, r.planned, r.cutShort, r.lostAtEnd],
+    [false, false, undefined, undefined, false, 0],
+  );
+});

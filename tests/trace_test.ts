@@ -575,11 +575,15 @@ Deno.test({
     assertEquals(calls.filter((c) => c === "socket").length, 1);
     assertEquals(calls.filter((c) => c === "close").length, 1);
     const sends = talker.stderr.lines.filter((_, i) => calls[i] === "sendto");
-    assertEquals(sends.length, 3);
-    for (const line of sends) {
+    // The three datagrams, then the run's three end markers of 24 bytes.
+    assertEquals(sends.length, 6);
+    for (const [i, line] of sends.entries()) {
+      const bytes = i < 3 ? 22 : 24;
       assertMatch(
         line,
-        new RegExp(`, 22, MSG_NOSIGNAL, 127\\.0\\.0\\.1:${port}\\) = 22 `),
+        new RegExp(
+          `, ${bytes}, MSG_NOSIGNAL, 127\\.0\\.0\\.1:${port}\\) = ${bytes} `,
+        ),
       );
     }
   },
