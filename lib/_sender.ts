@@ -1,6 +1,6 @@
 // Private to lib/: the socket a datagram sender sends from.
 
-import { bindFirst } from "./_bind.ts";
+import { bindFirst, requireDatagrams } from "./_bind.ts";
 import { type AddressFailure, BindError, isPermissionError } from "./errors.ts";
 import type { ResolvedAddress } from "./resolve.ts";
 import type { Trace } from "./trace.ts";
@@ -25,12 +25,14 @@ export async function senderTrace(
  * A socket to send to `address` from: port 0 on the wildcard of its
  * family, as the runtime binds every UDP socket. When none can be made, the
  * failure, for the caller to try the next address. A permission error is
- * thrown: no other address would do better.
+ * thrown: no other address would do better, and so is an
+ * `UnstableNetError` when Deno runs without `--unstable-net`.
  */
 export function openSender(
   address: ResolvedAddress,
   traced?: SenderTrace,
 ): { socket: Deno.DatagramConn } | { failure: AddressFailure } {
+  requireDatagrams();
   try {
     const socket = bindFirst(
       [address.family === 4 ? "0.0.0.0" : "::"],
