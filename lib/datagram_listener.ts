@@ -17,12 +17,12 @@ import { guardTrace, isThenable } from "./_callbacks.ts";
 import {
   checkFamily,
   checkFunction,
-  checkOptionsObject,
+  checkOptions,
   checkPort,
   checkPositiveInteger,
   checkSignal,
   checkString,
-} from "./_validate.ts";
+} from "./_check.ts";
 import { DATAGRAM_BUFFER_SIZE } from "./constants.ts";
 import type { IpFamily } from "./ip.ts";
 import type { Trace } from "./trace.ts";
@@ -187,11 +187,9 @@ export interface DatagramListener extends AsyncDisposable {
 export async function listenForDatagrams(
   options: ListenForDatagramsOptions,
 ): Promise<DatagramListener> {
-  checkOptionsObject(options, "listenForDatagrams()");
-  if (options === undefined) {
-    throw new TypeError("Invalid listenForDatagrams() options: missing");
-  }
-  const port = checkPort(options.port);
+  checkOptions("listenForDatagrams()", options, true);
+  checkPort(options.port);
+  const port = options.port ?? 0;
   checkString("hostname", options.hostname);
   checkFamily(options.family);
   checkPositiveInteger("count", options.count, true);

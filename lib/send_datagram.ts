@@ -10,9 +10,11 @@ import { abortable } from "./_abort.ts";
 import { openSender, senderTrace } from "./_sender.ts";
 import {
   checkFunction,
+  checkOptions,
   checkPort,
   checkSignal,
   checkTimeout,
+  wrongType,
 } from "./_check.ts";
 import {
   DATAGRAM_BUFFER_SIZE,
@@ -231,21 +233,17 @@ export async function sendDatagram(
   message: Uint8Array,
   options: SendDatagramOptions,
 ): Promise<SentDatagram> {
-  if (!Array.isArray(addresses)) {
-    throw new TypeError("Invalid addresses: not an array");
-  }
+  if (!Array.isArray(addresses)) wrongType("addresses", "an array", addresses);
   if (!(message instanceof Uint8Array)) {
-    throw new TypeError("Invalid message: not a Uint8Array");
+    wrongType("message", "a Uint8Array", message);
   }
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError("Invalid options: not an object with a port");
-  }
-  const port = checkPort(options.port, 0);
-  const { replyTimeout, signal, onSent } = options;
-  if (replyTimeout !== undefined) checkTimeout(replyTimeout, "replyTimeout");
+  checkOptions("sendDatagram()", options, true);
+  checkPort(options.port, true);
+  const { port, replyTimeout, signal, onSent } = options;
+  checkTimeout("replyTimeout", replyTimeout);
   checkSignal(signal);
-  checkFunction(onSent, "onSent");
-  checkFunction(options.trace, "trace");
+  checkFunction("onSent", onSent);
+  checkFunction("trace", options.trace);
   signal?.throwIfAborted();
   const fitting = fittingAddresses(addresses, message.length);
   const traced = await senderTrace(options.trace);
