@@ -6,6 +6,7 @@
 // with that error.
 
 import { isThenable } from "./_callbacks.ts";
+import { running } from "./_running.ts";
 import { greetLoop, type LoopOptions } from "./_greeting_loop.ts";
 import type {
   PlainPeer,
@@ -190,17 +191,5 @@ export async function serveOnWorkers(
   const all = settle().then(() => {
     if (failure) throw failure.error;
   });
-  // Reported by `finished` to whoever awaits it; unobserved, no crash.
-  all.catch(() => {});
-  let closed: Promise<void> | undefined;
-  const close = (): Promise<void> => {
-    stopAll();
-    return closed ??= all.then(() => {}, () => {});
-  };
-  return {
-    addr: first.addr,
-    finished: all,
-    close,
-    [Symbol.asyncDispose]: close,
-  };
+  return running(first.addr, all, stopAll);
 }

@@ -14,6 +14,7 @@ import {
   requireDatagrams,
 } from "./_bind.ts";
 import { guardTrace, isThenable } from "./_callbacks.ts";
+import { running } from "./_running.ts";
 import {
   checkFamily,
   checkFunction,
@@ -278,19 +279,5 @@ export async function listenForDatagrams(
     return delivered;
   };
 
-  const finished = receiveLoop();
-  // A failure is reported by `finished` to whoever awaits it; one nobody
-  // awaits does not end the process.
-  finished.catch(() => {});
-  let closed: Promise<void> | undefined;
-  const close = (): Promise<void> => {
-    stop();
-    return closed ??= finished.then(() => {}, () => {});
-  };
-  return {
-    addr: socket.addr as Deno.NetAddr,
-    finished,
-    close,
-    [Symbol.asyncDispose]: close,
-  };
+  return running(socket.addr as Deno.NetAddr, receiveLoop(), stop);
 }
