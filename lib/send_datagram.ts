@@ -7,6 +7,7 @@
  */
 
 import { abortable } from "./_abort.ts";
+import { requireDatagrams } from "./_bind.ts";
 import { openSender, senderTrace } from "./_sender.ts";
 import {
   checkFunction,
@@ -138,8 +139,9 @@ export function fittingAddresses(
  * wildcard address) and one `sendto()`; an address whose socket cannot be
  * made, or whose send fails, is recorded in `failures` and the next one is
  * tried. Addresses the message is too large for are skipped. Datagram
- * sockets need Deno's `net` unstable API (`--unstable-net`, or
- * `"unstable": ["net"]` in `deno.json`).
+ * sockets need Deno's `net` unstable API: run Deno with `--unstable-net`
+ * (or `"unstable": ["net"]` in `deno.json`), else it throws
+ * {@linkcode UnstableNetError} before any socket is made.
  *
  * With `replyTimeout`, it then waits on the same socket for one datagram
  * from the address and port it sent to (datagrams from anywhere else are
@@ -149,10 +151,11 @@ export function fittingAddresses(
  * @param message The payload, sent whole or not at all.
  * @param options The port, the reply wait and the callbacks.
  * @returns Where it went, how many bytes, and the reply if one was awaited.
+ * @throws {UnstableNetError} When Deno runs without `--unstable-net`.
  * @throws {TypeError} When an option has the wrong type (a port that is not
  *   a number, a signal that is not an `AbortSignal`), or `addresses` is not
  *   an array.
- * @throws {RangeError} When `port` is not an integer from 0 to 65535 (a
+ * @throws {RangeError} When `port` is not an integer 0-65535 (a
  *   negative port included), or `replyTimeout` is not more than 0 and at
  *   most 2147483647.
  * @throws {MessageSizeError} When the message fits in no datagram of the
@@ -244,6 +247,7 @@ export async function sendDatagram(
   checkSignal(signal);
   checkFunction("onSent", onSent);
   checkFunction("trace", options.trace);
+  requireDatagrams();
   signal?.throwIfAborted();
   const fitting = fittingAddresses(addresses, message.length);
   const traced = await senderTrace(options.trace);
