@@ -18,6 +18,18 @@ import type { GreetingServer } from "./greeting_server.ts";
 
 const WORKER_MODULE = new URL("./_greeting_worker.ts", import.meta.url);
 
+/**
+ * Never called: importing the worker module would run it on this thread.
+ * Deno's module graph does not follow `new Worker(url)`, but it follows a
+ * dynamic `import()` of a literal specifier without running it, so this one
+ * puts the worker module in the graph that `deno install`, `deno cache` and
+ * `deno compile` fetch: the first run with workers finds it in the cache,
+ * offline too. This module is itself loaded only for workers.
+ */
+export function workerModuleInGraph(): Promise<unknown> {
+  return import("./_greeting_worker.ts");
+}
+
 // A worker loads its modules with the read permission; without it Deno
 // prints an uncaught error of the worker's, so refuse first, in one line.
 // (A compiled binary may read its own embedded modules.)
