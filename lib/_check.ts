@@ -27,10 +27,19 @@ function outOfRange(name: string, value: number, what: string): never {
   throw new RangeError(`Invalid ${name} "${value}": must be ${what}`);
 }
 
-/** A number, when given (or always, when `required`). */
-function isNumber(name: string, value: unknown, required: boolean): boolean {
+/**
+ * Whether `value` is given, checked to be of `type`: `undefined` is not
+ * given, unless `required`.
+ */
+function given(
+  name: string,
+  value: unknown,
+  type: "number" | "string" | "function",
+  required = false,
+): boolean {
   if (value === undefined && !required) return false;
-  if (typeof value !== "number") wrongType(name, "a number", value);
+  const actual: string = typeof value;
+  if (actual !== type) wrongType(name, `a ${type}`, value);
   return true;
 }
 
@@ -54,7 +63,7 @@ export function checkOptions(
 
 /** A port: an integer 0-65535 (0 for any free port, to bind). */
 export function checkPort(value: unknown, required = false): void {
-  if (!isNumber("port", value, required)) return;
+  if (!given("port", value, "number", required)) return;
   const port = value as number;
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     outOfRange("port", port, "an integer 0-65535");
@@ -67,7 +76,7 @@ export function checkPositiveInteger(
   value: unknown,
   infinite = false,
 ): void {
-  if (!isNumber(name, value, false)) return;
+  if (!given(name, value, "number")) return;
   const n = value as number;
   if (infinite && n === Infinity) return;
   if (!Number.isSafeInteger(n) || n < 1) {
@@ -81,7 +90,7 @@ export function checkPositiveInteger(
 
 /** A timeout in ms that a timer can wait: more than 0, at most `MAX_TIMEOUT`. */
 export function checkTimeout(name: string, value: unknown): void {
-  if (!isNumber(name, value, false)) return;
+  if (!given(name, value, "number")) return;
   const ms = value as number;
   if (!(ms > 0 && ms <= MAX_TIMEOUT)) {
     outOfRange(name, ms, `more than 0 and at most ${MAX_TIMEOUT} ms`);
@@ -90,7 +99,7 @@ export function checkTimeout(name: string, value: unknown): void {
 
 /** A duration in ms that may be 0 (no wait): finite, not negative. */
 export function checkMilliseconds(name: string, value: unknown): void {
-  if (!isNumber(name, value, false)) return;
+  if (!given(name, value, "number")) return;
   const ms = value as number;
   if (!Number.isFinite(ms) || ms < 0) {
     outOfRange(name, ms, "a finite number of ms, 0 or more");
@@ -99,7 +108,7 @@ export function checkMilliseconds(name: string, value: unknown): void {
 
 /** An address family: `0` (both), `4` or `6`. */
 export function checkFamily(value: unknown): void {
-  if (!isNumber("family", value, false)) return;
+  if (!given("family", value, "number")) return;
   if (value !== 0 && value !== 4 && value !== 6) {
     outOfRange("family", value as number, "0, 4 or 6");
   }
@@ -111,8 +120,7 @@ export function checkString(
   value: unknown,
   required = false,
 ): void {
-  if (value === undefined && !required) return;
-  if (typeof value !== "string") wrongType(name, "a string", value);
+  given(name, value, "string", required);
 }
 
 /** A callback: a function, when given (or always, when `required`). */
@@ -121,8 +129,7 @@ export function checkFunction(
   value: unknown,
   required = false,
 ): void {
-  if (value === undefined && !required) return;
-  if (typeof value !== "function") wrongType(name, "a function", value);
+  given(name, value, "function", required);
 }
 
 /** A signal: an `AbortSignal`, when given. */
