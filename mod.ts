@@ -1,45 +1,51 @@
 /**
- * beejnet: the four client-server programs of Beej's Guide to Network
- * Programming, chapter 6 — `server`, `client`, `listener` and `talker` — as
- * Deno tools, and the library under them. The library resolves names the way
- * `getaddrinfo` does (every address, in order), formats dual-stack addresses
- * the way `inet_ntop` does (IPv4-mapped peers shown as IPv4), connects with
- * Happy Eyeballs, serves greetings concurrently and receives datagrams
- * without truncation. Each of these takes a `trace` callback that receives
- * the guide's socket calls as Deno makes them (`socket`, `bind`, `listen`,
- * `accept`, `connect`, `send`, `recv`, `sendto`, `recvfrom`, `close`, with
- * their real arguments and results). It numbers datagrams, paced on a
- * schedule that does not drift, and counts per sender what a receiver lost,
- * got late or twice, their one-way delay and RFC 3550 jitter. Terminal-safe
- * text for what peers send (escaping, hex dumps, JSON lines, trace lines) is
- * its own module, `@beejnet/beejnet/text`.
+ * beejnet: the four programs of Beej's Guide to Network Programming,
+ * chapter 6 (`server`, `client`, `listener`, `talker`), as Deno tools, and
+ * the library under them: names resolved as `getaddrinfo` does (every
+ * address, in order), dual-stack addresses formatted, Happy Eyeballs
+ * connects, a greeting server, datagrams sent and received, numbered
+ * datagrams with loss statistics, and a `trace` of the guide's socket calls.
+ * Terminal-safe text for what peers send is `@beejnet/beejnet/text`.
  *
- * The library's conventions, as Deno's own APIs have them: an option of the
- * wrong type is a `TypeError`, a number out of range (a port, a limit, a
- * timeout) a `RangeError`, both as a rejection of the call; a timeout
- * rejects with a `DOMException` named `"TimeoutError"`, as
- * `AbortSignal.timeout()` makes; a `signal` that aborts (already aborted
- * included) rejects with its `reason`; an error that wraps another keeps it
- * as `cause`; bytes come in a `Uint8Array<ArrayBuffer>`. The library has no
- * default port of its own: a destination port is always given, and a
- * listening port defaults to 0 (any free port).
+ * Its conventions are Deno's:
+ * - A server or listener closes with `close()`, at the end of an
+ *   `await using` scope (`Symbol.asyncDispose`) or when its `signal` aborts;
+ *   its `finished` settles once every socket is closed. Callbacks may be
+ *   async and are awaited; one that throws rejects `finished`, with every
+ *   socket closed.
+ * - A listening port defaults to `0` (any free port); a destination port is
+ *   always given. Beej's ports (3490, 4950) are the tools' defaults only.
+ * - A wrong type is a `TypeError`, a value out of range a `RangeError`. An
+ *   error that wraps another keeps it as `cause`. A timeout rejects with a
+ *   `DOMException` named `"TimeoutError"`, an aborted `signal` with its
+ *   `reason`.
+ * - UDP and `workers` need Deno's `--unstable-net` (or `"unstable": ["net"]`
+ *   in `deno.json`); without it they throw {@linkcode UnstableNetError}.
  *
+ * @example Serve, connect and read, closed by `await using`
  * ```ts
  * import { readAll, serveGreeting } from "@beejnet/beejnet";
  * import { assertEquals } from "@std/assert";
  *
- * const controller = new AbortController();
- * const server = await serveGreeting({
- *   hostname: "127.0.0.1",
- *   port: 0,
- *   signal: controller.signal,
- * });
- * const conn = await Deno.connect({ port: server.addr.port });
- * const { data } = await readAll(conn);
- * conn.close();
- * controller.abort();
- * await server.finished;
+ * await using server = await serveGreeting({ hostname: "127.0.0.1" });
+ * using conn = await Deno.connect({ port: server.addr.port });
+ * const { data } = await readAll(conn, { idleTimeout: 5_000 });
  * assertEquals(new TextDecoder().decode(data), "Hello, world!");
+ * ```
+ *
+ * @example A silent peer: the timeout is a `DOMException` `"TimeoutError"`
+ * ```ts
+ * import { readAll } from "@beejnet/beejnet";
+ * import { assertEquals, assertRejects } from "@std/assert";
+ *
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * using conn = await Deno.connect({ port: listener.addr.port });
+ * using _peer = await listener.accept(); // accepts and says nothing
+ * const error = await assertRejects(
+ *   () => readAll(conn, { idleTimeout: 50 }),
+ *   DOMException,
+ * );
+ * assertEquals(error.name, "TimeoutError");
  * ```
  *
  * @module

@@ -1,92 +1,140 @@
-// Private to lib/: the checks of options, one message style for all:
-// `Invalid NAME "VALUE": what it must be`. A wrong type is a TypeError, a
-// number out of range a RangeError, as Deno's own APIs throw.
+// Private to lib/: the checks of a call's arguments and options, made before
+// any socket opens, as Deno's own APIs make them: a value of the wrong type is
+// a TypeError, a number out of range a RangeError. One message style:
+//   Invalid NAME "VALUE": must be WHAT       (a value out of range)
+//   Invalid NAME: must be WHAT, not TYPE     (a value of the wrong type, not
+//                                             quoted: it may be an object)
+// An option left `undefined` passes every check (it takes its default),
+// unless the check is told the value is required.
 
 /** The longest delay a timer takes (2^31 − 1 ms); more fires at once. */
 export const MAX_TIMEOUT = 2_147_483_647;
 
-/** A value as a message quotes it, never throwing (objects by their type). */
-function show(value: unknown): string {
-  if (typeof value === "string") return value;
-  if (typeof value === "object" && value !== null) return "object";
-  if (typeof value === "function" || typeof value === "symbol") {
-    return typeof value;
+/** The type a message names: `null`, or what `typeof` says. */
+function typeName(value: unknown): string {
+  return value === null ? "null" : typeof value;
+}
+
+/** `Invalid NAME: must be WHAT, not TYPE`, as a TypeError. */
+export function wrongType(name: string, what: string, value: unknown): never {
+  throw new TypeError(
+    `Invalid ${name}: must be ${what}, not ${typeName(value)}`,
+  );
+}
+
+/** `Invalid NAME "VALUE": must be WHAT`, as a RangeError. */
+function outOfRange(name: string, value: number, what: string): never {
+  throw new RangeError(`Invalid ${name} "${value}": must be ${what}`);
+}
+
+/**
+ * Whether `value` is given, checked to be of `type`: `undefined` is not
+ * given, unless `required`.
+ */
+function given(
+  name: string,
+  value: unknown,
+  type: "number" | "string" | "function",
+  required = false,
+): boolean {
+  if (value === undefined && !required) return false;
+  const actual: string = typeof value;
+  if (actual !== type) wrongType(name, `a ${type}`, value);
+  return true;
+}
+
+/**
+ * The options object of `call` (`"readAll()"`): an object, or nothing
+ * unless `required`.
+ */
+export function checkOptions(
+  call: string,
+  options: unknown,
+  required = false,
+): void {
+  if (options === undefined) {
+    if (required) throw new TypeError(`Invalid ${call} options: missing`);
+    return;
   }
-  return String(value);
-}
-
-/** `Invalid NAME "VALUE": DETAIL`. */
-function invalid(name: string, value: unknown, detail: string): string {
-  return `Invalid ${name} "${show(value)}": ${detail}`;
-}
-
-/** A number, or a TypeError naming `name`. */
-function checkNumber(value: unknown, name: string): number {
-  if (typeof value !== "number") {
-    throw new TypeError(invalid(name, value, "not a number"));
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`Invalid ${call} options: must be an object`);
   }
-  return value;
 }
 
-/** A port from `min` (1 for a destination, 0 to bind any) to 65535. */
-export function checkPort(value: unknown, min: 0 | 1 = 1): number {
-  const port = checkNumber(value, "port");
-  if (!(Number.isInteger(port) && port >= min && port <= 65_535)) {
-    throw new RangeError(
-      invalid("port", value, `not an integer from ${min} to 65535`),
+/** A port: an integer 0-65535 (0 for any free port, to bind). */
+export function checkPort(value: unknown, required = false): void {
+  if (!given("port", value, "number", required)) return;
+  const port = value as number;
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    outOfRange("port", port, "an integer 0-65535");
+  }
+}
+
+/** A count: a positive integer, or `Infinity` when `infinite` allows it. */
+export function checkPositiveInteger(
+  name: string,
+  value: unknown,
+  infinite = false,
+): void {
+  if (!given(name, value, "number")) return;
+  const n = value as number;
+  if (infinite && n === Infinity) return;
+  if (!Number.isSafeInteger(n) || n < 1) {
+    outOfRange(
+      name,
+      n,
+      `a positive integer${infinite ? " or Infinity" : ""}`,
     );
   }
-  return port;
 }
 
-/** A timeout in ms: more than 0, at most {@linkcode MAX_TIMEOUT}. */
-export function checkTimeout(value: unknown, name: string): number {
-  const ms = checkNumber(value, name);
+/** A timeout in ms that a timer can wait: more than 0, at most `MAX_TIMEOUT`. */
+export function checkTimeout(name: string, value: unknown): void {
+  if (!given(name, value, "number")) return;
+  const ms = value as number;
   if (!(ms > 0 && ms <= MAX_TIMEOUT)) {
-    throw new RangeError(
-      invalid(name, value, `not more than 0 ms and at most ${MAX_TIMEOUT} ms`),
-    );
+    outOfRange(name, ms, `more than 0 and at most ${MAX_TIMEOUT} ms`);
   }
-  return ms;
 }
 
-/** A count of bytes: an integer of at least 1, or `Infinity` for no limit. */
-export function checkByteLimit(value: unknown, name: string): number {
-  const n = checkNumber(value, name);
-  if (!(Number.isInteger(n) && n >= 1) && n !== Infinity) {
-    throw new RangeError(
-      invalid(name, value, "not an integer of at least 1, nor Infinity"),
-    );
+/** A duration in ms that may be 0 (no wait): finite, not negative. */
+export function checkMilliseconds(name: string, value: unknown): void {
+  if (!given(name, value, "number")) return;
+  const ms = value as number;
+  if (!Number.isFinite(ms) || ms < 0) {
+    outOfRange(name, ms, "a finite number of ms, 0 or more");
   }
-  return n;
 }
 
-/** An address family: 0 (any), 4 or 6. */
-export function checkFamily(value: unknown): 0 | 4 | 6 {
-  const family = checkNumber(value, "family");
-  if (family !== 0 && family !== 4 && family !== 6) {
-    throw new RangeError(invalid("family", value, "not 0, 4 or 6"));
+/** An address family: `0` (both), `4` or `6`. */
+export function checkFamily(value: unknown): void {
+  if (!given("family", value, "number")) return;
+  if (value !== 0 && value !== 4 && value !== 6) {
+    outOfRange("family", value as number, "0, 4 or 6");
   }
-  return family;
 }
 
-/** Nothing, or an `AbortSignal`. */
+/** A string, when given (or always, when `required`). */
+export function checkString(
+  name: string,
+  value: unknown,
+  required = false,
+): void {
+  given(name, value, "string", required);
+}
+
+/** A callback: a function, when given (or always, when `required`). */
+export function checkFunction(
+  name: string,
+  value: unknown,
+  required = false,
+): void {
+  given(name, value, "function", required);
+}
+
+/** A signal: an `AbortSignal`, when given. */
 export function checkSignal(value: unknown): void {
   if (value !== undefined && !(value instanceof AbortSignal)) {
-    throw new TypeError(invalid("signal", value, "not an AbortSignal"));
-  }
-}
-
-/** Nothing, or a function (a callback option). */
-export function checkFunction(value: unknown, name: string): void {
-  if (value !== undefined && typeof value !== "function") {
-    throw new TypeError(invalid(name, value, "not a function"));
-  }
-}
-
-/** An options argument: nothing or an object. */
-export function checkOptions(value: unknown): void {
-  if (value !== undefined && (typeof value !== "object" || value === null)) {
-    throw new TypeError(invalid("options", value, "not an object"));
+    wrongType("signal", "an AbortSignal", value);
   }
 }

@@ -14,6 +14,7 @@ import {
   requireUnstableNet,
 } from "./_bind.ts";
 import { guardTrace, isThenable } from "./_callbacks.ts";
+import { running } from "./_running.ts";
 import type {
   GreetingServer,
   ServeGreetingOptions,
@@ -272,19 +273,5 @@ export async function greetLoop(
     }
     if (failure) throw failure.error;
   };
-  const finished = run();
-  // A failure is reported by `finished` to whoever awaits it; one nobody
-  // awaits does not end the process.
-  finished.catch(() => {});
-  let closed: Promise<void> | undefined;
-  const close = (): Promise<void> => {
-    stop();
-    return closed ??= finished.then(() => {}, () => {});
-  };
-  return {
-    addr: listener.addr as Deno.NetAddr,
-    finished,
-    close,
-    [Symbol.asyncDispose]: close,
-  };
+  return running(listener.addr as Deno.NetAddr, run(), stop);
 }

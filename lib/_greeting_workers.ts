@@ -6,6 +6,7 @@
 // with that error.
 
 import { isThenable } from "./_callbacks.ts";
+import { running } from "./_running.ts";
 import { greetLoop, type LoopOptions } from "./_greeting_loop.ts";
 import type {
   PlainPeer,
@@ -16,6 +17,18 @@ import type { Cidr } from "./access_list.ts";
 import type { GreetingServer } from "./greeting_server.ts";
 
 const WORKER_MODULE = new URL("./_greeting_worker.ts", import.meta.url);
+
+/**
+ * Never called: importing the worker module would run it on this thread.
+ * Deno's module graph does not follow `new Worker(url)`, but it follows a
+ * dynamic `import()` of a literal specifier without running it, so this one
+ * puts the worker module in the graph that `deno install`, `deno cache` and
+ * `deno compile` fetch: the first run with workers finds it in the cache,
+ * offline too. This module is itself loaded only for workers.
+ */
+export function workerModuleInGraph(): Promise<unknown> {
+  return import("./_greeting_worker.ts");
+}
 
 // A worker loads its modules with the read permission; without it Deno
 // prints an uncaught error of the worker's, so refuse first, in one line.
@@ -190,17 +203,5 @@ export async function serveOnWorkers(
   const all = settle().then(() => {
     if (failure) throw failure.error;
   });
-  // Reported by `finished` to whoever awaits it; unobserved, no crash.
-  all.catch(() => {});
-  let closed: Promise<void> | undefined;
-  const close = (): Promise<void> => {
-    stopAll();
-    return closed ??= all.then(() => {}, () => {});
-  };
-  return {
-    addr: first.addr,
-    finished: all,
-    close,
-    [Symbol.asyncDispose]: close,
-  };
+  return running(first.addr, all, stopAll);
 }

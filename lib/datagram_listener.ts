@@ -14,15 +14,16 @@ import {
   requireDatagrams,
 } from "./_bind.ts";
 import { guardTrace, isThenable } from "./_callbacks.ts";
+import { running } from "./_running.ts";
 import {
   checkFamily,
   checkFunction,
-  checkOptionsObject,
+  checkOptions,
   checkPort,
   checkPositiveInteger,
   checkSignal,
   checkString,
-} from "./_validate.ts";
+} from "./_check.ts";
 import { DATAGRAM_BUFFER_SIZE } from "./constants.ts";
 import type { IpFamily } from "./ip.ts";
 import type { Trace } from "./trace.ts";
@@ -187,11 +188,9 @@ export interface DatagramListener extends AsyncDisposable {
 export async function listenForDatagrams(
   options: ListenForDatagramsOptions,
 ): Promise<DatagramListener> {
-  checkOptionsObject(options, "listenForDatagrams()");
-  if (options === undefined) {
-    throw new TypeError("Invalid listenForDatagrams() options: missing");
-  }
-  const port = checkPort(options.port);
+  checkOptions("listenForDatagrams()", options, true);
+  checkPort(options.port);
+  const port = options.port ?? 0;
   checkString("hostname", options.hostname);
   checkFamily(options.family);
   checkPositiveInteger("count", options.count, true);
@@ -280,19 +279,5 @@ export async function listenForDatagrams(
     return delivered;
   };
 
-  const finished = receiveLoop();
-  // A failure is reported by `finished` to whoever awaits it; one nobody
-  // awaits does not end the process.
-  finished.catch(() => {});
-  let closed: Promise<void> | undefined;
-  const close = (): Promise<void> => {
-    stop();
-    return closed ??= finished.then(() => {}, () => {});
-  };
-  return {
-    addr: socket.addr as Deno.NetAddr,
-    finished,
-    close,
-    [Symbol.asyncDispose]: close,
-  };
+  return running(socket.addr as Deno.NetAddr, receiveLoop(), stop);
 }

@@ -12,12 +12,12 @@ import {
   checkFamily,
   checkFunction,
   checkMilliseconds,
-  checkOptionsObject,
+  checkOptions,
   checkPort,
   checkPositiveInteger,
   checkSignal,
   checkString,
-} from "./_validate.ts";
+} from "./_check.ts";
 import {
   accessList,
   type AccessListOptions,
@@ -244,8 +244,9 @@ export interface GreetingServer extends AsyncDisposable {
 export async function serveGreeting(
   options: ServeGreetingOptions = {},
 ): Promise<GreetingServer> {
-  checkOptionsObject(options, "serveGreeting()");
-  const port = checkPort(options.port);
+  checkOptions("serveGreeting()", options);
+  checkPort(options.port);
+  const port = options.port ?? 0;
   checkString("hostname", options.hostname);
   checkFamily(options.family);
   checkPositiveInteger("maxConnections", options.maxConnections);
@@ -270,7 +271,7 @@ export async function serveGreeting(
     throw new TypeError("Invalid message: must be a string or a Uint8Array");
   }
   const lists = options.access;
-  checkOptionsObject(lists, "access");
+  checkOptions("access", lists);
   for (const name of ["allow", "deny"] as const) {
     if (lists?.[name] !== undefined && !Array.isArray(lists[name])) {
       throw new TypeError(`Invalid access.${name}: must be an array`);

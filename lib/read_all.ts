@@ -6,9 +6,9 @@
  */
 
 import {
-  checkByteLimit,
   checkFunction,
   checkOptions,
+  checkPositiveInteger,
   checkSignal,
   checkTimeout,
 } from "./_check.ts";
@@ -145,16 +145,15 @@ export async function readAll(
   options: ReadAllOptions = {},
 ): Promise<ReadAllResult> {
   if (typeof (reader as Partial<Readable> | null)?.read !== "function") {
-    throw new TypeError("Invalid reader: it has no read() method");
+    throw new TypeError("Invalid reader: must have a read() method");
   }
-  checkOptions(options);
+  checkOptions("readAll()", options);
   const { idleTimeout, signal, onChunk } = options;
-  const maxBytes = options.maxBytes === undefined
-    ? DEFAULT_READ_LIMIT
-    : checkByteLimit(options.maxBytes, "maxBytes");
-  if (idleTimeout !== undefined) checkTimeout(idleTimeout, "idleTimeout");
+  checkPositiveInteger("maxBytes", options.maxBytes, true);
+  const maxBytes = options.maxBytes ?? DEFAULT_READ_LIMIT;
+  checkTimeout("idleTimeout", idleTimeout);
   checkSignal(signal);
-  checkFunction(onChunk, "onChunk");
+  checkFunction("onChunk", onChunk);
   signal?.throwIfAborted();
   // Loaded only for an idle limit or a signal: a one-shot client pays for
   // each module.

@@ -6,7 +6,12 @@
  * @module
  */
 
-import { checkFamily, checkFunction, checkOptions } from "./_check.ts";
+import {
+  checkFamily,
+  checkFunction,
+  checkOptions,
+  checkString,
+} from "./_check.ts";
 import { ResolveError } from "./errors.ts";
 import { type IpFamily, ipFamily } from "./ip.ts";
 import type { Trace } from "./trace.ts";
@@ -53,9 +58,7 @@ const MAX_NAME_LENGTH = 253;
  * ```
  */
 export function checkHost(host: string): string {
-  if (typeof host !== "string") {
-    throw new TypeError(`Invalid host: not a string but ${typeof host}`);
-  }
+  checkString("host", host, true);
   if (host === "") throw new TypeError("Invalid host: the host is empty");
   if (host.startsWith("[") && host.endsWith("]") && ipFamily(host) === 6) {
     return host.slice(1, -1);
@@ -128,9 +131,10 @@ export async function resolve(
   options: ResolveOptions = {},
 ): Promise<ResolvedAddress[]> {
   const name = checkHost(host);
-  checkOptions(options);
-  const wanted = options.family === undefined ? 0 : checkFamily(options.family);
-  checkFunction(options.trace, "trace");
+  checkOptions("resolve()", options);
+  checkFamily(options.family);
+  const wanted = options.family ?? 0;
+  checkFunction("trace", options.trace);
   const literal = ipFamily(name);
   if (literal === 6 && name.includes("%")) {
     // Deno's sockets take no zone (scope id): its own resolver fails on

@@ -7,12 +7,15 @@
  */
 
 import { abortable } from "./_abort.ts";
+import { requireDatagrams } from "./_bind.ts";
 import { openSender, senderTrace } from "./_sender.ts";
 import {
   checkFunction,
+  checkOptions,
   checkPort,
   checkSignal,
   checkTimeout,
+  wrongType,
 } from "./_check.ts";
 import {
   DATAGRAM_BUFFER_SIZE,
@@ -136,8 +139,9 @@ export function fittingAddresses(
  * wildcard address) and one `sendto()`; an address whose socket cannot be
  * made, or whose send fails, is recorded in `failures` and the next one is
  * tried. Addresses the message is too large for are skipped. Datagram
- * sockets need Deno's `net` unstable API (`--unstable-net`, or
- * `"unstable": ["net"]` in `deno.json`).
+ * sockets need Deno's `net` unstable API: run Deno with `--unstable-net`
+ * (or `"unstable": ["net"]` in `deno.json`), else it throws
+ * {@linkcode UnstableNetError} before any socket is made.
  *
  * With `replyTimeout`, it then waits on the same socket for one datagram
  * from the address and port it sent to (datagrams from anywhere else are
@@ -147,10 +151,11 @@ export function fittingAddresses(
  * @param message The payload, sent whole or not at all.
  * @param options The port, the reply wait and the callbacks.
  * @returns Where it went, how many bytes, and the reply if one was awaited.
+ * @throws {UnstableNetError} When Deno runs without `--unstable-net`.
  * @throws {TypeError} When an option has the wrong type (a port that is not
  *   a number, a signal that is not an `AbortSignal`), or `addresses` is not
  *   an array.
- * @throws {RangeError} When `port` is not an integer from 0 to 65535 (a
+ * @throws {RangeError} When `port` is not an integer 0-65535 (a
  *   negative port included), or `replyTimeout` is not more than 0 and at
  *   most 2147483647.
  * @throws {MessageSizeError} When the message fits in no datagram of the
@@ -231,21 +236,18 @@ export async function sendDatagram(
   message: Uint8Array,
   options: SendDatagramOptions,
 ): Promise<SentDatagram> {
-  if (!Array.isArray(addresses)) {
-    throw new TypeError("Invalid addresses: not an array");
-  }
+  if (!Array.isArray(addresses)) wrongType("addresses", "an array", addresses);
   if (!(message instanceof Uint8Array)) {
-    throw new TypeError("Invalid message: not a Uint8Array");
+    wrongType("message", "a Uint8Array", message);
   }
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError("Invalid options: not an object with a port");
-  }
-  const port = checkPort(options.port, 0);
-  const { replyTimeout, signal, onSent } = options;
-  if (replyTimeout !== undefined) checkTimeout(replyTimeout, "replyTimeout");
+  checkOptions("sendDatagram()", options, true);
+  checkPort(options.port, true);
+  const { port, replyTimeout, signal, onSent } = options;
+  checkTimeout("replyTimeout", replyTimeout);
   checkSignal(signal);
-  checkFunction(onSent, "onSent");
-  checkFunction(options.trace, "trace");
+  checkFunction("onSent", onSent);
+  checkFunction("trace", options.trace);
+  requireDatagrams();
   signal?.throwIfAborted();
   const fitting = fittingAddresses(addresses, message.length);
   const traced = await senderTrace(options.trace);

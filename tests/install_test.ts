@@ -290,10 +290,20 @@ Deno.test({
           `${tool} was not fetched from the registry`,
         );
       }
+      // The worker module is loaded by `new Worker(url)`, which Deno's module
+      // graph does not follow: it is installed all the same, so the first
+      // --workers run downloads nothing (and works offline).
+      const workerModule =
+        `/${CONFIG.name}/${CONFIG.version}/lib/_greeting_worker.ts`;
+      assert(
+        registry.requests.includes(workerModule),
+        "deno install did not fetch the worker module",
+      );
       await assertToolsWork(root, env);
 
       // --workers loads its worker module at run time: from JSR a remote
       // module of the package, which needs no read permission.
+      const requested = registry.requests.length;
       {
         await using server = new TestProcess(
           join(root, "bin", "server"),
@@ -311,7 +321,20 @@ Deno.test({
         ], { cwd: root, env });
         assertEquals(client.code, 0, client.stderr);
         assertMatch(client.stdout, /^client: received 'Hello, world!'$/m);
+        await server.stdout.waitFor(
+          /^server: got connection from 127\.0\.0\.1$/,
+          "the server's connection line",
+        );
+        assert(
+          !/Download/.test(server.stderr.text),
+          `the first --workers run downloaded: ${server.stderr.text}`,
+        );
       }
+      assertEquals(
+        registry.requests.slice(requested),
+        [],
+        "the installed tools fetched modules at run time",
+      );
     } finally {
       await Deno.remove(root, { recursive: true });
     }

@@ -324,7 +324,7 @@ Deno.test("readAll() refuses a maxBytes of NaN with a RangeError instead of drop
   await assertRejects(
     () => readAll(reader, { maxBytes: NaN }),
     RangeError,
-    'Invalid maxBytes "NaN": not an integer of at least 1, nor Infinity',
+    'Invalid maxBytes "NaN": must be a positive integer or Infinity',
   );
   assertStrictEquals(reader.reads, 0);
 });
@@ -334,7 +334,7 @@ Deno.test("readAll() refuses a maxBytes of 1.5, 0 or a negative number with a Ra
     await assertRejects(
       () => readAll(chunkReader([bytes("abc")]), { maxBytes }),
       RangeError,
-      `Invalid maxBytes "${maxBytes}"`,
+      `Invalid maxBytes "${maxBytes}": must be a positive integer or Infinity`,
     );
   }
 });
@@ -343,7 +343,7 @@ Deno.test("readAll() refuses a maxBytes that is not a number with a TypeError", 
   await assertRejects(
     () => readAll(chunkReader([]), { maxBytes: "10" as unknown as number }),
     TypeError,
-    'Invalid maxBytes "10": not a number',
+    "Invalid maxBytes: must be a number, not string",
   );
 });
 
@@ -362,14 +362,14 @@ Deno.test("readAll() refuses an idleTimeout that is not more than 0 and at most 
     await assertRejects(
       () => readAll(reader, { idleTimeout }),
       RangeError,
-      `Invalid idleTimeout "${idleTimeout}": not more than 0 ms and at most 2147483647 ms`,
+      `Invalid idleTimeout "${idleTimeout}": must be more than 0 and at most 2147483647 ms`,
     );
     assertStrictEquals(reader.reads, 0);
   }
   await assertRejects(
     () => readAll(chunkReader([]), { idleTimeout: "100" as unknown as number }),
     TypeError,
-    'Invalid idleTimeout "100": not a number',
+    "Invalid idleTimeout: must be a number, not string",
   );
 });
 
@@ -377,17 +377,17 @@ Deno.test("readAll() refuses a reader, options, signal or onChunk of the wrong t
   await assertRejects(
     () => readAll({} as Readable),
     TypeError,
-    "Invalid reader: it has no read() method",
+    "Invalid reader: must have a read() method",
   );
   await assertRejects(
     () => readAll(null as unknown as Readable),
     TypeError,
-    "Invalid reader",
+    "Invalid reader: must have a read() method",
   );
   await assertRejects(
     () => readAll(chunkReader([]), null as unknown as object),
     TypeError,
-    "Invalid options",
+    "Invalid readAll() options: must be an object",
   );
   await assertRejects(
     () =>
@@ -395,7 +395,7 @@ Deno.test("readAll() refuses a reader, options, signal or onChunk of the wrong t
         signal: { aborted: false } as unknown as AbortSignal,
       }),
     TypeError,
-    "Invalid signal",
+    "Invalid signal: must be an AbortSignal, not object",
   );
   await assertRejects(
     () =>
@@ -403,7 +403,7 @@ Deno.test("readAll() refuses a reader, options, signal or onChunk of the wrong t
         onChunk: "print" as unknown as () => void,
       }),
     TypeError,
-    'Invalid onChunk "print": not a function',
+    "Invalid onChunk: must be a function, not string",
   );
 });
 

@@ -172,7 +172,7 @@ Deno.test({
       await assertRejects(
         () => resolve("localhost", { family: family as 4 }),
         RangeError,
-        `Invalid family "${family}": not 0, 4 or 6`,
+        `Invalid family "${family}": must be 0, 4 or 6`,
       );
     }
   },
@@ -182,7 +182,7 @@ Deno.test("resolve() refuses a family that is not a number with a TypeError", as
   await assertRejects(
     () => resolve("127.0.0.1", { family: "4" as unknown as 4 }),
     TypeError,
-    'Invalid family "4": not a number',
+    "Invalid family: must be a number, not string",
   );
 });
 
@@ -190,12 +190,12 @@ Deno.test("resolve() refuses a trace or options of the wrong type with a TypeErr
   await assertRejects(
     () => resolve("127.0.0.1", { trace: "on" as unknown as () => void }),
     TypeError,
-    'Invalid trace "on": not a function',
+    "Invalid trace: must be a function, not string",
   );
   await assertRejects(
     () => resolve("127.0.0.1", null as unknown as object),
     TypeError,
-    "Invalid options",
+    "Invalid resolve() options: must be an object",
   );
 });
 
@@ -203,7 +203,7 @@ Deno.test("resolve() refuses a host that is not a string with a TypeError", asyn
   await assertRejects(
     () => resolve(3490 as unknown as string),
     TypeError,
-    "Invalid host: not a string but number",
+    "Invalid host: must be a string, not number",
   );
 });
 

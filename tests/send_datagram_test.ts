@@ -363,7 +363,7 @@ Deno.test("sendDatagram() refuses a negative port with a RangeError, not a SendE
   const error = await assertRejects(
     () => sendDatagram([LOOPBACK4], bytes("x"), { port: -1 }),
     RangeError,
-    'Invalid port "-1": not an integer from 0 to 65535',
+    'Invalid port "-1": must be an integer 0-65535',
   );
   assert(!(error instanceof SendError));
 });
@@ -373,7 +373,7 @@ Deno.test("sendDatagram() refuses a port above 65535, which the socket would wra
     await assertRejects(
       () => sendDatagram([LOOPBACK4], bytes("x"), { port }),
       RangeError,
-      `Invalid port "${port}"`,
+      `Invalid port "${port}": must be an integer 0-65535`,
     );
   }
 });
@@ -383,7 +383,7 @@ Deno.test("sendDatagram() refuses a fraction, NaN and Infinity as a port with a 
     await assertRejects(
       () => sendDatagram([LOOPBACK4], bytes("x"), { port }),
       RangeError,
-      `Invalid port "${port}": not an integer from 0 to 65535`,
+      `Invalid port "${port}": must be an integer 0-65535`,
     );
   }
 });
@@ -395,13 +395,13 @@ Deno.test("sendDatagram() refuses a port that is not a number, or none, with a T
         port: "4950" as unknown as number,
       }),
     TypeError,
-    'Invalid port "4950": not a number',
+    "Invalid port: must be a number, not string",
   );
   // Beej's 4950 is the talker's default, not the library's: no port, no send.
   await assertRejects(
     () => sendDatagram([LOOPBACK4], bytes("x"), {} as { port: number }),
     TypeError,
-    'Invalid port "undefined": not a number',
+    "Invalid port: must be a number, not undefined",
   );
   await assertRejects(
     () =>
@@ -411,7 +411,7 @@ Deno.test("sendDatagram() refuses a port that is not a number, or none, with a T
         undefined as unknown as { port: number },
       ),
     TypeError,
-    "Invalid options",
+    "Invalid sendDatagram() options: missing",
   );
 });
 
@@ -420,13 +420,13 @@ Deno.test("sendDatagram() refuses a replyTimeout that is not more than 0 and at 
     await assertRejects(
       () => sendDatagram([LOOPBACK4], bytes("x"), to9({ replyTimeout })),
       RangeError,
-      `Invalid replyTimeout "${replyTimeout}"`,
+      `Invalid replyTimeout "${replyTimeout}": must be more than 0 and at most 2147483647 ms`,
     );
   }
   await assertRejects(
     () => sendDatagram([LOOPBACK4], bytes("x"), to9({ replyTimeout: "100" })),
     TypeError,
-    'Invalid replyTimeout "100": not a number',
+    "Invalid replyTimeout: must be a number, not string",
   );
 });
 
@@ -434,17 +434,17 @@ Deno.test("sendDatagram() refuses a signal, onSent or trace of the wrong type wi
   await assertRejects(
     () => sendDatagram([LOOPBACK4], bytes("x"), to9({ signal: {} })),
     TypeError,
-    "Invalid signal",
+    "Invalid signal: must be an AbortSignal, not object",
   );
   await assertRejects(
     () => sendDatagram([LOOPBACK4], bytes("x"), to9({ onSent: "yes" })),
     TypeError,
-    'Invalid onSent "yes": not a function',
+    "Invalid onSent: must be a function, not string",
   );
   await assertRejects(
     () => sendDatagram([LOOPBACK4], bytes("x"), to9({ trace: true })),
     TypeError,
-    'Invalid trace "true": not a function',
+    "Invalid trace: must be a function, not boolean",
   );
   await assertRejects(
     () =>
@@ -454,12 +454,12 @@ Deno.test("sendDatagram() refuses a signal, onSent or trace of the wrong type wi
         to9(),
       ),
     TypeError,
-    "Invalid addresses",
+    "Invalid addresses: must be an array, not string",
   );
   await assertRejects(
     () => sendDatagram([LOOPBACK4], "x" as unknown as Uint8Array, to9()),
     TypeError,
-    "Invalid message",
+    "Invalid message: must be a Uint8Array, not string",
   );
 });
 

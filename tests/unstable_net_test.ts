@@ -130,3 +130,21 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name:
+    "sendDatagram() without --unstable-net rejects with UnstableNetError, not a SendError",
+  ignore: NEEDS_RUN(),
+  async fn(): Promise<void> {
+    const seen = await withoutUnstableNet(
+      `lib.sendDatagram([{ address: "127.0.0.1", family: 4 }], ` +
+        `new Uint8Array(1), { port: 9 })`,
+    );
+    assertEquals(seen, {
+      name: "UnstableNetError",
+      message: MESSAGE("Deno.listenDatagram"),
+      typeError: true,
+      unstable: true,
+    });
+  },
+});
