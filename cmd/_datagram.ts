@@ -4,7 +4,8 @@
 
 import { formatAddress } from "../lib/format_address.ts";
 import { escapeBytes } from "../lib/text/escape.ts";
-import { type Failure, failure, type Output } from "./_cli.ts";
+import { type Failure, failure } from "./_failures.ts";
+import type { Output } from "./_output.ts";
 
 /** Deno's UDP API is missing: it needs `--unstable-net`. */
 export class UdpUnavailable extends Error {
@@ -27,10 +28,9 @@ export function checkUdp(): void {
   if (typeof Deno.listenDatagram !== "function") throw new UdpUnavailable();
 }
 
-/** Without UDP: one line saying so, and the code of "no socket" (2). */
+/** Without UDP: one line saying so (the tools' code of "no socket"). */
 export const UDP_FAILURE: Failure = failure(
   UdpUnavailable,
-  2,
   (out, error) => out.stderr(error.message),
 );
 

@@ -1,5 +1,6 @@
 // cmd/_options.ts: the tools' command lines — @std/cli parseArgs behind one
-// strict getopt-style check — and the numbers typed on them.
+// short rewrite of the getopt forms it reads otherwise — their help lines,
+// and the numbers typed on them.
 
 import {
   assert,
@@ -10,7 +11,7 @@ import {
 } from "@std/assert";
 import { assertThrowsExactly } from "./_util.ts";
 import {
-  type OptionSpec,
+  type OptionDeclarations,
   parseArgumentText,
   parseBind,
   parseBindPort,
@@ -24,12 +25,12 @@ import {
 } from "../cmd/_options.ts";
 
 const SPEC = {
-  port: { type: "string", short: "p" },
-  ipv4: { type: "boolean", short: "4" },
-  verbose: { type: "boolean", short: "v" },
-  allow: { type: "string", short: "a", multiple: true },
-  message: { type: "string", short: "m" },
-} as const satisfies Record<string, OptionSpec>;
+  port: { short: "p", value: "N", help: "port" },
+  ipv4: { short: "4", help: "IPv4" },
+  verbose: { short: "v", help: "verbose" },
+  allow: { short: "a", value: "CIDR", multiple: true, help: "allow" },
+  message: { short: "m", value: "TEXT", help: "message" },
+} as const satisfies OptionDeclarations;
 
 Deno.test("parseCommandLine() returns no values and no positionals for no arguments", () => {
   assertEquals(parseCommandLine([], SPEC), { values: {}, positionals: [] });
@@ -217,7 +218,7 @@ Deno.test("parseCommandLine() does not modify the arguments it is given", () => 
 Deno.test('parseCommandLine() says a short flag takes no value ("-q=1")', () => {
   assertThrowsExactly(
     () =>
-      parseCommandLine(["-q=1"], { quiet: { type: "boolean", short: "q" } }),
+      parseCommandLine(["-q=1"], { quiet: { short: "q", help: "quiet" } }),
     UsageError,
     { message: 'Option "-q" takes no value' },
   );
