@@ -16,7 +16,6 @@ import { escapeBytes } from "../lib/text/escape.ts";
 import { CallError } from "./_call_error.ts";
 import {
   type Help,
-  helpText,
   type Info,
   infoRequest,
   type MainOptions,
@@ -53,7 +52,6 @@ import {
 } from "./_options.ts";
 import { Output } from "./_output.ts";
 import { Stop } from "./_signals.ts";
-import { seconds } from "./_words.ts";
 
 /** `client`'s help, besides its options and exit codes. */
 export const HELP: Help = {
@@ -118,11 +116,7 @@ export interface ClientConfig {
  */
 export function parseClient(args: readonly string[]): ClientConfig | Info {
   const { values, positionals } = parseCommandLine(args, OPTIONS);
-  const info = infoRequest(
-    "client",
-    values,
-    () => helpText(HELP, OPTIONS, EXIT_CODES),
-  );
+  const info = infoRequest(values);
   if (info) return info;
   if (positionals.length !== 1) {
     throw new UsageError("usage: client hostname", { bare: true });
@@ -199,6 +193,12 @@ function failures(config: ClientConfig): Failure[] {
 
 function reportFailures(out: Output, list: readonly AddressFailure[]): void {
   for (const { error } of list) out.error("connect", error);
+}
+
+/** A duration for a message: `1 second`, `0.5 seconds`. */
+function seconds(ms: number): string {
+  const n = ms / 1000;
+  return `${n} second${n === 1 ? "" : "s"}`;
 }
 
 /**
@@ -310,6 +310,8 @@ export async function runClient(
 /** `client`, as cmd/client.ts's `main()` runs it. */
 export const CLIENT: Tool<ClientConfig> = {
   name: "client",
+  help: HELP,
+  options: OPTIONS,
   exits: EXIT_CODES,
   parse: parseClient,
   run: runClient,

@@ -1,40 +1,37 @@
 // Private to cmd/: a tool's life — its command line parsed (a mistake is
-// one line; `--help` and `--version` print), then its run — and its help,
-// made from its declarations: the options and the exit codes.
+// one line; `--help` and `--version` print), then its run.
 
 import { VERSION } from "../lib/constants.ts";
-import {
-  type ExitCode,
-  exitCodeFor,
-  exitCodeOf,
-  exitLines,
-  INFO,
-} from "./_exit_codes.ts";
-import {
-  type OptionDeclarations,
-  optionLines,
-  UsageError,
-} from "./_options.ts";
-import { Output, type OutputStreams } from "./_output.ts";
-import { lowerFirst } from "./_words.ts";
+import { type ExitCode, exitCodeFor, exitCodeOf, INFO } from "./_exit_codes.ts";
+import { type OptionDeclarations, UsageError } from "./_options.ts";
+import { lowerFirst, Output, type Sink } from "./_output.ts";
 
 /** How a tool's `main()` is wired to the world; tests replace each part. */
-export interface MainOptions extends OutputStreams {
+export interface MainOptions {
+  /** Where normal output goes. @default {Deno.stdout} */
+  stdout?: Sink;
+  /** Where errors and status go. @default {Deno.stderr} */
+  stderr?: Sink;
   /** Where `talker -` reads its message. @default {Deno.stdin.readable} */
   stdin?: ReadableStream<Uint8Array>;
   /** Stops a long-running tool; without it, SIGINT, SIGTERM and SIGHUP do. */
   signal?: AbortSignal;
 }
 
-/** What `--help` or `--version` asked for: text to print, exit 0. */
+/** What `--help` or `--version` asked for: printed, exit 0. */
 export interface Info {
-  info: string;
+  /** Which of the two. */
+  info: "help" | "version";
 }
 
 /** A tool, as {@linkcode command} runs it. */
 export interface Tool<C> {
   /** Its name, which starts its lines. */
   name: string;
+  /** What its help says besides its options and exit codes. */
+  help: Help;
+  /** Its options, in the order of its help. */
+  options: OptionDeclarations;
   /** Its exit codes: usage mistakes and `--help` included. */
   exits: readonly ExitCode[];
   /** Read the command line; throws only UsageError. */
@@ -64,7 +61,11 @@ export async function command<C>(
   }
   if (typeof config === "object" && config !== null && "info" in config) {
     const out = new Output(tool.name, io);
-    out.stdout((config as Info).info);
+    out.stdout(
+      (config as Info).info === "help"
+        ? (await import("./_help.ts")).helpText(tool as Tool<unknown>)
+        : `${tool.name} (beejnet) ${VERSION} (deno ${Deno.version.deno})`,
+    );
     await out.close();
     return exitCodeFor(tool.exits, out.stdoutOutcome ?? INFO);
   }
@@ -86,37 +87,10 @@ export interface Help {
   column: number;
 }
 
-/** A tool's `--help`: usage, about, its options, its exit codes. */
-export function helpText(
-  help: Help,
-  options: OptionDeclarations,
-  exits: readonly ExitCode[],
-): string {
-  return [
-    `usage: ${help.usage}`,
-    "",
-    help.about,
-    "",
-    "options:",
-    ...optionLines(options, help.column),
-    "",
-    "exit status:",
-    ...exitLines(exits),
-  ].join("\n");
-}
-
-/**
- * `--help` and `--version` as {@linkcode Info}, or nothing when neither.
- *
- * @param help The help text, made only when asked for.
- */
+/** `--help` and `--version` as {@linkcode Info}, or nothing when neither. */
 export function infoRequest(
-  tool: string,
   values: { help?: boolean; version?: boolean },
-  help: () => string,
 ): Info | undefined {
-  if (values.help) return { info: help() };
-  if (values.version) {
-    return { info: `${tool} (beejnet) ${VERSION} (deno ${Deno.version.deno})` };
-  }
+  if (values.help) return { info: "help" };
+  if (values.version) return { info: "version" };
 }

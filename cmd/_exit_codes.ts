@@ -121,14 +121,3 @@ export function exitCodeFor(
   }
   return code;
 }
-
-/** The help's "exit status:" lines, one per row. */
-export function exitLines(table: readonly ExitCode[]): string[] {
-  return table.flatMap(({ code, meaning }) => {
-    const [first = "", ...rest] = meaning.split("\n");
-    return [
-      `  ${`${code}`.padEnd(5)}${first}`,
-      ...rest.map((line) => `       ${line}`),
-    ];
-  });
-}

@@ -10,7 +10,6 @@ import { parseAccess } from "./_access.ts";
 import { CallError, during } from "./_call_error.ts";
 import {
   type Help,
-  helpText,
   type Info,
   infoRequest,
   type MainOptions,
@@ -149,11 +148,7 @@ export function parseListener(
   args: readonly string[],
 ): ListenerConfig | Info {
   const { values, positionals } = parseCommandLine(args, OPTIONS);
-  const info = infoRequest(
-    "listener",
-    values,
-    () => helpText(HELP, OPTIONS, EXIT_CODES),
-  );
+  const info = infoRequest(values);
   if (info) return info;
   noPositionals(positionals);
   const port = parseBindPort(values.port ?? OPTIONS.port.default);
@@ -367,6 +362,8 @@ async function statsCounter(
 /** `listener`, as cmd/listener.ts's `main()` runs it. */
 export const LISTENER: Tool<ListenerConfig> = {
   name: "listener",
+  help: HELP,
+  options: OPTIONS,
   exits: EXIT_CODES,
   parse: parseListener,
   run: runListener,

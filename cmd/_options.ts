@@ -86,49 +86,6 @@ export const INFO_OPTIONS = {
 } as const satisfies OptionDeclarations;
 
 /**
- * The help's `options:` lines: each option's letters, long name and value
- * name, then its help line (and its default) from `column` on; a longer
- * label gets a line of its own.
- */
-export function optionLines(
-  options: OptionDeclarations,
-  column: number,
-): string[] {
-  const lines: string[] = [];
-  const shownWith = new Set(
-    Object.values(options).flatMap((o) => o.with ? [o.with] : []),
-  );
-  for (const [name, option] of Object.entries(options)) {
-    if (shownWith.has(name)) continue;
-    const partner = option.with ? options[option.with] : undefined;
-    let label: string;
-    let help = option.help;
-    if (partner) {
-      label = `-${option.short}, -${partner.short}`;
-      help = `${help} / ${partner.help}`;
-    } else {
-      const value = option.value ? ` ${option.value}` : "";
-      label = `${
-        option.short ? `-${option.short}, ` : "    "
-      }--${name}${value}`;
-    }
-    if (option.default !== undefined) {
-      const shown = `[${option.default}]`;
-      help = help.includes("[default]")
-        ? help.replace("[default]", shown)
-        : `${help} ${shown}`;
-    }
-    const [first = "", ...rest] = help.split("\n");
-    const indent = " ".repeat(column);
-    const head = `  ${label}`;
-    if (head.length + 1 > column) lines.push(head, indent + first);
-    else lines.push(head.padEnd(column) + first);
-    for (const line of rest) lines.push(indent + line);
-  }
-  return lines;
-}
-
-/**
  * Parse a command line the way getopt does: `--port 80`, `--port=80`,
  * `-p 80`, `-p80`, grouped flags (`-4v`, `-4vp80`), options after
  * positionals, `--` ending the options and `-` as a positional. A

@@ -8,7 +8,6 @@ import { escapeText } from "../lib/text/escape.ts";
 import type { Trace } from "../lib/trace.ts";
 import { type Outcome, READER_GONE, STDOUT_FAILED } from "./_exit_codes.ts";
 import { StdoutFailure } from "./_stdout_failure.ts";
-import { lowerFirst } from "./_words.ts";
 
 /** Something that takes bytes, like `Deno.stdout`. */
 export interface Sink {
@@ -371,7 +370,10 @@ export class Output {
 
   #stdoutFailed(error: unknown): void {
     if (this.#failed.signal.aborted) return;
-    const failure = new StdoutFailure(error);
+    const failure = new StdoutFailure(
+      error,
+      `stdout: ${lowerFirst(describeError(error))}`,
+    );
     this.#pending = "";
     this.#disarm();
     if (!failure.readerGone) this.stderr(failure.message);
@@ -403,4 +405,9 @@ function lineCount(text: string): number {
     lines++;
   }
   return lines;
+}
+
+/** The first letter in lower case: sentence-case messages after `tool: `. */
+export function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
 }

@@ -9,7 +9,6 @@ import { serveGreeting } from "../lib/greeting_server.ts";
 import { parseAccess } from "./_access.ts";
 import {
   type Help,
-  helpText,
   type Info,
   infoRequest,
   type MainOptions,
@@ -135,11 +134,7 @@ export interface ServerConfig {
  */
 export function parseServer(args: readonly string[]): ServerConfig | Info {
   const { values, positionals } = parseCommandLine(args, OPTIONS);
-  const info = infoRequest(
-    "server",
-    values,
-    () => helpText(HELP, OPTIONS, EXIT_CODES),
-  );
+  const info = infoRequest(values);
   if (info) return info;
   noPositionals(positionals);
   return {
@@ -264,6 +259,8 @@ export async function runServer(
 /** `server`, as cmd/server.ts's `main()` runs it. */
 export const SERVER: Tool<ServerConfig> = {
   name: "server",
+  help: HELP,
+  options: OPTIONS,
   exits: EXIT_CODES,
   parse: parseServer,
   run: runServer,

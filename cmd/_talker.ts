@@ -17,7 +17,6 @@ import { resolve, type ResolvedAddress } from "../lib/resolve.ts";
 import { maxPayload, sendDatagram } from "../lib/send_datagram.ts";
 import {
   type Help,
-  helpText,
   type Info,
   infoRequest,
   type MainOptions,
@@ -156,11 +155,7 @@ export function parseTalker(args: readonly string[]): TalkerConfig | Info {
   const { values, positionals } = withMessageHint(() =>
     parseCommandLine(args, OPTIONS)
   );
-  const info = infoRequest(
-    "talker",
-    values,
-    () => helpText(HELP, OPTIONS, EXIT_CODES),
-  );
+  const info = infoRequest(values);
   if (info) return info;
   if (positionals.length !== 2) {
     throw new UsageError("usage: talker hostname message", { bare: true });
@@ -487,6 +482,8 @@ async function readStdin(
 /** `talker`, as cmd/talker.ts's `main()` runs it. */
 export const TALKER: Tool<TalkerConfig> = {
   name: "talker",
+  help: HELP,
+  options: OPTIONS,
   exits: EXIT_CODES,
   parse: parseTalker,
   run: runTalker,

@@ -35,6 +35,8 @@ const EXITS = [
 function tool(parse: () => never): Tool<never> {
   return {
     name: "tool",
+    help: { usage: "tool", about: "A tool.", column: 8 },
+    options: {},
     exits: EXITS,
     parse,
     run: () => Promise.resolve(0),
