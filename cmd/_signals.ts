@@ -3,7 +3,11 @@
 // stopped by one returns. The listeners are added only when a run needs
 // them: a one-shot tool's start-up pays for each.
 
-import { Outcome, STOPPED_BY, type StopSignalName } from "./_exit_codes.ts";
+import {
+  type Outcome,
+  STOPPED_BY,
+  type StopSignalName,
+} from "./_exit_codes.ts";
 import type { Output } from "./_output.ts";
 
 /** The reason of a tool's stop signal when a signal stopped it. */

@@ -60,7 +60,6 @@ import {
   UsageError,
 } from "./_options.ts";
 import { Output } from "./_output.ts";
-import { stopSignal } from "./_signals.ts";
 
 /** `talker`'s help, besides its options and exit codes. */
 export const HELP: Help = {
@@ -391,7 +390,10 @@ async function sendRun(
       `Message is ${message.length} bytes: with the ${HEADER_SIZE}-byte header it does not fit "--size" ${size}`,
     );
   }
-  const { sendNumbered } = await import("../lib/send_numbered.ts");
+  const [{ sendNumbered }, { stopSignal }] = await Promise.all([
+    import("../lib/send_numbered.ts"),
+    import("./_signals.ts"),
+  ]);
   using stop = stopSignal(out, io.signal);
   const run = await sendNumbered(addresses, message, {
     port,
