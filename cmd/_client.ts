@@ -13,7 +13,6 @@ import { connectFirst } from "../lib/happy_eyeballs.ts";
 import { readAll, type ReadAllResult } from "../lib/read_all.ts";
 import { resolve } from "../lib/resolve.ts";
 import { escapeBytes } from "../lib/text/escape.ts";
-import { CallError } from "./_call_error.ts";
 import {
   type Help,
   type Info,
@@ -32,6 +31,7 @@ import {
   stoppedExits,
 } from "./_exit_codes.ts";
 import {
+  CallError,
   type Failure,
   failure,
   PERMISSION,

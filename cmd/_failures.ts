@@ -1,5 +1,6 @@
 // Private to cmd/: how each error a run throws becomes its lines (each
-// tool's failure table), and its exit code (each tool's exit-code table).
+// tool's failure table), and its exit code (each tool's exit-code table);
+// and CallError, a failed system call of the tool's own.
 
 import {
   BindError,
@@ -8,7 +9,6 @@ import {
   ResolveError,
 } from "../lib/errors.ts";
 import { formatHostPort } from "../lib/format_address.ts";
-import { CallError } from "./_call_error.ts";
 import {
   type ExitCode,
   exitCodeFor,
@@ -18,6 +18,33 @@ import {
 } from "./_exit_codes.ts";
 import type { Output } from "./_output.ts";
 import { StdoutFailure } from "./_stdout_failure.ts";
+
+/**
+ * A system call of the tool's own that failed (`recv`, `recvfrom`): printed
+ * as `perror` would, `context: reason`.
+ */
+export class CallError extends Error {
+  /** The call, as the reference names it in its `perror`. */
+  readonly call: string;
+  /**
+   * @param call The call that failed.
+   * @param cause What it threw.
+   */
+  constructor(call: string, cause: unknown) {
+    super(`${call}: ${describeError(cause)}`, { cause });
+    this.name = "CallError";
+    this.call = call;
+  }
+}
+
+/** `promise`, with a rejection named for the call it stands for. */
+export async function during<T>(call: string, promise: Promise<T>): Promise<T> {
+  try {
+    return await promise;
+  } catch (error) {
+    throw new CallError(call, error);
+  }
+}
 
 /** One row of a tool's failure table: which error, and its lines. */
 export interface Failure<E = unknown> {

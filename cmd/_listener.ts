@@ -7,7 +7,6 @@ import { BindError, ResolveError } from "../lib/errors.ts";
 import { formatAddress, formatHostPort } from "../lib/format_address.ts";
 import { listenForDatagrams } from "../lib/datagram_listener.ts";
 import { parseAccess } from "./_access.ts";
-import { CallError, during } from "./_call_error.ts";
 import {
   type Help,
   type Info,
@@ -34,6 +33,8 @@ import {
 } from "./_exit_codes.ts";
 import {
   bindFailure,
+  CallError,
+  during,
   type Failure,
   PERMISSION,
   RESOLVE_FAILURE,
