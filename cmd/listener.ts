@@ -21,11 +21,21 @@ export type { Sink } from "./_output.ts";
 /**
  * Run `listener` with command-line arguments.
  *
- * @example Print its help, as `listener --help` does
- * ```ts ignore
+ * @example Its help, as `listener --help` prints it
+ * ```ts
  * import { main } from "@beejnet/beejnet/listener";
+ * import { assertEquals, assertStringIncludes } from "@std/assert";
  *
- * Deno.exitCode = await main(["--help"]);
+ * let text = "";
+ * const stdout = {
+ *   writeSync(bytes: Uint8Array): number {
+ *     text += new TextDecoder().decode(bytes);
+ *     return bytes.length;
+ *   },
+ * };
+ * assertEquals(await main(["--help"], { stdout }), 0);
+ * assertStringIncludes(text, "usage: listener");
+ * assertStringIncludes(text, "exit status:");
  * ```
  *
  * @param args The arguments, without the program name.

@@ -21,11 +21,21 @@ export type { Sink } from "./_output.ts";
 /**
  * Run `server` with command-line arguments.
  *
- * @example Print its help, as `server --help` does
- * ```ts ignore
+ * @example Its help, as `server --help` prints it
+ * ```ts
  * import { main } from "@beejnet/beejnet/server";
+ * import { assertEquals, assertStringIncludes } from "@std/assert";
  *
- * Deno.exitCode = await main(["--help"]);
+ * let text = "";
+ * const stdout = {
+ *   writeSync(bytes: Uint8Array): number {
+ *     text += new TextDecoder().decode(bytes);
+ *     return bytes.length;
+ *   },
+ * };
+ * assertEquals(await main(["--help"], { stdout }), 0);
+ * assertStringIncludes(text, "usage: server");
+ * assertStringIncludes(text, "exit status:");
  * ```
  *
  * @param args The arguments, without the program name.

@@ -21,11 +21,21 @@ export type { Sink } from "./_output.ts";
 /**
  * Run `talker` with command-line arguments.
  *
- * @example Print its help, as `talker --help` does
- * ```ts ignore
+ * @example Its help, as `talker --help` prints it
+ * ```ts
  * import { main } from "@beejnet/beejnet/talker";
+ * import { assertEquals, assertStringIncludes } from "@std/assert";
  *
- * Deno.exitCode = await main(["--help"]);
+ * let text = "";
+ * const stdout = {
+ *   writeSync(bytes: Uint8Array): number {
+ *     text += new TextDecoder().decode(bytes);
+ *     return bytes.length;
+ *   },
+ * };
+ * assertEquals(await main(["--help"], { stdout }), 0);
+ * assertStringIncludes(text, "usage: talker");
+ * assertStringIncludes(text, "exit status:");
  * ```
  *
  * @param args The arguments, without the program name.
