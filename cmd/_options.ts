@@ -1,8 +1,9 @@
-// Private to cmd/: reading the tools' command lines. Options are collected by
-// `@std/cli`'s `parseArgs`; what it does not check — unknown options, a
-// missing value, a value given to a flag, getopt's `-p -1` and `-mHello` —
-// is checked here, once, before it sees them. Every mistake is a
-// UsageError whose message names the option or value.
+// Private to cmd/: reading the tools' command lines. Each tool declares its
+// options once (OptionDeclarations); `@std/cli`'s `parseArgs` parses them
+// with a spec derived from the declarations, behind a short rewrite of the
+// getopt forms it reads otherwise (`getoptForms`), and the help's lines
+// come from the same declarations. Every mistake is a UsageError whose
+// message names the option or value.
 
 import { parseArgs } from "@std/cli/parse-args";
 import { checkHost } from "../lib/resolve.ts";
@@ -22,34 +23,67 @@ export class UsageError extends Error {
   }
 }
 
-/** How one option is written and what it takes. */
-export interface OptionSpec {
-  /** `"boolean"` for a flag, `"string"` for an option that takes a value. */
-  type: "boolean" | "string";
+/**
+ * One option of a tool, declared once: the parser's spec and the help's
+ * line both come from it.
+ */
+export interface OptionDeclaration {
   /** A one-letter alias, without the dash. */
   short?: string;
+  /**
+   * The value's name in the help (`N`, `ADDR`): the option takes a value.
+   * Without it the option is a flag.
+   */
+  value?: string;
+  /**
+   * The help line; a `\n` starts a continuation line. Empty for an option
+   * shown on the line of the one it is `with`.
+   */
+  help: string;
+  /**
+   * The value when the option is absent, as the help shows it: `[3490]`
+   * after the help line, or in its place where the line says `[default]`.
+   */
+  default?: string;
   /** Whether the option may be given more than once (values collected). */
   multiple?: boolean;
+  /**
+   * Shown on the help line of this option (`-4, -6`: their short letters,
+   * their help lines joined by " / ").
+   */
+  with?: string;
 }
 
-/** The values of the options of a spec, by long name. */
-export type OptionValues<T extends Record<string, OptionSpec>> = {
-  [K in keyof T]?: T[K]["type"] extends "boolean" ? boolean
-    : T[K]["multiple"] extends true ? string[]
-    : string;
+/** A tool's options, by long name, in the order its help shows them. */
+export type OptionDeclarations = Record<string, OptionDeclaration>;
+
+/** The values of the options of a declaration, by long name. */
+export type OptionValues<T extends OptionDeclarations> = {
+  [K in keyof T]?: T[K] extends { value: string }
+    ? T[K] extends { multiple: true } ? string[] : string
+    : boolean;
 };
 
-/** The options every tool takes. */
-export const COMMON_OPTIONS = {
-  port: { type: "string", short: "p" },
-  ipv4: { type: "boolean", short: "4" },
-  ipv6: { type: "boolean", short: "6" },
-  help: { type: "boolean", short: "h" },
-  version: { type: "boolean", short: "V" },
-  verbose: { type: "boolean", short: "v" },
-  json: { type: "boolean" },
-  trace: { type: "boolean" },
-} as const satisfies Record<string, OptionSpec>;
+/** `-4` and `-6`, which every tool takes. */
+export const FAMILY_OPTIONS = {
+  ipv4: { short: "4", help: "IPv4 only", with: "ipv6" },
+  ipv6: { short: "6", help: "IPv6 only" },
+} as const satisfies OptionDeclarations;
+
+/** `--json` and `--trace`, which every tool takes. */
+export const OUTPUT_OPTIONS = {
+  json: { help: "one JSON object per event on stdout" },
+  trace: {
+    help: "each socket call as it happens, on stderr, in the\n" +
+      "guide's words (under --json: trace events)",
+  },
+} as const satisfies OptionDeclarations;
+
+/** `-h` and `-V`, which every tool takes, last in its help. */
+export const INFO_OPTIONS = {
+  help: { short: "h", help: "show this help" },
+  version: { short: "V", help: "show the version" },
+} as const satisfies OptionDeclarations;
 
 /**
  * Parse a command line the way getopt does: `--port 80`, `--port=80`,
@@ -58,87 +92,152 @@ export const COMMON_OPTIONS = {
  * value-taking option consumes the next argument whatever it looks like
  * (`-p -1` reaches the port check as `"-1"`).
  *
+ * `@std/cli`'s `parseArgs` does the parsing, with the spec derived from
+ * the declarations; {@linkcode getoptForms} first rewrites the few forms it
+ * reads otherwise than getopt.
+ *
  * @throws {UsageError} For an unknown option, a missing value, or a value
  *   given to a flag.
  */
-export function parseCommandLine<T extends Record<string, OptionSpec>>(
+export function parseCommandLine<T extends OptionDeclarations>(
   args: readonly string[],
-  spec: T,
+  options: T,
 ): { values: OptionValues<T>; positionals: string[] } {
+  const names = (f: (o: OptionDeclaration) => boolean): string[] =>
+    Object.keys(options).filter((name) => f(options[name]!));
+  const alias: Record<string, string> = {};
+  for (const [name, option] of Object.entries(options)) {
+    if (option.short) alias[option.short] = name;
+  }
+  const positionals: string[] = [];
+  const parsed = parseArgs(getoptForms(args, options), {
+    boolean: names((o) => o.value === undefined),
+    string: names((o) => o.value !== undefined),
+    collect: names((o) => o.multiple === true),
+    alias,
+    "--": true,
+    // Called for each positional (no key) and each option not declared.
+    unknown: (arg, key) => {
+      if (key === undefined) return void positionals.push(arg);
+      throw new UsageError(
+        `Unknown option "${arg.startsWith("--") ? "--" : "-"}${key}"`,
+      );
+    },
+  }) as Record<string, unknown>;
+  positionals.push(...parsed["--"] as string[]);
+  const values: Record<string, unknown> = {};
+  for (const name of Object.keys(options)) {
+    const value = parsed[name];
+    // parseArgs gives every flag `false` and every list `[]` when absent.
+    if (
+      options[name]!.value === undefined ? value === true : value !== undefined
+    ) {
+      if (!Array.isArray(value) || value.length > 0) values[name] = value;
+    }
+  }
+  return { values: values as OptionValues<T>, positionals };
+}
+
+/**
+ * The rewrite in front of `parseArgs`, argument by argument up to `--`,
+ * for what it reads otherwise than getopt (it is minimist-style):
+ *
+ * - a short option's attached value is split off only when it is a number
+ *   (`-mHello` would be `-m ""` and letters `H`, `e`, ...; `-v4` gives `v`
+ *   the value 4): a group is written as its flags one by one, then the
+ *   value-taking letter that ends it with the rest as `--name=value`;
+ * - a value in the next argument is not taken when it starts with `-`
+ *   (`-p -1`, `--message --`) or is empty: it is attached, `--name=value`;
+ * - a missing value becomes `""`, as `-p ""` would: refused here;
+ * - a flag given a value is accepted (`-q=1` gives `1`): refused here;
+ * - a flag followed by `true` or `false` takes it as its value: the flag
+ *   is written `--name=true`, so that the word stays a positional;
+ * - `--no-NAME=VALUE` sets NAME: refused here, as not declared.
+ *
+ * A short letter not declared is refused here, in order; a long option not
+ * declared is left to `parseArgs`, whose `unknown` refuses it.
+ *
+ * @throws {UsageError} For the mistakes above.
+ */
+export function getoptForms(
+  args: readonly string[],
+  options: OptionDeclarations,
+): string[] {
+  const declared = (name: string): OptionDeclaration | undefined =>
+    Object.hasOwn(options, name) ? options[name] : undefined;
   const byShort = new Map<string, string>();
-  for (const [name, option] of Object.entries(spec)) {
+  for (const [name, option] of Object.entries(options)) {
     if (option.short) byShort.set(option.short, name);
   }
-  const specOf = (name: string): OptionSpec | undefined =>
-    Object.hasOwn(spec, name) ? spec[name] : undefined;
-  // Each option in one form parseArgs reads unambiguously: `--name` or
-  // `--name=value`; positionals after one `--`.
-  const options: string[] = [];
-  const positionals: string[] = [];
-  for (let i = 0; i < args.length; i++) {
+  const isWord = (arg: string | undefined): boolean =>
+    arg === "true" || arg === "false";
+  const out: string[] = [];
+  let i = 0;
+  // The option and the value after it, attached when parseArgs would not
+  // take it (empty, or starting with "-").
+  const valueArgs = (option: string, name: string): string[] => {
+    const next = args[++i]!;
+    return next === "" || next.startsWith("-")
+      ? [`--${name}=${next}`]
+      : [option, next];
+  };
+  for (; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === "--") {
-      positionals.push(...args.slice(i + 1));
+      out.push(...args.slice(i));
       break;
     }
     if (arg.startsWith("--")) {
       const eq = arg.indexOf("=");
       const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
-      const option = specOf(name);
-      if (!option) throw new UsageError(`Unknown option "--${name}"`);
-      if (option.type === "boolean") {
+      const option = declared(name);
+      if (option === undefined) {
+        if (eq !== -1 && name.startsWith("no-")) {
+          throw new UsageError(`Unknown option "--${name}"`);
+        }
+        out.push(arg);
+      } else if (option.value === undefined) {
         if (eq !== -1) {
           throw new UsageError(`Option "--${name}" takes no value`);
         }
-        options.push(`--${name}`);
+        out.push(isWord(args[i + 1]) ? `--${name}=true` : arg);
       } else if (eq !== -1) {
-        options.push(`--${name}=${arg.slice(eq + 1)}`);
+        out.push(arg);
       } else if (i + 1 < args.length) {
-        options.push(`--${name}=${args[++i]}`);
+        out.push(...valueArgs(arg, name));
       } else {
         throw new UsageError(`Option "--${name}" needs a value`);
       }
-    } else if (arg.startsWith("-") && arg.length > 1) {
-      for (let j = 1; j < arg.length; j++) {
-        const letter = arg[j]!;
-        const name = byShort.get(letter);
-        if (name === undefined) {
-          throw new UsageError(`Unknown option "-${letter}"`);
-        }
-        if (spec[name]!.type === "boolean") {
-          if (arg[j + 1] === "=") {
-            throw new UsageError(`Option "-${letter}" takes no value`);
-          }
-          options.push(`--${name}`);
-        } else if (j + 1 < arg.length) {
-          options.push(`--${name}=${arg.slice(j + 1)}`);
-          break;
-        } else if (i + 1 < args.length) {
-          options.push(`--${name}=${args[++i]}`);
-        } else {
-          throw new UsageError(`Option "-${letter}" needs a value`);
-        }
+      continue;
+    }
+    if (!arg.startsWith("-") || arg.length === 1) {
+      out.push(arg);
+      continue;
+    }
+    // A group of short options: each flag on its own (`-v4` would give
+    // `v` the value 4), then at most one value-taking option.
+    for (let j = 1; j < arg.length; j++) {
+      const letter = arg[j]!;
+      const name = byShort.get(letter);
+      if (name === undefined) {
+        throw new UsageError(`Unknown option "-${letter}"`);
       }
-    } else {
-      positionals.push(arg);
+      const rest = arg.slice(j + 1);
+      if (options[name]!.value === undefined) {
+        if (rest.startsWith("=")) {
+          throw new UsageError(`Option "-${letter}" takes no value`);
+        }
+        const last = rest === "" && isWord(args[i + 1]);
+        out.push(last ? `--${name}=true` : `-${letter}`);
+        continue;
+      }
+      if (rest !== "") out.push(`--${name}=${rest}`);
+      else if (i + 1 < args.length) out.push(...valueArgs(`-${letter}`, name));
+      else throw new UsageError(`Option "-${letter}" needs a value`);
+      break;
     }
   }
-  const names = (f: (o: OptionSpec) => boolean): string[] =>
-    Object.keys(spec).filter((name) => f(spec[name]!));
-  const parsed = parseArgs(options, {
-    boolean: names((o) => o.type === "boolean"),
-    string: names((o) => o.type === "string"),
-    collect: names((o) => o.multiple === true),
-  }) as Record<string, unknown>;
-  const values: Record<string, unknown> = {};
-  for (const name of Object.keys(spec)) {
-    const value = parsed[name];
-    // parseArgs gives every flag `false` and every list `[]` when absent.
-    if (spec[name]!.type === "boolean" ? value === true : value !== undefined) {
-      if (!Array.isArray(value) || value.length > 0) values[name] = value;
-    }
-  }
-  return { values: values as OptionValues<T>, positionals };
+  return out;
 }
 
 const DECIMAL = /^[0-9]+$/;

@@ -13,7 +13,8 @@ import { deadline as stdDeadline } from "@std/async/deadline";
 import { concat } from "@std/bytes/concat";
 import { getAvailablePort } from "@std/net/get-available-port";
 import config from "../deno.json" with { type: "json" };
-import { type MainOptions, type Sink, usageText } from "../cmd/_cli.ts";
+import { type MainOptions, usageText } from "../cmd/_command.ts";
+import type { Sink } from "../cmd/_output.ts";
 import { UsageError } from "../cmd/_options.ts";
 import { escapeText } from "../lib/text/escape.ts";
 

@@ -16,11 +16,15 @@ import {
   assertStrictEquals,
 } from "@std/assert";
 import { concat } from "@std/bytes/concat";
-import { main as clientMain, parseClient } from "../cmd/client.ts";
-import { main as listenerMain, parseListener } from "../cmd/listener.ts";
-import { main as serverMain, parseServer } from "../cmd/server.ts";
-import { main as talkerMain, parseTalker } from "../cmd/talker.ts";
-import type { MainOptions } from "../cmd/_cli.ts";
+import { main as clientMain } from "../cmd/client.ts";
+import { main as listenerMain } from "../cmd/listener.ts";
+import { main as serverMain } from "../cmd/server.ts";
+import { main as talkerMain } from "../cmd/talker.ts";
+import { parseClient } from "../cmd/_client.ts";
+import { parseListener } from "../cmd/_listener.ts";
+import { parseServer } from "../cmd/_server.ts";
+import { parseTalker } from "../cmd/_talker.ts";
+import type { MainOptions } from "../cmd/_command.ts";
 import {
   bytes,
   deadline,

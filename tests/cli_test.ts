@@ -1,5 +1,6 @@
-// cmd/_cli.ts: the tools' shared edge — a run's failure table, the usage
-// line, and Output's one call per event.
+// cmd/_command.ts, _failures.ts, _exit_codes.ts, _output.ts: the tools'
+// shared edge — a run's failure and exit-code tables, the usage line, and
+// Output's one call per event.
 
 import {
   assert,
@@ -7,16 +8,40 @@ import {
   assertRejects,
   assertStrictEquals,
 } from "@std/assert";
+import { command, type Tool, usageText } from "../cmd/_command.ts";
 import {
-  command,
-  failure,
-  Output,
-  usageText,
-  withFailures,
-} from "../cmd/_cli.ts";
+  DONE,
+  exit,
+  exitCodeFor,
+  INFO,
+  READER_GONE_EXIT,
+  STDOUT_FAILED,
+} from "../cmd/_exit_codes.ts";
+import { failure, PERMISSION, withFailures } from "../cmd/_failures.ts";
 import { UsageError } from "../cmd/_options.ts";
+import { Output } from "../cmd/_output.ts";
 import { ConnectError } from "../lib/errors.ts";
 import { Capture, deadline } from "./_util.ts";
+
+/** A tool's exit codes, for these tests. */
+const EXITS = [
+  exit(0, "done", DONE, INFO),
+  exit(1, "a mistake", UsageError, PERMISSION, STDOUT_FAILED),
+  exit(2, "no connection", ConnectError),
+  READER_GONE_EXIT,
+];
+
+/** A tool that parses with `parse` and runs nothing. */
+function tool(parse: () => never): Tool<never> {
+  return {
+    name: "tool",
+    help: { usage: "tool", about: "A tool.", column: 8 },
+    options: {},
+    exits: EXITS,
+    parse,
+    run: () => Promise.resolve(0),
+  };
+}
 
 async function output(json = false): Promise<{
   out: Output;
@@ -35,9 +60,9 @@ async function output(json = false): Promise<{
 Deno.test("withFailures() turns an error of the table into its lines and exit code", async () => {
   const { out, stderr } = await output();
   const table = [
-    failure(ConnectError, 2, (o) => o.stderr("failed to connect")),
+    failure(ConnectError, (o) => o.stderr("failed to connect")),
   ];
-  const code = await withFailures(out, table, () => {
+  const code = await withFailures(out, EXITS, table, () => {
     throw new ConnectError([]);
   });
   assertStrictEquals(code, 2);
@@ -48,7 +73,7 @@ Deno.test("withFailures() rethrows an error no row expects: a bug is not dressed
   const { out, stderr } = await output();
   const bug = new TypeError("Cannot read properties of undefined");
   const thrown = await assertRejects(() =>
-    withFailures(out, [], () => {
+    withFailures(out, EXITS, [], () => {
       throw bug;
     })
   );
@@ -58,7 +83,7 @@ Deno.test("withFailures() rethrows an error no row expects: a bug is not dressed
 
 Deno.test("withFailures() says a refused permission in one line naming the flag to give", async () => {
   const { out, stderr } = await output();
-  const code = await withFailures(out, [], () => {
+  const code = await withFailures(out, EXITS, [], () => {
     throw new Deno.errors.NotCapable(
       'Requires read access to "/x/lib/" to start workers',
     );
@@ -72,9 +97,13 @@ Deno.test("withFailures() says a refused permission in one line naming the flag 
 Deno.test("command() prints parse's UsageError as one escaped line, exit 1, nothing on stdout", async () => {
   const stdout = new Capture();
   const stderr = new Capture();
-  const code = await command("tool", [], { stdout, stderr }, () => {
-    throw new UsageError('Invalid host "\x1b[2J": not a host name');
-  }, () => Promise.resolve(0));
+  const code = await command(
+    tool(() => {
+      throw new UsageError('Invalid host "\x1b[2J": not a host name');
+    }),
+    [],
+    { stdout, stderr },
+  );
   assertStrictEquals(code, 1);
   assertStrictEquals(stdout.text, "");
   assertEquals(stderr.lines, [
@@ -85,9 +114,13 @@ Deno.test("command() prints parse's UsageError as one escaped line, exit 1, noth
 Deno.test("command() lets an error of parse that is not a UsageError through", async () => {
   const bug = new RangeError("bug");
   const thrown = await assertRejects(() =>
-    command("tool", [], {}, () => {
-      throw bug;
-    }, () => Promise.resolve(0))
+    command(
+      tool(() => {
+        throw bug;
+      }),
+      [],
+      {},
+    )
   );
   assertStrictEquals(thrown, bug);
 });
@@ -182,7 +215,7 @@ Deno.test("a pipelined Output gathers 16 KiB before a write, keeps one write in 
   stdout.finish();
   await closing;
   assertStrictEquals(stdout.inFlight, 0);
-  assertStrictEquals(out.stdoutExitCode, undefined);
+  assertStrictEquals(out.stdoutOutcome, undefined);
 });
 
 Deno.test("Output: a stdout that fails is said once on stderr, aborts failed, and later lines are dropped", async () => {
@@ -204,7 +237,8 @@ Deno.test("Output: a stdout that fails is said once on stderr, aborts failed, an
     "tool: still here",
   ]);
   assertStrictEquals(out.failed.aborted, true);
-  assertStrictEquals(out.stdoutExitCode, 1);
+  assertStrictEquals(out.stdoutOutcome, STDOUT_FAILED);
+  assertStrictEquals(exitCodeFor(EXITS, out.stdoutOutcome!), 1);
 });
 
 Deno.test("Output: a reader that went away (EPIPE) is quiet, exit code 141, stderr still written", async () => {
@@ -216,7 +250,7 @@ Deno.test("Output: a reader that went away (EPIPE) is quiet, exit code 141, stde
   await out.close();
   out.stderr("stopped");
   assertEquals(stderr.lines, ["tool: stopped"]);
-  assertStrictEquals(out.stdoutExitCode, 141);
+  assertStrictEquals(exitCodeFor(EXITS, out.stdoutOutcome!), 141);
 });
 
 Deno.test("Output: a stderr that fails is given up without a throw", async () => {
@@ -231,7 +265,7 @@ Deno.test("Output: a stderr that fails is given up without a throw", async () =>
   out.stdout("kept");
   await out.close();
   assertEquals(stdout.lines, ["kept"]);
-  assertStrictEquals(out.stdoutExitCode, undefined);
+  assertStrictEquals(out.stdoutOutcome, undefined);
 });
 
 Deno.test("withFailures(): a stdout that failed decides the exit code; what the body threw for it is not reported", async () => {
@@ -242,7 +276,7 @@ Deno.test("withFailures(): a stdout that failed decides the exit code; what the 
   };
   const stderr = new Capture();
   const out = new Output("tool", { stdout, stderr });
-  const code = await withFailures(out, [], () => {
+  const code = await withFailures(out, EXITS, [], () => {
     out.stdout("x");
     out.flush();
     throw out.failed.reason;

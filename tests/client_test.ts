@@ -16,7 +16,8 @@ import {
 } from "@std/assert";
 import { concat } from "@std/bytes/concat";
 import { lookup } from "node:dns/promises";
-import { main, parseClient } from "../cmd/client.ts";
+import { main } from "../cmd/client.ts";
+import { parseClient } from "../cmd/_client.ts";
 import { main as serverMain } from "../cmd/server.ts";
 import {
   assertNoStack,

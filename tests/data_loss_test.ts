@@ -8,7 +8,7 @@
 
 import { assertEquals, assertLessOrEqual } from "@std/assert";
 import { concat } from "@std/bytes/concat";
-import { Output, type Sink } from "../cmd/_cli.ts";
+import { Output, type Sink } from "../cmd/_output.ts";
 import {
   catches,
   countLines,

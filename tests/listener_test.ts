@@ -14,7 +14,8 @@ import {
   assertMatch,
   assertStrictEquals,
 } from "@std/assert";
-import { type ListenerConfig, main, parseListener } from "../cmd/listener.ts";
+import { main } from "../cmd/listener.ts";
+import { type ListenerConfig, parseListener } from "../cmd/_listener.ts";
 import { reportFields, reportLines } from "../cmd/_stats.ts";
 import type { SenderReport } from "../lib/datagram_stats.ts";
 import { numberedDatagram, wallClock } from "../lib/numbered_datagram.ts";

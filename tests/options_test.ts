@@ -1,5 +1,6 @@
 // cmd/_options.ts: the tools' command lines — @std/cli parseArgs behind one
-// strict getopt-style check — and the numbers typed on them.
+// short rewrite of the getopt forms it reads otherwise — their help lines,
+// and the numbers typed on them.
 
 import {
   assert,
@@ -10,7 +11,8 @@ import {
 } from "@std/assert";
 import { assertThrowsExactly } from "./_util.ts";
 import {
-  type OptionSpec,
+  getoptForms,
+  type OptionDeclarations,
   parseArgumentText,
   parseBind,
   parseBindPort,
@@ -24,12 +26,12 @@ import {
 } from "../cmd/_options.ts";
 
 const SPEC = {
-  port: { type: "string", short: "p" },
-  ipv4: { type: "boolean", short: "4" },
-  verbose: { type: "boolean", short: "v" },
-  allow: { type: "string", short: "a", multiple: true },
-  message: { type: "string", short: "m" },
-} as const satisfies Record<string, OptionSpec>;
+  port: { short: "p", value: "N", help: "port" },
+  ipv4: { short: "4", help: "IPv4" },
+  verbose: { short: "v", help: "verbose" },
+  allow: { short: "a", value: "CIDR", multiple: true, help: "allow" },
+  message: { short: "m", value: "TEXT", help: "message" },
+} as const satisfies OptionDeclarations;
 
 Deno.test("parseCommandLine() returns no values and no positionals for no arguments", () => {
   assertEquals(parseCommandLine([], SPEC), { values: {}, positionals: [] });
@@ -216,8 +218,7 @@ Deno.test("parseCommandLine() does not modify the arguments it is given", () => 
 
 Deno.test('parseCommandLine() says a short flag takes no value ("-q=1")', () => {
   assertThrowsExactly(
-    () =>
-      parseCommandLine(["-q=1"], { quiet: { type: "boolean", short: "q" } }),
+    () => parseCommandLine(["-q=1"], { quiet: { short: "q", help: "quiet" } }),
     UsageError,
     { message: 'Option "-q" takes no value' },
   );
@@ -583,4 +584,95 @@ Deno.test("parseDecimal() refuses a value out of range, a negative one too, stat
         'Invalid rate "0.00001": must be at least 1/86400 and at most 10',
     },
   );
+});
+
+// The forms parseArgs reads otherwise than getopt, rewritten in front of it
+
+Deno.test("parseCommandLine() reads each flag of a group with digits in it: -v4, -4v6", () => {
+  const spec = { ...SPEC, ipv6: { short: "6", help: "IPv6" } };
+  assertEquals(parseCommandLine(["-v4"], spec).values, {
+    verbose: true,
+    ipv4: true,
+  });
+  assertEquals(parseCommandLine(["-4v6"], spec).values, {
+    ipv4: true,
+    verbose: true,
+    ipv6: true,
+  });
+});
+
+Deno.test("parseCommandLine() leaves a true or false after a flag as a positional", () => {
+  for (
+    const args of [["--verbose", "true"], ["-v", "false"], ["-4v", "true"]]
+  ) {
+    const { values, positionals } = parseCommandLine(args, SPEC);
+    assertStrictEquals(values.verbose, true, args.join(" "));
+    assertEquals(positionals, [args[1]], args.join(" "));
+  }
+});
+
+Deno.test('parseCommandLine() takes an empty next argument as the value, not as a positional: --port ""', () => {
+  for (const args of [["--port", ""], ["-p", ""], ["-4p", ""]]) {
+    assertEquals(parseCommandLine(args, SPEC).positionals, [], args.join(" "));
+    assertStrictEquals(parseCommandLine(args, SPEC).values.port, "");
+  }
+});
+
+Deno.test("parseCommandLine() takes -- and = as values where getopt does", () => {
+  assertEquals(parseCommandLine(["-m", "--", "host"], SPEC), {
+    values: { message: "--" },
+    positionals: ["host"],
+  });
+  assertEquals(parseCommandLine(["--message", "--", "host"], SPEC), {
+    values: { message: "--" },
+    positionals: ["host"],
+  });
+  assertEquals(parseCommandLine(["-p=80"], SPEC).values, { port: "=80" });
+});
+
+Deno.test("parseCommandLine() keeps a newline in a value, attached or not", () => {
+  for (const args of [["-ma\nb"], ["--message=a\nb"], ["-m", "a\nb"]]) {
+    assertEquals(parseCommandLine(args, SPEC).values, { message: "a\nb" });
+  }
+});
+
+Deno.test("parseCommandLine() refuses --no-NAME=VALUE as an unknown option, not as NAME", () => {
+  for (const arg of ["--no-port=80", "--no-verbose=1", "--no-verbose"]) {
+    assertThrowsExactly(() => parseCommandLine([arg], SPEC), UsageError, {
+      message: `Unknown option "${arg.split("=")[0]}"`,
+    });
+  }
+});
+
+Deno.test('parseCommandLine() names an unknown letter "-" or "=" in a group', () => {
+  assertThrowsExactly(() => parseCommandLine(["-v-"], SPEC), UsageError, {
+    message: 'Unknown option "--"',
+  });
+  assertThrowsExactly(() => parseCommandLine(["-4=1"], SPEC), UsageError, {
+    message: 'Option "-4" takes no value',
+  });
+});
+
+Deno.test("parseCommandLine() reports the first mistake of a group, in order", () => {
+  assertThrowsExactly(() => parseCommandLine(["-zp"], SPEC), UsageError, {
+    message: 'Unknown option "-z"',
+  });
+  assertThrowsExactly(() => parseCommandLine(["-4p"], SPEC), UsageError, {
+    message: 'Option "-p" needs a value',
+  });
+});
+
+Deno.test("getoptForms() rewrites only what parseArgs reads otherwise", () => {
+  assertEquals(
+    getoptForms(["-p", "80", "--port", "81", "--port=82", "host", "-v"], SPEC),
+    ["-p", "80", "--port", "81", "--port=82", "host", "-v"],
+  );
+  assertEquals(getoptForms(["-4vp80", "-mHi", "-p", "-1"], SPEC), [
+    "-4",
+    "-v",
+    "--port=80",
+    "--message=Hi",
+    "--port=-1",
+  ]);
+  assertEquals(getoptForms(["-v", "--", "-x"], SPEC), ["-v", "--", "-x"]);
 });

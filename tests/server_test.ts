@@ -14,7 +14,8 @@ import {
   assertRejects,
   assertStrictEquals,
 } from "@std/assert";
-import { main, parseServer } from "../cmd/server.ts";
+import { main } from "../cmd/server.ts";
+import { parseServer } from "../cmd/_server.ts";
 import {
   assertNoStack,
   CAN_SPAWN,

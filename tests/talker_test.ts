@@ -14,12 +14,8 @@ import {
   assertMatch,
   assertStrictEquals,
 } from "@std/assert";
-import {
-  main,
-  parseTalker,
-  runTalker,
-  type TalkerConfig,
-} from "../cmd/talker.ts";
+import { main } from "../cmd/talker.ts";
+import { parseTalker, runTalker, type TalkerConfig } from "../cmd/_talker.ts";
 import { readNumberedHeader } from "../lib/numbered_datagram.ts";
 import { failingSends } from "./_relay.ts";
 import {

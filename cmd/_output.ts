@@ -1,18 +1,13 @@
-// Private to cmd/: what the four tools share at their edge — where output
-// goes, how a command line becomes a run, how each library error becomes its
-// lines and exit code (each tool's table), and signals.
+// Private to cmd/: where a tool's lines go — stdout (text, or JSON events
+// under --json) in one of three scheduling modes (at the end of the task,
+// batched for 5 ms, or pipelined behind one asynchronous write), and stderr,
+// escaped.
 
-import { VERSION } from "./_version.ts";
-import {
-  BindError,
-  describeError,
-  isPermissionError,
-  ResolveError,
-} from "../lib/errors.ts";
-import { formatHostPort } from "../lib/format_address.ts";
+import { describeError } from "../lib/errors.ts";
 import { escapeText } from "../lib/text/escape.ts";
 import type { Trace } from "../lib/trace.ts";
-import { UsageError } from "./_options.ts";
+import { type Outcome, READER_GONE, STDOUT_FAILED } from "./_exit_codes.ts";
+import { StdoutFailure } from "./_stdout_failure.ts";
 
 /** Something that takes bytes, like `Deno.stdout`. */
 export interface Sink {
@@ -24,66 +19,12 @@ export interface Sink {
   isTerminal?(): boolean;
 }
 
-/** How a tool's `main()` is wired to the world; tests replace each part. */
-export interface MainOptions {
+/** Where a tool's output goes: {@linkcode Output}'s two streams. */
+export interface OutputStreams {
   /** Where normal output goes. @default {Deno.stdout} */
   stdout?: Sink;
   /** Where errors and status go. @default {Deno.stderr} */
   stderr?: Sink;
-  /** Where `talker -` reads its message. @default {Deno.stdin.readable} */
-  stdin?: ReadableStream<Uint8Array>;
-  /** Stops a long-running tool; without it, SIGINT, SIGTERM and SIGHUP do. */
-  signal?: AbortSignal;
-}
-
-/** What `--help` or `--version` asked for: text to print, exit 0. */
-export interface Info {
-  info: string;
-}
-
-/**
- * The tool's life: parse (a mistake is one line, exit 1; `--help` and
- * `--version` print and exit 0), then run.
- */
-export async function command<C>(
-  tool: string,
-  args: readonly string[],
-  io: MainOptions,
-  parse: (args: readonly string[]) => C | Info,
-  run: (config: C, io: MainOptions) => Promise<number>,
-): Promise<number> {
-  let config: C | Info;
-  try {
-    config = parse(args);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    new Output(tool, io).stderrBare(usageText(tool, error));
-    return 1;
-  }
-  if (typeof config === "object" && config !== null && "info" in config) {
-    const out = new Output(tool, io);
-    out.stdout((config as Info).info);
-    await out.close();
-    return out.stdoutExitCode ?? 0;
-  }
-  return await run(config as C, io);
-}
-
-/** The line a UsageError prints (before escaping): `TOOL: mistake`. */
-export function usageText(tool: string, error: UsageError): string {
-  return error.bare ? error.message : `${tool}: ${lowerFirst(error.message)}`;
-}
-
-/** `--help` and `--version` as {@linkcode Info}, or nothing when neither. */
-export function infoRequest(
-  tool: string,
-  values: { help?: boolean; version?: boolean },
-  help: string,
-): Info | undefined {
-  if (values.help) return { info: help };
-  if (values.version) {
-    return { info: `${tool} (beejnet) ${VERSION} (deno ${Deno.version.deno})` };
-  }
 }
 
 const encoder = new TextEncoder();
@@ -130,24 +71,6 @@ export interface OutputOptions {
 }
 
 /**
- * Why stdout could not be written, as the reason of
- * {@linkcode Output.failed}: the tool stops.
- */
-export class StdoutFailure extends Error {
-  /** Whether the reader went away (EPIPE): then the tool stops quietly. */
-  readonly readerGone: boolean;
-  /** @param cause What the write threw. */
-  constructor(cause: unknown) {
-    super(`stdout: ${lowerFirst(describeError(cause))}`, { cause });
-    this.name = "StdoutFailure";
-    this.readerGone = cause instanceof Deno.errors.BrokenPipe;
-  }
-}
-
-/** The exit code of a tool whose stdout's reader went away: a shell's for SIGPIPE. */
-export const READER_GONE_EXIT = 128 + 13;
-
-/**
  * A tool's output. Stdout carries the tool's text lines, or under `--json`
  * its events as JSON lines; stderr carries status and error lines, escaped
  * so that nothing from the network drives the terminal.
@@ -183,7 +106,7 @@ export class Output {
    */
   constructor(
     tool: string,
-    io: MainOptions,
+    io: OutputStreams,
     options: Omit<OutputOptions, "json"> & {
       jsonLine?: (value: unknown) => string;
     } = {},
@@ -204,7 +127,7 @@ export class Output {
    */
   static async open(
     tool: string,
-    io: MainOptions,
+    io: OutputStreams,
     options: OutputOptions = {},
   ): Promise<Output> {
     const jsonLine = options.json
@@ -222,14 +145,14 @@ export class Output {
   }
 
   /**
-   * The exit code a failed stdout calls for — 141 when its reader went
-   * away (as a shell reports a program killed by SIGPIPE), 1 otherwise —
-   * or `undefined` while stdout is fine.
+   * What a failed stdout makes of the run, for the tool's exit codes —
+   * {@linkcode READER_GONE} when its reader went away, otherwise
+   * {@linkcode STDOUT_FAILED} — or `undefined` while stdout is fine.
    */
-  get stdoutExitCode(): number | undefined {
+  get stdoutOutcome(): Outcome | undefined {
     const reason = this.#failed.signal.reason;
     if (!(reason instanceof StdoutFailure)) return undefined;
-    return reason.readerGone ? READER_GONE_EXIT : 1;
+    return reason.readerGone ? READER_GONE : STDOUT_FAILED;
   }
 
   /** A line on stdout, whatever the mode; `text` must be terminal-safe. */
@@ -447,7 +370,10 @@ export class Output {
 
   #stdoutFailed(error: unknown): void {
     if (this.#failed.signal.aborted) return;
-    const failure = new StdoutFailure(error);
+    const failure = new StdoutFailure(
+      error,
+      `stdout: ${lowerFirst(describeError(error))}`,
+    );
     this.#pending = "";
     this.#disarm();
     if (!failure.readerGone) this.stderr(failure.message);
@@ -481,229 +407,7 @@ function lineCount(text: string): number {
   return lines;
 }
 
-/** A duration for a message: `1 second`, `0.5 seconds`. */
-export function seconds(ms: number): string {
-  const n = ms / 1000;
-  return `${n} second${n === 1 ? "" : "s"}`;
-}
-
 /** The first letter in lower case: sentence-case messages after `tool: `. */
 export function lowerFirst(text: string): string {
   return text.charAt(0).toLowerCase() + text.slice(1);
-}
-
-/**
- * A system call of the tool's own that failed (`recv`, `recvfrom`): printed
- * as `perror` would, `context: reason`.
- */
-export class CallError extends Error {
-  /** The call, as the reference names it in its `perror`. */
-  readonly call: string;
-  /**
-   * @param call The call that failed.
-   * @param cause What it threw.
-   */
-  constructor(call: string, cause: unknown) {
-    super(`${call}: ${describeError(cause)}`, { cause });
-    this.name = "CallError";
-    this.call = call;
-  }
-}
-
-/** `promise`, with a rejection named for the call it stands for. */
-export async function during<T>(call: string, promise: Promise<T>): Promise<T> {
-  try {
-    return await promise;
-  } catch (error) {
-    throw new CallError(call, error);
-  }
-}
-
-/** One row of a tool's failure table: which error, its lines, its exit code. */
-export interface Failure<E = unknown> {
-  /** Whether the row is for this error. */
-  is: (error: unknown) => error is E;
-  /** The reference's exit code. */
-  code: number;
-  /** Write its lines. */
-  report: (out: Output, error: E) => void;
-}
-
-/** A row for a class of error. */
-export function failure<E>(
-  type: abstract new (...args: never[]) => E,
-  code: number,
-  report: (out: Output, error: E) => void,
-): Failure {
-  return {
-    is: (error): error is E => error instanceof type,
-    code,
-    report: report as (out: Output, error: unknown) => void,
-  };
-}
-
-/** A name that does not resolve: `getaddrinfo: REASON`, exit 1. */
-export const RESOLVE_FAILURE: Failure = failure(
-  ResolveError,
-  1,
-  (out, error) => out.perror("getaddrinfo", error),
-);
-
-/**
- * No address could be bound (server, listener): `bind: REASON` for each
- * address tried — with `-v`, `bind: ADDRESS:PORT: REASON` — then the
- * tool's own last line, with its exit code.
- */
-export function bindFailure(
-  code: number,
-  last: string,
-  config: { verbose: boolean; port: number },
-): Failure {
-  return failure(BindError, code, (out, error) => {
-    for (const { address, error: cause } of error.failures) {
-      const where = config.verbose
-        ? `: ${formatHostPort(address, config.port)}`
-        : "";
-      out.error(`bind${where}`, cause);
-    }
-    out.stderr(last);
-  });
-}
-
-/**
- * The rows every tool shares, after its own: a permission Deno refused is
- * one line naming the flag that grants it, exit 1; a failed call of the
- * tool's own is `call: reason`, exit 1.
- */
-export const COMMON_FAILURES: readonly Failure[] = [
-  {
-    is: (error): error is Error => isPermissionError(error),
-    code: 1,
-    report: (out, error) =>
-      out.error("permission denied", withFlagHint(describeError(error))),
-  },
-  failure(
-    CallError,
-    1,
-    (out, error) => out.perror(error.call, error.cause),
-  ),
-];
-
-/** Deno names the flag in its own messages; the library's need it added. */
-function withFlagHint(message: string): string {
-  if (message.includes("--allow-")) return message;
-  const asked = message.match(/Requires (\w+) access to "([^"]*)"/);
-  return asked
-    ? `${message}, run again with --allow-${asked[1]}=${asked[2]}`
-    : message;
-}
-
-/**
- * Run a tool's body; when it throws, its failure table says what to print
- * and which exit code to return. Anything no row expects is rethrown, as
- * the bug it is: it is not dressed up as a usage mistake. A stdout that
- * failed decides the exit code (see {@linkcode Output.stdoutExitCode})
- * whatever the body returned, and what the body threw because of it is not
- * reported again.
- */
-export async function withFailures(
-  out: Output,
-  table: readonly Failure[],
-  body: () => Promise<number>,
-): Promise<number> {
-  let code: number;
-  try {
-    code = await body();
-  } catch (error) {
-    if (error instanceof StdoutFailure) {
-      code = 1;
-    } else {
-      const row = [...table, ...COMMON_FAILURES].find((r) => r.is(error));
-      if (!row) {
-        await out.close();
-        throw error;
-      }
-      row.report(out, error);
-      code = row.code;
-    }
-  }
-  await out.close();
-  return out.stdoutExitCode ?? code;
-}
-
-/** The signals that stop a tool, as a shell numbers them for exit codes. */
-const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
-
-/** A signal that stops a tool gracefully. */
-export type StopSignalName = keyof typeof SIGNAL_NUMBERS;
-
-/** The exit code of a tool stopped by `signal`: 128 + N, as a shell reports it. */
-export function signalExitCode(signal: StopSignalName): number {
-  return 128 + SIGNAL_NUMBERS[signal];
-}
-
-/** The reason of a tool's stop signal when a signal stopped it. */
-export class Stopped extends Error {
-  /** The signal. */
-  readonly signal: StopSignalName;
-  /** @param signal The signal. */
-  constructor(signal: StopSignalName) {
-    super(`Stopped by ${signal}`);
-    this.name = "Stopped";
-    this.signal = signal;
-  }
-}
-
-/** What stops a long-running tool, and why it stopped. */
-export interface Stop extends Disposable {
-  /**
-   * Aborted by the tool's signals (or the caller's signal, in tests) and by
-   * a stdout that cannot be written.
-   */
-  readonly signal: AbortSignal;
-  /**
-   * The exit code of a tool stopped before it finished its work: 128 + N
-   * for signal N, as a shell reports a program killed by it (130 for the
-   * caller's signal, as for SIGINT).
-   */
-  readonly exitCode: number;
-}
-
-/**
- * What stops a tool: `signals` (or, in tests, the caller's `given` signal
- * instead), and `out` failing. Dispose of it to remove the listeners.
- */
-export function stopSignal(
-  out: Output,
-  given: AbortSignal | undefined,
-  signals: readonly StopSignalName[] = ["SIGINT", "SIGTERM", "SIGHUP"],
-): Stop {
-  const controller = new AbortController();
-  const listeners: [Deno.Signal, () => void][] = [];
-  if (given === undefined) {
-    // Windows has SIGINT (and SIGBREAK) only.
-    const names = Deno.build.os === "windows"
-      ? signals.filter((name) => name === "SIGINT")
-      : signals;
-    for (const name of names) {
-      const stop = (): void => controller.abort(new Stopped(name));
-      Deno.addSignalListener(name, stop);
-      listeners.push([name, stop]);
-    }
-  }
-  const signal = AbortSignal.any([given ?? controller.signal, out.failed]);
-  return {
-    signal,
-    get exitCode(): number {
-      const reason = signal.reason;
-      return signalExitCode(
-        reason instanceof Stopped ? reason.signal : "SIGINT",
-      );
-    },
-    [Symbol.dispose](): void {
-      for (const [name, stop] of listeners) {
-        Deno.removeSignalListener(name, stop);
-      }
-    },
-  };
 }
