@@ -4,6 +4,7 @@ import { type AddressFailure, BindError, isPermissionError } from "./errors.ts";
 import type { IpFamily } from "./ip.ts";
 import { resolve } from "./resolve.ts";
 import type { Trace } from "./trace.ts";
+import { tracerFor } from "./_tracer.ts";
 
 /** Where to bind, as the tools' `-b`, `-4` and `-6` say it. */
 export interface BindAddressOptions {
@@ -27,8 +28,7 @@ export async function bindCandidates(
       .map((a) => a.address);
   }
   if (trace) {
-    const { traceLookupSkipped } = await import("./_trace_calls.ts");
-    traceLookupSkipped(trace.trace, {
+    (await tracerFor(trace.trace)).skippedLookup({
       host: null,
       service: String(trace.port),
       family,

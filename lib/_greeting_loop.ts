@@ -10,6 +10,7 @@ import type {
   GreetingServer,
   ServeGreetingOptions,
 } from "./greeting_server.ts";
+import { tracerFor } from "./_tracer.ts";
 
 /** What one loop needs: the public options, resolved, plus its own. */
 export interface LoopOptions
@@ -37,27 +38,17 @@ export async function greetLoop(
   signal?.throwIfAborted();
   // Tracing costs nothing when off: its module is not even loaded.
   const trace = options.trace;
-  const tracing = trace && await import("./_trace_calls.ts");
+  const tracer = await tracerFor(trace);
   const candidates = await bindCandidates(
     options,
     trace && { trace, port, type: "SOCK_STREAM" },
   );
-  let socket = 0;
   const listener = bindFirst(candidates, (hostname) => {
     // Only ask for SO_REUSEPORT when wanted: it needs `--unstable-net`.
     const request = options.reusePort
       ? { hostname, port, reusePort: true }
       : { hostname, port };
-    if (!tracing) return Deno.listen(request);
-    try {
-      const listener = Deno.listen(request);
-      const addr = listener.addr as Deno.NetAddr;
-      socket = tracing.traceListen(trace!, request, { addr });
-      return listener;
-    } catch (error) {
-      tracing.traceListen(trace!, request, { error });
-      throw error;
-    }
+    return tracer?.listen(request) ?? Deno.listen(request);
   });
   const refuseMapped = family === 6;
   // Connections in flight, in reusable slots: a Map keyed by connection
@@ -73,7 +64,6 @@ export async function greetLoop(
     if (stopping) return;
     stopping = true;
     listener.close();
-    tracing?.traceListenerClose(trace!, socket, "listener.close()");
     wakeAcceptor?.();
   };
   signal?.addEventListener("abort", stop, { once: true });
@@ -161,7 +151,6 @@ export async function greetLoop(
         conn = await listener.accept();
       } catch (error) {
         if (stopping) break;
-        tracing?.traceAcceptError(trace!, socket, error);
         // A peer that reset before its accept completed is its own loss,
         // not a failure of the server: no report, no back-off.
         if (
@@ -177,7 +166,7 @@ export async function greetLoop(
         continue;
       }
       backoff = 0;
-      serveOne(tracing ? tracing.traceAccept(trace!, conn) : conn);
+      serveOne(conn);
     }
     await drain(options.shutdownTimeout ?? 1500);
     signal?.removeEventListener("abort", stop);

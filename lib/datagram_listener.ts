@@ -10,6 +10,7 @@ import { bindCandidates, bindFirst, isMappedPeer } from "./_bind.ts";
 import { DATAGRAM_BUFFER_SIZE, DEFAULT_UDP_PORT } from "./constants.ts";
 import type { IpFamily } from "./ip.ts";
 import type { Trace } from "./trace.ts";
+import { tracerFor } from "./_tracer.ts";
 
 /** Options for {@linkcode listenForDatagrams}. */
 export interface ListenForDatagramsOptions {
@@ -93,7 +94,7 @@ export async function listenForDatagrams(
   signal?.throwIfAborted();
   // Tracing costs nothing when off: its module is not even loaded.
   const trace = options.trace;
-  const tracing = trace && await import("./_trace_calls.ts");
+  const tracer = await tracerFor(trace);
   const candidates = await bindCandidates(
     options,
     trace && { trace, port, type: "SOCK_DGRAM" },
@@ -101,9 +102,8 @@ export async function listenForDatagrams(
   const socket = bindFirst(
     candidates,
     (hostname) =>
-      tracing
-        ? tracing.tracedListenDatagram(trace!, { hostname, port }, true)
-        : Deno.listenDatagram({ hostname, port, transport: "udp" }),
+      tracer?.listenDatagram({ hostname, port }, true) ??
+        Deno.listenDatagram({ hostname, port, transport: "udp" }),
   );
   const refuseMapped = options.family === 6;
   const copy = !options.reuseBuffer;

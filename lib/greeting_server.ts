@@ -20,6 +20,7 @@ import {
 import { DEFAULT_TCP_PORT, GREETING } from "./constants.ts";
 import type { IpFamily } from "./ip.ts";
 import type { Trace } from "./trace.ts";
+import { tracerFor } from "./_tracer.ts";
 
 /** Options for {@linkcode serveGreeting}. */
 export interface ServeGreetingOptions {
@@ -193,6 +194,6 @@ async function noFork(
   trace: Trace | undefined,
   server: GreetingServer,
 ): Promise<GreetingServer> {
-  if (trace) (await import("./_trace_calls.ts")).traceNoFork(trace);
+  (await tracerFor(trace))?.noFork();
   return server;
 }

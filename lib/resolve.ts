@@ -9,6 +9,7 @@
 import { ResolveError } from "./errors.ts";
 import { type IpFamily, ipFamily } from "./ip.ts";
 import type { Trace } from "./trace.ts";
+import { tracerFor } from "./_tracer.ts";
 
 /** One address a host resolved to. */
 export interface ResolvedAddress {
@@ -105,9 +106,9 @@ export async function resolve(
     throw new ResolveError(host, "EAI_NONAME");
   }
   const trace = options.trace;
-  const tracing = trace && await import("./_trace_calls.ts");
+  const tracer = await tracerFor(trace);
   if (literal !== 0) {
-    tracing?.traceLookupSkipped(trace!, {
+    tracer?.skippedLookup({
       host: name,
       service: null,
       family: wanted,
@@ -125,20 +126,20 @@ export async function resolve(
   } catch (error) {
     const code = (error as { code?: string }).code ?? "EAI_FAIL";
     if (code === "EPERM") {
-      tracing?.traceLookup(trace!, { host: name, family: wanted }, {
+      tracer?.lookup({ host: name, family: wanted }, {
         refused: true,
       });
       throw new Deno.errors.NotCapable(
         `Requires net access to "${name}"`,
       );
     }
-    tracing?.traceLookup(trace!, { host: name, family: wanted }, {
+    tracer?.lookup({ host: name, family: wanted }, {
       code,
       error,
     });
     throw new ResolveError(host, code);
   }
-  tracing?.traceLookup(trace!, { host: name, family: wanted }, {
+  tracer?.lookup({ host: name, family: wanted }, {
     addresses: found,
   });
   const addresses = found
