@@ -7,6 +7,7 @@ import { connectFirst } from "../lib/happy_eyeballs.ts";
 import type { ResolvedAddress } from "../lib/resolve.ts";
 import type { TraceEvent } from "../lib/trace.ts";
 import { checkTrace, STRACE_MISSING, straced, traceEvents } from "./_strace.ts";
+import { deadline } from "./_util.ts";
 
 const probe = new URL("./_trace_probe.ts", import.meta.url).pathname;
 
@@ -132,6 +133,33 @@ Deno.test("connectFirst() traces an attempt that timed out as abandoned", async 
   ]);
   assertMatch(events[2]!.note!, /^timed out: abandoned/);
   assertEquals(events[0]!.at, undefined, "no timing without a race");
+});
+
+Deno.test("each trace callback numbers its own sockets from 1, in one sequence across calls", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  const first: TraceEvent[] = [];
+  const second: TraceEvent[] = [];
+  const traceFirst = (event: TraceEvent): void => void first.push(event);
+  const traceSecond = (event: TraceEvent): void => void second.push(event);
+  // Interleaved: a counter shared by the two would number them 1, 2, 3.
+  for (const trace of [traceFirst, traceSecond, traceFirst]) {
+    const { conn } = await connectFirst([{ address: "127.0.0.1", family: 4 }], {
+      port,
+      timeout: 5000,
+      trace,
+    });
+    (await deadline(listener.accept(), "the connection")).close();
+    conn.close();
+  }
+  const sockets = (events: TraceEvent[]): (number | undefined)[] =>
+    events.filter((e) => e.call === "socket").map((e) => e.socket);
+  assertEquals(sockets(first), [1, 2]);
+  assertEquals(sockets(second), [1]);
+  assertEquals(
+    first.filter((e) => e.call === "close").map((e) => e.socket),
+    [1, 2],
+  );
 });
 
 async function waitFor(done: () => boolean): Promise<void> {
