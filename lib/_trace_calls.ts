@@ -1,16 +1,13 @@
 // Private to lib/: what each Deno call does in system calls, as trace events.
-// Loaded only by lib/_tracer.ts, and only when a trace is given.
+// Loaded by lib/_tracer.ts, and only when a trace is given.
 //
 // This file is the one place that knows how Deno 2.9 makes the guide's calls
 // on Linux; tests/trace_calls_test.ts and the tools' strace tests hold every
-// sequence here against `strace -f`. What strace shows, per Deno call:
+// sequence here against `strace -f`. What each Deno call makes is written
+// down once, as data: LISTEN and LISTEN_DATAGRAM for the sockets that are
+// bound, CONN and DATAGRAM_CONN for their reads, writes and closes. Beyond
+// those, strace shows:
 //
-//   Deno.listen          socket(AF_INET6, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_TCP),
-//                        [setsockopt(SO_REUSEPORT, 1)], setsockopt(SO_REUSEADDR, 1),
-//                        fcntl(F_GETFL), fcntl(F_SETFL, O_RDWR|O_NONBLOCK),
-//                        bind(), listen(511), getsockname(); a failed bind is
-//                        followed by close(). No IPV6_V6ONLY is set, so [::]
-//                        is dual-stack (net.ipv6.bindv6only is 0).
 //   listener.accept()    accept4(SOCK_CLOEXEC|SOCK_NONBLOCK), getsockname(),
 //                        getpeername(); accept4() may first return EAGAIN
 //   Deno.connect         socket(SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK, IPPROTO_IP),
@@ -18,16 +15,6 @@
 //                        getsockopt(SO_ERROR) = the result, then getsockname(),
 //                        getpeername(); after a failure, close(). An address
 //                        literal is not looked up.
-//   conn.write()         sendto(fd, buf, n, MSG_NOSIGNAL, NULL, 0)
-//   conn.read()          recvfrom(fd, buf, n, 0, NULL, NULL)
-//   conn.close()         shutdown(SHUT_WR), close() (tokio's write half shuts
-//                        down as it is dropped); a listener's close() alone
-//   Deno.listenDatagram  socket(SOCK_DGRAM|SOCK_CLOEXEC, IPPROTO_UDP), bind(),
-//                        fcntl() x2, setsockopt(SO_BROADCAST, 1),
-//                        setsockopt(IP[V6]_MULTICAST_LOOP, 0), getsockname();
-//                        a failed bind is followed by close()
-//   socket.send()        sendto(fd, buf, n, MSG_NOSIGNAL, addr, len)
-//   socket.receive()     recvfrom(fd, buf, n, 0, addr, len)
 //   node:dns lookup()    getaddrinfo(name, NULL, {family, SOCK_STREAM, flags 0})
 //                        (hints read with gdb: the family of -4/-6 is passed,
 //                        the type is always SOCK_STREAM) on a blocking-pool
@@ -42,10 +29,10 @@
 // DENO_NO_UPDATE_CHECK is set, and Deno.addSignalListener makes an AF_UNIX
 // socketpair; neither is the program's, and the trace leaves them out.
 //
-// Every event is made from what the call really did: the request it was
-// given, the address Deno reports, the byte count or the error it returned.
-// Only what Deno always does the same way (the options it sets, the backlog)
-// is written down here, as the steps below.
+// Every value in an event is the real one: the request the call was given,
+// the address Deno reports, the byte count or the error it returned. Only
+// what Deno does the same way every time (the options it sets, its backlog)
+// comes from the tables.
 
 import { errnoOf } from "./_errno.ts";
 import { ipFamily } from "./ip.ts";
@@ -131,8 +118,11 @@ interface About {
   peer?: string;
 }
 
+/** An event's own fields: all but the Deno call and the socket. */
+type Fields = Omit<TraceEvent, "call" | "by" | keyof About>;
+
 /** One call, without the Deno call that made it and the socket. */
-type Step = { call: TraceCall } & Omit<TraceEvent, "call" | "by" | keyof About>;
+type Step = { call: TraceCall } & Fields;
 
 /**
  * The event of `step`, made by `by` on the socket of `about`, its fields in
@@ -140,13 +130,9 @@ type Step = { call: TraceCall } & Omit<TraceEvent, "call" | "by" | keyof About>;
  */
 function event(by: string, about: About, step: Step): TraceEvent {
   const { call, syscalls, ...fields } = step;
-  return {
-    call,
-    by,
-    ...(syscalls === undefined ? {} : { syscalls }),
-    ...about,
-    ...fields,
-  };
+  return syscalls === undefined
+    ? { call, by, ...about, ...fields }
+    : { call, by, syscalls, ...about, ...fields };
 }
 
 function failed(event: TraceEvent, error: unknown): TraceEvent {
@@ -157,9 +143,6 @@ function failed(event: TraceEvent, error: unknown): TraceEvent {
   return event;
 }
 
-/** A socket call's outcome: the address Deno reports, or the error. */
-type Outcome = { addr: Deno.NetAddr } | { error: unknown };
-
 function familyOf(address: string): TraceFamily {
   return ipFamily(address) === 6 ? "AF_INET6" : "AF_INET";
 }
@@ -168,15 +151,7 @@ function hintFamily(family: 0 | 4 | 6): TraceFamily {
   return family === 4 ? "AF_INET" : family === 6 ? "AF_INET6" : "AF_UNSPEC";
 }
 
-/** `[::1]:3490` or `127.0.0.1:3490`: an address as the kernel has it. */
-function socketAddress(address: string, port: number): string {
-  return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
-}
-
-function isCancelled(error: unknown): boolean {
-  return error instanceof Deno.errors.Interrupted ||
-    error instanceof Deno.errors.BadResource;
-}
+// ------------------------------------------------------------ the tables
 
 const option = (
   level: string,
@@ -193,7 +168,7 @@ const NON_BLOCKING: Step = {
   note: NOTES.nonBlocking,
 };
 
-/** What a listening socket's request says, as the trace needs it. */
+/** What a bound socket's request says, as the trace needs it. */
 interface BindRequest {
   hostname: string;
   port: number;
@@ -203,25 +178,25 @@ interface BindRequest {
 }
 
 /**
- * How Deno makes a bound socket of one kind: the calls it makes around
- * `socket()`, `bind()` and `getsockname()`, which are the same every time.
+ * How Deno makes a bound socket of one kind: `socket()`, the calls before
+ * `bind()`, `bind()`, the calls after it, `getsockname()`; a failed
+ * `bind()` is followed by `close()`.
  */
 interface SocketKind {
   by: string;
   type: string;
   protocol: string;
-  /** The calls between `socket()` and `bind()`. */
   beforeBind(request: BindRequest): Step[];
-  /** The calls between `bind()` and `getsockname()`. */
   afterBind(family: TraceFamily): Step[];
   /** Why the bind differs from the guide's, if it does. */
   bindNote(request: BindRequest): string | undefined;
 }
 
+// No IPV6_V6ONLY is set, so [::] is dual-stack (net.ipv6.bindv6only is 0).
 const dualStack = (request: BindRequest): string | undefined =>
   request.hostname === "::" ? NOTES.dualStack : undefined;
 
-const STREAM: SocketKind = {
+const LISTEN: SocketKind = {
   by: "Deno.listen",
   type: "SOCK_STREAM|SOCK_CLOEXEC",
   protocol: "IPPROTO_TCP",
@@ -238,7 +213,7 @@ const STREAM: SocketKind = {
   bindNote: dualStack,
 };
 
-const DATAGRAM: SocketKind = {
+const LISTEN_DATAGRAM: SocketKind = {
   by: "Deno.listenDatagram",
   type: "SOCK_DGRAM|SOCK_CLOEXEC",
   protocol: "IPPROTO_UDP",
@@ -253,6 +228,125 @@ const DATAGRAM: SocketKind = {
   bindNote: (request) =>
     request.guideBinds ? dualStack(request) : NOTES.datagramBind,
 };
+
+/**
+ * One traced method of a socket: its event made from its arguments before
+ * it runs, completed with what it returned, or failed with its error.
+ */
+interface TracedMethod {
+  start(...args: unknown[]): Step;
+  end(result: unknown): Fields;
+  /** A read, traced as skipped when a close cancelled it. */
+  reads?: boolean;
+}
+
+/** How one kind of socket's methods are traced, `close` among them. */
+interface SocketMethods {
+  /** What the guide calls the socket in `by`: `conn.write()`. */
+  name: string;
+  methods: Readonly<Record<string, TracedMethod>>;
+  close: Step;
+}
+
+const sent = (n: number): Fields => ({ result: n });
+
+// conn.write(): sendto(fd, buf, n, MSG_NOSIGNAL, NULL, 0); conn.read():
+// recvfrom(fd, buf, n, 0, NULL, NULL); conn.close(): shutdown(SHUT_WR), then
+// close() (tokio's write half shuts down as it is dropped).
+const CONN: SocketMethods = {
+  name: "conn",
+  methods: {
+    write: {
+      start: (data: Uint8Array) => ({
+        call: "send",
+        syscalls: ["sendto"],
+        data,
+        length: data.length,
+        note: NOTES.send,
+      }),
+      end: sent,
+    },
+    read: {
+      start: (buffer: Uint8Array) => ({
+        call: "recv",
+        syscalls: ["recvfrom"],
+        length: buffer.length,
+        note: NOTES.recv,
+      }),
+      end: (n: number | null) =>
+        n === null ? { note: NOTES.eof, result: 0 } : { result: n },
+      reads: true,
+    },
+  },
+  close: {
+    call: "close",
+    syscalls: ["shutdown(SHUT_WR)", "close"],
+    note: NOTES.close,
+  },
+};
+
+// socket.send(): sendto(fd, buf, n, MSG_NOSIGNAL, addr, len);
+// socket.receive(): recvfrom(fd, buf, n, 0, addr, len).
+const DATAGRAM_CONN: SocketMethods = {
+  name: "socket",
+  methods: {
+    send: {
+      start: (data: Uint8Array, to: Deno.NetAddr) => ({
+        call: "sendto",
+        syscalls: ["sendto"],
+        data,
+        length: data.length,
+        address: to.hostname,
+        port: to.port,
+        note: NOTES.sendto,
+      }),
+      end: sent,
+    },
+    receive: {
+      start: (buffer?: Uint8Array) => ({
+        call: "recvfrom",
+        syscalls: ["recvfrom"],
+        ...(buffer ? { length: buffer.length } : {}),
+      }),
+      end: ([data, from]: [Uint8Array, Deno.NetAddr]) => ({
+        address: from.hostname,
+        port: from.port,
+        result: data.length,
+        note: NOTES.recvfrom,
+      }),
+      reads: true,
+    },
+  },
+  close: { call: "close", note: NOTES.datagramClose },
+};
+
+/**
+ * How a `Deno.connect` ends, as its `connect()` line has it: the system
+ * calls behind it, and what Deno always reports (a failure's own errno is
+ * added from the error).
+ */
+const CONNECT_ENDS = {
+  connected: {
+    syscalls: ["connect", "getsockopt(SO_ERROR)", "getsockname", "getpeername"],
+    result: 0,
+    note: NOTES.connect,
+  },
+  /** Abandoned while in progress: strace's EINPROGRESS, then a close. */
+  abandoned: {
+    syscalls: ["connect"],
+    result: -1,
+    errno: "EINPROGRESS",
+    message: "Operation now in progress",
+  },
+  /** Refused by the kernel at once (IMMEDIATE_CONNECT_ERRNOS). */
+  refused: { syscalls: ["connect"], note: NOTES.connect },
+  failed: {
+    syscalls: ["connect", "getsockopt(SO_ERROR)"],
+    note: NOTES.connect,
+  },
+} as const satisfies Record<string, Fields>;
+
+// ------------------------------------------------------------ the tracer
 
 /** Makes one connection, as `connectFirst`'s `connect` option does. */
 export type Connector<A extends { address: string }> = (
@@ -285,7 +379,7 @@ export class Tracer {
   readonly #trace: Trace;
   #lastSocket = 0;
 
-  /** A tracer for `trace`; see {@linkcode tracerOf} for the shared one. */
+  /** A tracer for `trace`; {@linkcode tracerOf} gives the shared one. */
   constructor(trace: Trace) {
     this.#trace = trace;
   }
@@ -345,255 +439,13 @@ export class Tracer {
   listen(
     request: { hostname: string; port: number; reusePort?: boolean },
   ): Deno.TcpListener {
-    let listener: Deno.TcpListener;
-    try {
-      listener = Deno.listen(request);
-    } catch (error) {
-      this.#bound(STREAM, request, { error });
-      throw error;
-    }
-    const socket = this.#bound(STREAM, request, { addr: listener.addr });
-    return this.#listener(listener, { socket, fd: "sockfd" });
-  }
-
-  /**
-   * `Deno.listenDatagram(request)`, traced: its calls, then the socket's
-   * sends, receives and close. `guideBinds`: whether the guide's program
-   * binds here too (listener) or only the runtime does (a sender's port 0).
-   */
-  listenDatagram(
-    request: { hostname: string; port: number },
-    guideBinds: boolean,
-  ): Deno.DatagramConn {
-    const traced = { ...request, guideBinds };
-    let socket: Deno.DatagramConn;
-    try {
-      socket = Deno.listenDatagram({ ...request, transport: "udp" });
-    } catch (error) {
-      this.#bound(DATAGRAM, traced, { error });
-      throw error;
-    }
-    const addr = socket.addr as Deno.NetAddr;
-    const id = this.#bound(DATAGRAM, traced, { addr });
-    return this.#datagramConn(socket, { socket: id, fd: "sockfd" });
-  }
-
-  /**
-   * Wrap a connector so that each attempt is traced: its socket numbered as
-   * it starts, its calls traced as it ends, the connection it made traced
-   * from then on. With `race`, each attempt says when it started and why
-   * then (RFC 8305's connection attempt delay, or the failure of the one
-   * before).
-   */
-  connector<A extends { address: string }>(
-    connect: Connector<A>,
-    race: boolean,
-  ): Connector<A> {
-    let origin: number | undefined;
-    let pending = 0;
-    let previous: number | undefined;
-    return async (address, port, signal) => {
-      const socket = this.#nextSocket();
-      const now = performance.now();
-      const start = origin ??= now;
-      let timing = {};
-      if (race) {
-        const started = round(now - start);
-        const why = previous === undefined
-          ? undefined
-          : pending > 0
-          ? `started ${
-            round(now - previous)
-          } ms after the attempt before, which has not answered (RFC 8305's connection attempt delay)`
-          : "started as the attempt before failed (RFC 8305)";
-        timing = { started, ...(why === undefined ? {} : { why }) };
-      }
-      previous = now;
-      pending++;
-      const request = (): ConnectRequest => ({
-        address: address.address,
-        port,
-        socket,
-        ...timing,
-        ...(race ? { at: round(performance.now() - start) } : {}),
-      });
-      let conn: Deno.TcpConn;
-      try {
-        conn = await connect(address, port, signal);
-      } catch (error) {
-        pending--;
-        const outcome = signal.aborted && !isPermissionError(error)
-          ? { abandoned: abandonReason(signal.reason) }
-          : { error };
-        this.#connect(request(), outcome);
-        throw error;
-      }
-      pending--;
-      return this.#connect(request(), { conn }) ?? conn;
-    };
-  }
-
-  #nextSocket(): number {
-    return ++this.#lastSocket;
-  }
-
-  /**
-   * The `socket()` of a call: skipped for a refused permission, failed for
-   * an errno that `socket()` itself returns. Returns the socket made, or
-   * `undefined` (its line is traced either way).
-   */
-  #socket(
-    by: string,
-    socket: () => number,
-    fields: Omit<Step, "call">,
-    outcome: Outcome | { conn: Deno.Conn } | { abandoned: string },
-  ): About | undefined {
-    const error = "error" in outcome ? outcome.error : undefined;
-    if ("error" in outcome && isPermissionError(error)) {
-      this.#trace({ call: "socket", by, skipped: NOTES.permission });
-      return undefined;
-    }
-    const about: About = { socket: socket(), fd: "sockfd" };
-    const made = event(by, about, { call: "socket", ...fields });
-    if ("error" in outcome && SOCKET_ERRNOS.has(errnoOf(error).errno ?? "")) {
-      this.#trace(failed(made, error));
-      return undefined;
-    }
-    this.#trace(made);
-    return about;
-  }
-
-  /**
-   * The calls behind one bound socket of `kind`, from its `socket()` to
-   * its `getsockname()`. Returns the socket's number, or 0 when none was
-   * made.
-   */
-  #bound(kind: SocketKind, request: BindRequest, outcome: Outcome): number {
-    const { by } = kind;
-    const family = familyOf(request.hostname);
-    const about = this.#socket(by, () => this.#nextSocket(), {
-      family,
-      type: kind.type,
-      protocol: kind.protocol,
-    }, outcome);
-    if (about === undefined) return 0;
-    const trace = (step: Step): void => this.#trace(event(by, about, step));
-    kind.beforeBind(request).forEach(trace);
-    const bind = event(by, about, {
-      call: "bind",
-      address: request.hostname,
-      port: request.port,
-    });
-    if ("error" in outcome) {
-      this.#trace(failed(bind, outcome.error));
-      trace({ call: "close", note: NOTES.failedClose });
-      return 0;
-    }
-    bind.result = 0;
-    const note = kind.bindNote(request);
-    if (note !== undefined) bind.note = note;
-    this.#trace(bind);
-    kind.afterBind(family).forEach(trace);
-    trace({
-      call: "getsockname",
-      address: outcome.addr.hostname,
-      port: outcome.addr.port,
-      result: 0,
-      note: NOTES.getsockname,
-    });
-    return about.socket;
-  }
-
-  /**
-   * The calls behind one `Deno.connect`. A connection that was made is
-   * returned wrapped, so that its reads and close are traced.
-   */
-  #connect<T extends Deno.Conn>(
-    request: ConnectRequest,
-    outcome: { conn: T } | { error: unknown } | { abandoned: string },
-  ): T | undefined {
-    const by = "Deno.connect";
-    const about = this.#socket(by, () => request.socket, {
-      family: familyOf(request.address),
-      type: "SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK",
-      protocol: "IPPROTO_IP",
-      ...(request.started === undefined ? {} : { at: request.started }),
-      ...(request.why === undefined ? {} : { note: request.why }),
-    }, outcome);
-    if (about === undefined) return undefined;
-    const connect: TraceEvent = {
-      call: "connect",
-      by,
-      ...about,
-      address: request.address,
-      port: request.port,
-      ...(request.at === undefined ? {} : { at: request.at }),
-    };
-    if ("conn" in outcome) {
-      connect.syscalls = [
-        "connect",
-        "getsockopt(SO_ERROR)",
-        "getsockname",
-        "getpeername",
-      ];
-      connect.result = 0;
-      connect.note = NOTES.connect;
-      this.#trace(connect);
-      return this.#conn(outcome.conn, about);
-    }
-    if ("abandoned" in outcome) {
-      connect.syscalls = ["connect"];
-      connect.result = -1;
-      connect.errno = "EINPROGRESS";
-      connect.message = "Operation now in progress";
-      this.#trace(connect);
-      this.#trace(event("Deno.connect (aborted)", about, {
-        call: "close",
-        note: `${outcome.abandoned}: ${NOTES.abandoned}`,
-      }));
-      return undefined;
-    }
-    const errno = errnoOf(outcome.error).errno;
-    connect.syscalls = errno !== undefined && IMMEDIATE_CONNECT_ERRNOS.has(errno)
-      ? ["connect"]
-      : ["connect", "getsockopt(SO_ERROR)"];
-    connect.note = NOTES.connect;
-    this.#trace(failed(connect, outcome.error));
-    this.#trace(event(by, about, { call: "close", note: NOTES.connectClose }));
-    return undefined;
-  }
-
-  /**
-   * Trace one call that `run` makes: `done`'s event when it returns, or
-   * `tried` failed with its error, or `cancelled` when the socket was
-   * closed under it.
-   */
-  async #call<R>(
-    run: () => Promise<R>,
-    done: (result: R) => TraceEvent,
-    tried: () => TraceEvent,
-    cancelled?: TraceEvent,
-  ): Promise<R> {
-    let result: R;
-    try {
-      result = await run();
-    } catch (error) {
-      this.#trace(
-        cancelled && isCancelled(error) ? cancelled : failed(tried(), error),
-      );
-      throw error;
-    }
-    this.#trace(done(result));
-    return result;
-  }
-
-  /** A listener whose accepts and close are traced. */
-  #listener(listener: Deno.TcpListener, about: About): Deno.TcpListener {
+    const [listener, about] = this.#open(
+      LISTEN,
+      request,
+      () => Deno.listen(request),
+    );
+    const by = "listener.accept()";
     let closed = false;
-    const accepting = event("listener.accept()", about, {
-      call: "accept",
-      syscalls: ["accept4"],
-    });
     return wrap(listener, {
       accept: async (): Promise<Deno.TcpConn> => {
         let conn: Deno.TcpConn;
@@ -601,10 +453,25 @@ export class Tracer {
           conn = await listener.accept();
         } catch (error) {
           // A listener closed under its accept is not a failure of accept.
-          if (!closed) this.#trace(failed({ ...accepting }, error));
+          const step: Step = { call: "accept", syscalls: ["accept4"] };
+          if (!closed) this.#trace(failed(event(by, about, step), error));
           throw error;
         }
-        return this.#accepted(conn);
+        const addr = conn.remoteAddr;
+        const peer = addr.hostname.includes(":")
+          ? `[${addr.hostname}]:${addr.port}`
+          : `${addr.hostname}:${addr.port}`;
+        const accepted: About = { socket: this.#next(), fd: "new_fd", peer };
+        return closing(conn, () => {
+          this.#trace(event(by, accepted, {
+            call: "accept",
+            syscalls: ["accept4", "getsockname", "getpeername"],
+            address: addr.hostname,
+            port: addr.port,
+            note: NOTES.accept,
+          }));
+          return this.#traced(conn, accepted, CONN);
+        });
       },
       close: (): void => {
         listener.close();
@@ -617,129 +484,235 @@ export class Tracer {
     });
   }
 
-  /** The calls behind one `listener.accept()` that returned `conn`. */
-  #accepted<T extends Deno.Conn>(conn: T): T {
-    const addr = conn.remoteAddr as Deno.NetAddr;
-    const peer = socketAddress(addr.hostname, addr.port);
-    const about: About = { socket: this.#nextSocket(), fd: "new_fd", peer };
-    this.#trace(event("listener.accept()", about, {
-      call: "accept",
-      syscalls: ["accept4", "getsockname", "getpeername"],
-      address: addr.hostname,
-      port: addr.port,
-      note: NOTES.accept,
-    }));
-    return this.#conn(conn, about);
+  /**
+   * `Deno.listenDatagram(request)`, traced: its calls, then the socket's
+   * sends, receives and close. `guideBinds`: whether the guide's program
+   * binds here too (listener) or only the runtime does (a sender's port 0).
+   */
+  listenDatagram(
+    request: { hostname: string; port: number },
+    guideBinds: boolean,
+  ): Deno.DatagramConn {
+    const [socket, about] = this.#open(
+      LISTEN_DATAGRAM,
+      { ...request, guideBinds },
+      () => Deno.listenDatagram({ ...request, transport: "udp" }),
+    );
+    return this.#traced(socket, about, DATAGRAM_CONN);
   }
 
-  /** A stream connection whose `read`, `write` and `close` are traced. */
-  #conn<T extends Deno.Conn>(conn: T, about: About): T {
-    return wrap(conn, {
-      write: (data: Uint8Array): Promise<number> => {
-        const sent = event("conn.write()", about, {
-          call: "send",
-          syscalls: ["sendto"],
-          data,
-          length: data.length,
-          note: NOTES.send,
+  /**
+   * Wrap a connector so that each attempt is traced: its socket numbered as
+   * it starts, its calls traced as it ends, the connection it made traced
+   * from then on. With `race`, each attempt says when it started and why
+   * then (RFC 8305's connection attempt delay, or the failure of the one
+   * before), and its `connect()` when it ended.
+   */
+  connector<A extends { address: string }>(
+    connect: Connector<A>,
+    race: boolean,
+  ): Connector<A> {
+    const by = "Deno.connect";
+    let origin: number | undefined;
+    let pending = 0;
+    let previous: number | undefined;
+    return async (address, port, signal) => {
+      const about: About = { socket: this.#next(), fd: "sockfd" };
+      const now = performance.now();
+      const start = origin ??= now;
+      const made: Fields = {
+        family: familyOf(address.address),
+        type: "SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK",
+        protocol: "IPPROTO_IP",
+      };
+      if (race) made.at = round(now - start);
+      if (race && previous !== undefined) {
+        made.note = pending > 0
+          ? `started ${
+            round(now - previous)
+          } ms after the attempt before, which has not answered (RFC 8305's connection attempt delay)`
+          : "started as the attempt before failed (RFC 8305)";
+      }
+      previous = now;
+      pending++;
+      // The socket() line, then the connect() line's start, at its end.
+      const connected = (fields: Fields): TraceEvent => {
+        this.#trace(event(by, about, { call: "socket", ...made }));
+        return {
+          call: "connect",
+          by,
+          ...about,
+          address: address.address,
+          port,
+          ...(race ? { at: round(performance.now() - start) } : {}),
+          ...fields,
+        };
+      };
+      let conn: Deno.TcpConn;
+      try {
+        conn = await connect(address, port, signal);
+      } catch (error) {
+        pending--;
+        if (signal.aborted && !isPermissionError(error)) {
+          this.#trace(connected(CONNECT_ENDS.abandoned));
+          this.#trace(event(`${by} (aborted)`, about, {
+            call: "close",
+            note: `${abandonReason(signal.reason)}: ${NOTES.abandoned}`,
+          }));
+        } else if (!this.#socketFailed(by, () => about.socket, made, error)) {
+          const errno = errnoOf(error).errno ?? "";
+          const end = IMMEDIATE_CONNECT_ERRNOS.has(errno)
+            ? "refused"
+            : "failed";
+          this.#trace(failed(connected(CONNECT_ENDS[end]), error));
+          this.#trace(
+            event(by, about, { call: "close", note: NOTES.connectClose }),
+          );
+        }
+        throw error;
+      }
+      pending--;
+      return closing(conn, () => {
+        this.#trace(connected(CONNECT_ENDS.connected));
+        return this.#traced(conn, about, CONN);
+      });
+    };
+  }
+
+  #next(): number {
+    return ++this.#lastSocket;
+  }
+
+  /**
+   * The `socket()` line of a call that failed with `error`, when it failed
+   * there: skipped for a refused permission, failed for an errno that
+   * `socket()` itself returns. Returns whether it did.
+   */
+  #socketFailed(
+    by: string,
+    socket: () => number,
+    made: Fields,
+    error: unknown,
+  ): boolean {
+    if (isPermissionError(error)) {
+      this.#trace({ call: "socket", by, skipped: NOTES.permission });
+      return true;
+    }
+    if (!SOCKET_ERRNOS.has(errnoOf(error).errno ?? "")) return false;
+    const about: About = { socket: socket(), fd: "sockfd" };
+    this.#trace(failed(event(by, about, { call: "socket", ...made }), error));
+    return true;
+  }
+
+  /**
+   * `open(request)`, a socket of `kind`, traced from its `socket()` to its
+   * `getsockname()`, or to the failure it threw.
+   */
+  #open<T extends { addr: Deno.Addr; close(): void }>(
+    kind: SocketKind,
+    request: BindRequest,
+    open: (request: BindRequest) => T,
+  ): [T, About] {
+    const { by } = kind;
+    const family = familyOf(request.hostname);
+    const made: Fields = { family, type: kind.type, protocol: kind.protocol };
+    let socket: T;
+    try {
+      socket = open(request);
+    } catch (error) {
+      if (!this.#socketFailed(by, () => this.#next(), made, error)) {
+        const about: About = { socket: this.#next(), fd: "sockfd" };
+        this.#bind(kind, request, about, made, (bind) => {
+          this.#trace(failed(bind, error));
+          return [{ call: "close", note: NOTES.failedClose }];
         });
-        return this.#call(
-          () => conn.write(data),
-          (n) => ({ ...sent, result: n }),
-          () => sent,
-        );
-      },
-      read: (buffer: Uint8Array): Promise<number | null> => {
-        const by = "conn.read()";
-        const read = event(by, about, {
-          call: "recv",
-          syscalls: ["recvfrom"],
-          length: buffer.length,
-          note: NOTES.recv,
-        });
-        return this.#call(
-          () => conn.read(buffer),
-          (n) =>
-            n === null
-              ? { ...read, note: NOTES.eof, result: 0 }
-              : { ...read, result: n },
-          () => read,
-          event(by, about, { call: "recv", skipped: NOTES.cancelled }),
-        );
-      },
-      close: (): void => {
-        conn.close();
-        this.#trace(event("conn.close()", about, {
-          call: "close",
-          syscalls: ["shutdown(SHUT_WR)", "close"],
-          note: NOTES.close,
-        }));
-      },
+      }
+      throw error;
+    }
+    const addr = socket.addr as Deno.NetAddr;
+    const about: About = { socket: this.#next(), fd: "sockfd" };
+    closing(socket, () =>
+      this.#bind(kind, request, about, made, (bind) => {
+        bind.result = 0;
+        const note = kind.bindNote(request);
+        if (note !== undefined) bind.note = note;
+        this.#trace(bind);
+        return [...kind.afterBind(family), {
+          call: "getsockname",
+          address: addr.hostname,
+          port: addr.port,
+          result: 0,
+          note: NOTES.getsockname,
+        }];
+      }));
+    return [socket, about];
+  }
+
+  /**
+   * The calls of a socket of `kind` up to its `bind()`, which `bound`
+   * traces and follows with the calls it returns.
+   */
+  #bind(
+    kind: SocketKind,
+    request: BindRequest,
+    about: About,
+    made: Fields,
+    bound: (bind: TraceEvent) => Step[],
+  ): void {
+    const steps = [
+      { call: "socket", ...made } as const,
+      ...kind.beforeBind(request),
+    ];
+    for (const step of steps) this.#trace(event(kind.by, about, step));
+    const bind = event(kind.by, about, {
+      call: "bind",
+      address: request.hostname,
+      port: request.port,
     });
+    for (const step of bound(bind)) this.#trace(event(kind.by, about, step));
   }
 
-  /** A datagram socket whose `send`, `receive` and `close` are traced. */
-  #datagramConn(socket: Deno.DatagramConn, about: About): Deno.DatagramConn {
+  /** `socket` with the methods of `traced` traced, `close` among them. */
+  #traced<T extends { close(): void }>(
+    socket: T,
+    about: About,
+    traced: SocketMethods,
+  ): T {
+    const methods: Record<string, unknown> = {};
+    const own = socket as unknown as Record<
+      string,
+      (...args: unknown[]) => Promise<unknown>
+    >;
+    for (const [name, method] of Object.entries(traced.methods)) {
+      const by = `${traced.name}.${name}()`;
+      methods[name] = async (...args: unknown[]): Promise<unknown> => {
+        const started = event(by, about, method.start(...args));
+        let result: unknown;
+        try {
+          result = await own[name]!.apply(socket, args);
+        } catch (error) {
+          this.#trace(
+            method.reads && isCancelled(error)
+              ? event(by, about, {
+                call: started.call,
+                skipped: NOTES.cancelled,
+              })
+              : failed(started, error),
+          );
+          throw error;
+        }
+        this.#trace({ ...started, ...method.end(result) });
+        return result;
+      };
+    }
     return wrap(socket, {
-      send: (data: Uint8Array, addr: Deno.Addr): Promise<number> => {
-        const to = addr as Deno.NetAddr;
-        const sent = event("socket.send()", about, {
-          call: "sendto",
-          syscalls: ["sendto"],
-          data,
-          length: data.length,
-          address: to.hostname,
-          port: to.port,
-          note: NOTES.sendto,
-        });
-        return this.#call(
-          () => socket.send(data, addr),
-          (n) => ({ ...sent, result: n }),
-          () => sent,
-        );
-      },
-      receive: (buffer?: Uint8Array): Promise<[Uint8Array, Deno.Addr]> => {
-        const by = "socket.receive()";
-        const call = "recvfrom";
-        const syscalls = ["recvfrom"];
-        return this.#call(
-          () => socket.receive(buffer),
-          ([data, addr]) =>
-            event(by, about, {
-              call,
-              syscalls,
-              ...(buffer ? { length: buffer.length } : {}),
-              address: (addr as Deno.NetAddr).hostname,
-              port: (addr as Deno.NetAddr).port,
-              result: data.length,
-              note: NOTES.recvfrom,
-            }),
-          () => event(by, about, { call, syscalls, length: buffer?.length }),
-          event(by, about, { call, skipped: NOTES.cancelled }),
-        );
-      },
+      ...methods,
       close: (): void => {
         socket.close();
-        this.#trace(event("socket.close()", about, {
-          call: "close",
-          note: NOTES.datagramClose,
-        }));
+        this.#trace(event(`${traced.name}.close()`, about, traced.close));
       },
     });
   }
-}
-
-/** What one connection attempt was, as its events tell it. */
-interface ConnectRequest {
-  address: string;
-  port: number;
-  socket: number;
-  /** When attempts race: when this one started, ms after the first. */
-  started?: number;
-  /** When attempts race: when it ended, ms after the first started. */
-  at?: number;
-  /** When attempts race: why it started then. */
-  why?: string;
 }
 
 const tracers = new WeakMap<Trace, Tracer>();
@@ -753,6 +726,21 @@ export function tracerOf(trace: Trace): Tracer {
   let tracer = tracers.get(trace);
   if (tracer === undefined) tracers.set(trace, tracer = new Tracer(trace));
   return tracer;
+}
+
+/**
+ * `trace()` with `socket` open: when it throws (a trace callback is the
+ * user's code), the socket is closed, not left open, and the error goes on.
+ */
+function closing<R>(socket: { close(): void }, trace: () => R): R {
+  try {
+    return trace();
+  } catch (error) {
+    try {
+      socket.close();
+    } catch { /* already closed */ }
+    throw error;
+  }
 }
 
 /**
@@ -773,6 +761,11 @@ function wrap<T extends object>(
       return typeof value === "function" ? value.bind(target) : value;
     },
   });
+}
+
+function isCancelled(error: unknown): boolean {
+  return error instanceof Deno.errors.Interrupted ||
+    error instanceof Deno.errors.BadResource;
 }
 
 function round(ms: number): number {

@@ -31,7 +31,11 @@ async function connect(
   port: number,
 ): Promise<Deno.Conn | undefined> {
   try {
-    return await connector({ address: hostname }, port, new AbortController().signal);
+    return await connector(
+      { address: hostname },
+      port,
+      new AbortController().signal,
+    );
   } catch {
     return undefined;
   }

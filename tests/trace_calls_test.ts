@@ -3,11 +3,13 @@
 // helpers the library uses, and every event must match strace's calls.
 
 import { assert, assertEquals, assertMatch, assertRejects } from "@std/assert";
+import { listenForDatagrams } from "../lib/datagram_listener.ts";
+import { serveGreeting } from "../lib/greeting_server.ts";
 import { connectFirst } from "../lib/happy_eyeballs.ts";
 import type { ResolvedAddress } from "../lib/resolve.ts";
 import type { TraceEvent } from "../lib/trace.ts";
 import { checkTrace, STRACE_MISSING, straced, traceEvents } from "./_strace.ts";
-import { deadline } from "./_util.ts";
+import { deadline, freeTcpPort, freeUdpPort, readToEnd } from "./_util.ts";
 
 const probe = new URL("./_trace_probe.ts", import.meta.url).pathname;
 
@@ -160,6 +162,71 @@ Deno.test("each trace callback numbers its own sockets from 1, in one sequence a
     first.filter((e) => e.call === "close").map((e) => e.socket),
     [1, 2],
   );
+});
+
+/** A trace callback that throws at the first event of `call`. */
+function throwingAt(call: TraceEvent["call"]): (event: TraceEvent) => void {
+  return (event) => {
+    if (event.call === call) throw new Error(`trace refused ${call}`);
+  };
+}
+
+// Each checks that the socket was closed: a port bound again, an end of
+// stream (the sanitizers do not see a listener left open).
+Deno.test("serveGreeting() closes its listener when the trace callback throws", async () => {
+  const port = freeTcpPort();
+  await assertRejects(() =>
+    serveGreeting({
+      hostname: "127.0.0.1",
+      port,
+      trace: throwingAt("getsockname"),
+    })
+  );
+  Deno.listen({ hostname: "127.0.0.1", port }).close();
+});
+
+Deno.test("listenForDatagrams() closes its socket when the trace callback throws", async () => {
+  const port = freeUdpPort();
+  await assertRejects(() =>
+    listenForDatagrams({
+      hostname: "127.0.0.1",
+      port,
+      onDatagram: () => {},
+      trace: throwingAt("getsockname"),
+    })
+  );
+  Deno.listenDatagram({ hostname: "127.0.0.1", port, transport: "udp" })
+    .close();
+});
+
+Deno.test("connectFirst() closes the connection made when the trace callback throws", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  await assertRejects(() =>
+    connectFirst([{ address: "127.0.0.1", family: 4 }], {
+      port: listener.addr.port,
+      timeout: 5000,
+      trace: throwingAt("connect"),
+    })
+  );
+  const accepted = await deadline(listener.accept(), "the attempt");
+  const { data } = await readToEnd(accepted, { ms: 2000, resetEnds: true });
+  assertEquals(data.length, 0);
+});
+
+Deno.test("serveGreeting() closes a connection accepted when the trace callback throws", async () => {
+  const controller = new AbortController();
+  const server = await serveGreeting({
+    hostname: "127.0.0.1",
+    port: 0,
+    signal: controller.signal,
+    onAcceptError: () => {},
+    trace: throwingAt("accept"),
+  });
+  const conn = await Deno.connect({ port: server.addr.port });
+  const { data } = await readToEnd(conn, { resetEnds: true });
+  assertEquals(data.length, 0, "served although its trace failed");
+  controller.abort();
+  await deadline(server.finished, "the server's end");
 });
 
 async function waitFor(done: () => boolean): Promise<void> {
