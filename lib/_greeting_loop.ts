@@ -10,7 +10,7 @@ import type {
   GreetingServer,
   ServeGreetingOptions,
 } from "./greeting_server.ts";
-import { tracerFor } from "./_tracer.ts";
+import { tracerFor } from "./errors.ts";
 
 /** What one loop needs: the public options, resolved, plus its own. */
 export interface LoopOptions

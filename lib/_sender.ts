@@ -4,7 +4,8 @@ import { bindFirst } from "./_bind.ts";
 import { type AddressFailure, BindError, isPermissionError } from "./errors.ts";
 import type { ResolvedAddress } from "./resolve.ts";
 import type { Trace } from "./trace.ts";
-import { type Tracer, tracerFor } from "./_tracer.ts";
+import type { Tracer } from "./_trace_calls.ts";
+import { tracerFor } from "./errors.ts";
 
 /** The tracer of a sender: tracing costs nothing when off. */
 export function senderTrace(

@@ -1,5 +1,5 @@
 // Private to lib/: what each Deno call does in system calls, as trace events.
-// Loaded by lib/_tracer.ts, and only when a trace is given.
+// Loaded by tracerFor() in errors.ts, and only when a trace is given.
 //
 // This file is the one place that knows how Deno 2.9 makes the guide's calls
 // on Linux; tests/trace_calls_test.ts and the tools' strace tests hold every
@@ -135,7 +135,7 @@ function event(by: string, about: About, step: Step): TraceEvent {
     : { call, by, syscalls, ...about, ...fields };
 }
 
-function failed(event: TraceEvent, error: unknown): TraceEvent {
+function failed<E extends Fields>(event: E, error: unknown): E {
   const { errno, message } = errnoOf(error);
   event.result = -1;
   if (errno !== undefined) event.errno = errno;
@@ -228,6 +228,47 @@ const LISTEN_DATAGRAM: SocketKind = {
   bindNote: (request) =>
     request.guideBinds ? dualStack(request) : NOTES.datagramBind,
 };
+
+/** A bound socket's outcome: the address Deno reports, or the error. */
+type Outcome = { addr: Deno.NetAddr } | { error: unknown };
+
+/** The `socket()` of a bound socket of `kind`. */
+function socketStep(kind: SocketKind, request: BindRequest): Step {
+  const family = familyOf(request.hostname);
+  return { call: "socket", family, type: kind.type, protocol: kind.protocol };
+}
+
+/**
+ * The calls behind one bound socket of `kind`: all of them, or up to the
+ * `bind()` that failed and the `close()` after it.
+ */
+function boundSteps(
+  kind: SocketKind,
+  request: BindRequest,
+  outcome: Outcome,
+): Step[] {
+  const family = familyOf(request.hostname);
+  const bind: Step = {
+    call: "bind",
+    address: request.hostname,
+    port: request.port,
+  };
+  const note = kind.bindNote(request);
+  const end: Step[] = "error" in outcome
+    ? [failed(bind, outcome.error), { call: "close", note: NOTES.failedClose }]
+    : [
+      { ...bind, result: 0, ...(note === undefined ? {} : { note }) },
+      ...kind.afterBind(family),
+      {
+        call: "getsockname",
+        address: outcome.addr.hostname,
+        port: outcome.addr.port,
+        result: 0,
+        note: NOTES.getsockname,
+      },
+    ];
+  return [socketStep(kind, request), ...kind.beforeBind(request), ...end];
+}
 
 /**
  * One traced method of a socket: its event made from its arguments before
@@ -520,7 +561,8 @@ export class Tracer {
       const about: About = { socket: this.#next(), fd: "sockfd" };
       const now = performance.now();
       const start = origin ??= now;
-      const made: Fields = {
+      const made: Step = {
+        call: "socket",
         family: familyOf(address.address),
         type: "SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK",
         protocol: "IPPROTO_IP",
@@ -537,7 +579,7 @@ export class Tracer {
       pending++;
       // The socket() line, then the connect() line's start, at its end.
       const connected = (fields: Fields): TraceEvent => {
-        this.#trace(event(by, about, { call: "socket", ...made }));
+        this.#trace(event(by, about, made));
         return {
           call: "connect",
           by,
@@ -591,7 +633,7 @@ export class Tracer {
   #socketFailed(
     by: string,
     socket: () => number,
-    made: Fields,
+    made: Step,
     error: unknown,
   ): boolean {
     if (isPermissionError(error)) {
@@ -600,7 +642,7 @@ export class Tracer {
     }
     if (!SOCKET_ERRNOS.has(errnoOf(error).errno ?? "")) return false;
     const about: About = { socket: socket(), fd: "sockfd" };
-    this.#trace(failed(event(by, about, { call: "socket", ...made }), error));
+    this.#trace(failed(event(by, about, made), error));
     return true;
   }
 
@@ -613,63 +655,24 @@ export class Tracer {
     request: BindRequest,
     open: (request: BindRequest) => T,
   ): [T, About] {
-    const { by } = kind;
-    const family = familyOf(request.hostname);
-    const made: Fields = { family, type: kind.type, protocol: kind.protocol };
+    const trace = (about: About, steps: Step[]): void => {
+      for (const step of steps) this.#trace(event(kind.by, about, step));
+    };
     let socket: T;
     try {
       socket = open(request);
     } catch (error) {
-      if (!this.#socketFailed(by, () => this.#next(), made, error)) {
+      const made = socketStep(kind, request);
+      if (!this.#socketFailed(kind.by, () => this.#next(), made, error)) {
         const about: About = { socket: this.#next(), fd: "sockfd" };
-        this.#bind(kind, request, about, made, (bind) => {
-          this.#trace(failed(bind, error));
-          return [{ call: "close", note: NOTES.failedClose }];
-        });
+        trace(about, boundSteps(kind, request, { error }));
       }
       throw error;
     }
-    const addr = socket.addr as Deno.NetAddr;
     const about: About = { socket: this.#next(), fd: "sockfd" };
-    closing(socket, () =>
-      this.#bind(kind, request, about, made, (bind) => {
-        bind.result = 0;
-        const note = kind.bindNote(request);
-        if (note !== undefined) bind.note = note;
-        this.#trace(bind);
-        return [...kind.afterBind(family), {
-          call: "getsockname",
-          address: addr.hostname,
-          port: addr.port,
-          result: 0,
-          note: NOTES.getsockname,
-        }];
-      }));
+    const addr = socket.addr as Deno.NetAddr;
+    closing(socket, () => trace(about, boundSteps(kind, request, { addr })));
     return [socket, about];
-  }
-
-  /**
-   * The calls of a socket of `kind` up to its `bind()`, which `bound`
-   * traces and follows with the calls it returns.
-   */
-  #bind(
-    kind: SocketKind,
-    request: BindRequest,
-    about: About,
-    made: Fields,
-    bound: (bind: TraceEvent) => Step[],
-  ): void {
-    const steps = [
-      { call: "socket", ...made } as const,
-      ...kind.beforeBind(request),
-    ];
-    for (const step of steps) this.#trace(event(kind.by, about, step));
-    const bind = event(kind.by, about, {
-      call: "bind",
-      address: request.hostname,
-      port: request.port,
-    });
-    for (const step of bound(bind)) this.#trace(event(kind.by, about, step));
   }
 
   /** `socket` with the methods of `traced` traced, `close` among them. */

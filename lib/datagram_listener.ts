@@ -10,7 +10,7 @@ import { bindCandidates, bindFirst, isMappedPeer } from "./_bind.ts";
 import { DATAGRAM_BUFFER_SIZE, DEFAULT_UDP_PORT } from "./constants.ts";
 import type { IpFamily } from "./ip.ts";
 import type { Trace } from "./trace.ts";
-import { tracerFor } from "./_tracer.ts";
+import { tracerFor } from "./errors.ts";
 
 /** Options for {@linkcode listenForDatagrams}. */
 export interface ListenForDatagramsOptions {

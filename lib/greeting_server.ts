@@ -20,7 +20,7 @@ import {
 import { DEFAULT_TCP_PORT, GREETING } from "./constants.ts";
 import type { IpFamily } from "./ip.ts";
 import type { Trace } from "./trace.ts";
-import { tracerFor } from "./_tracer.ts";
+import { tracerFor } from "./errors.ts";
 
 /** Options for {@linkcode serveGreeting}. */
 export interface ServeGreetingOptions {

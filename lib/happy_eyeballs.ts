@@ -17,7 +17,7 @@ import {
 } from "./errors.ts";
 import type { ResolvedAddress } from "./resolve.ts";
 import type { Trace } from "./trace.ts";
-import { tracerFor } from "./_tracer.ts";
+import { tracerFor } from "./errors.ts";
 
 /**
  * Order addresses for racing (RFC 8305 section 4): start with the family of

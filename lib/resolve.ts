@@ -9,7 +9,7 @@
 import { ResolveError } from "./errors.ts";
 import { type IpFamily, ipFamily } from "./ip.ts";
 import type { Trace } from "./trace.ts";
-import { tracerFor } from "./_tracer.ts";
+import { tracerFor } from "./errors.ts";
 
 /** One address a host resolved to. */
 export interface ResolvedAddress {
