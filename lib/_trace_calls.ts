@@ -487,32 +487,44 @@ export class Tracer {
     );
     const by = "listener.accept()";
     let closed = false;
+    const accept = async (): Promise<Deno.TcpConn> => {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await listener.accept();
+      } catch (error) {
+        // A listener closed under its accept is not a failure of accept.
+        const step: Step = { call: "accept", syscalls: ["accept4"] };
+        if (!closed) this.#trace(failed(event(by, about, step), error));
+        throw error;
+      }
+      const addr = conn.remoteAddr;
+      const peer = addr.hostname.includes(":")
+        ? `[${addr.hostname}]:${addr.port}`
+        : `${addr.hostname}:${addr.port}`;
+      const accepted: About = { socket: this.#next(), fd: "new_fd", peer };
+      return closing(conn, () => {
+        this.#trace(event(by, accepted, {
+          call: "accept",
+          syscalls: ["accept4", "getsockname", "getpeername"],
+          address: addr.hostname,
+          port: addr.port,
+          note: NOTES.accept,
+        }));
+        return this.#traced(conn, accepted, CONN);
+      });
+    };
     return wrap(listener, {
-      accept: async (): Promise<Deno.TcpConn> => {
-        let conn: Deno.TcpConn;
-        try {
-          conn = await listener.accept();
-        } catch (error) {
-          // A listener closed under its accept is not a failure of accept.
-          const step: Step = { call: "accept", syscalls: ["accept4"] };
-          if (!closed) this.#trace(failed(event(by, about, step), error));
-          throw error;
+      accept,
+      // As Deno's own: the accepts until the listener is closed.
+      [Symbol.asyncIterator]: async function* (): AsyncGenerator<Deno.TcpConn> {
+        while (true) {
+          try {
+            yield await accept();
+          } catch (error) {
+            if (isCancelled(error)) return;
+            throw error;
+          }
         }
-        const addr = conn.remoteAddr;
-        const peer = addr.hostname.includes(":")
-          ? `[${addr.hostname}]:${addr.port}`
-          : `${addr.hostname}:${addr.port}`;
-        const accepted: About = { socket: this.#next(), fd: "new_fd", peer };
-        return closing(conn, () => {
-          this.#trace(event(by, accepted, {
-            call: "accept",
-            syscalls: ["accept4", "getsockname", "getpeername"],
-            address: addr.hostname,
-            port: addr.port,
-            note: NOTES.accept,
-          }));
-          return this.#traced(conn, accepted, CONN);
-        });
       },
       close: (): void => {
         listener.close();
@@ -752,14 +764,12 @@ function closing<R>(socket: { close(): void }, trace: () => R): R {
  */
 function wrap<T extends object>(
   target: T,
-  methods: Record<string, unknown> & { close: () => void },
+  methods: Record<PropertyKey, unknown> & { close: () => void },
 ): T {
   return new Proxy(target, {
     get(target, key): unknown {
       if (key === Symbol.dispose) return methods.close;
-      if (typeof key === "string" && Object.hasOwn(methods, key)) {
-        return methods[key];
-      }
+      if (Object.hasOwn(methods, key)) return methods[key];
       const value = Reflect.get(target, key, target);
       return typeof value === "function" ? value.bind(target) : value;
     },

@@ -7,6 +7,7 @@ import { listenForDatagrams } from "../lib/datagram_listener.ts";
 import { serveGreeting } from "../lib/greeting_server.ts";
 import { connectFirst } from "../lib/happy_eyeballs.ts";
 import type { ResolvedAddress } from "../lib/resolve.ts";
+import { tracerOf } from "../lib/_trace_calls.ts";
 import type { TraceEvent } from "../lib/trace.ts";
 import { checkTrace, STRACE_MISSING, straced, traceEvents } from "./_strace.ts";
 import { deadline, freeTcpPort, freeUdpPort, readToEnd } from "./_util.ts";
@@ -161,6 +162,28 @@ Deno.test("each trace callback numbers its own sockets from 1, in one sequence a
   assertEquals(
     first.filter((e) => e.call === "close").map((e) => e.socket),
     [1, 2],
+  );
+});
+
+Deno.test("a traced listener's for await traces each accept and ends at its close", async () => {
+  const events: TraceEvent[] = [];
+  const tracer = tracerOf((event) => void events.push(event));
+  const listener = tracer.listen({ hostname: "127.0.0.1", port: 0 });
+  const client = await Deno.connect({ port: listener.addr.port });
+  const served: Deno.Conn[] = [];
+  for await (const conn of listener) {
+    served.push(conn);
+    listener.close();
+  }
+  for (const conn of [...served, client]) conn.close();
+  assertEquals(served.length, 1);
+  assertEquals(
+    events.slice(-3).map((e) => [e.call, e.by, e.socket]),
+    [
+      ["accept", "listener.accept()", 2],
+      ["close", "listener.close()", 1],
+      ["close", "conn.close()", 2],
+    ],
   );
 });
 
