@@ -9,6 +9,7 @@ import {
 import type { IpFamily } from "./ip.ts";
 import { resolve } from "./resolve.ts";
 import type { Trace } from "./trace.ts";
+import { tracerFor } from "./errors.ts";
 
 /** Where to bind, as the tools' `-b`, `-4` and `-6` say it. */
 export interface BindAddressOptions {
@@ -32,8 +33,7 @@ export async function bindCandidates(
       .map((a) => a.address);
   }
   if (trace) {
-    const { traceLookupSkipped } = await import("./_trace_calls.ts");
-    traceLookupSkipped(trace.trace, {
+    (await tracerFor(trace.trace)).skippedLookup({
       host: null,
       service: String(trace.port),
       family,

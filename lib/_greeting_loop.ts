@@ -19,6 +19,7 @@ import type {
   GreetingServer,
   ServeGreetingOptions,
 } from "./greeting_server.ts";
+import { tracerFor } from "./errors.ts";
 
 /** What one loop needs: the public options, resolved, plus its own. */
 export interface LoopOptions
@@ -60,27 +61,17 @@ export async function greetLoop(
   // Tracing costs nothing when off: its module is not even loaded. A trace
   // that throws is a failure like any callback's, never thrown in here.
   const trace = options.trace && guardTrace(options.trace, (e) => fail(e));
-  const tracing = trace && await import("./_trace_calls.ts");
+  const tracer = await tracerFor(trace);
   const candidates = await bindCandidates(
     options,
     trace && { trace, port, type: "SOCK_STREAM" },
   );
-  let socket = 0;
   const listener = bindFirst(candidates, (hostname) => {
     // Only ask for SO_REUSEPORT when wanted: it needs `--unstable-net`.
     const request = options.reusePort
       ? { hostname, port, reusePort: true }
       : { hostname, port };
-    if (!tracing) return Deno.listen(request);
-    try {
-      const listener = Deno.listen(request);
-      const addr = listener.addr as Deno.NetAddr;
-      socket = tracing.traceListen(trace!, request, { addr });
-      return listener;
-    } catch (error) {
-      tracing.traceListen(trace!, request, { error });
-      throw error;
-    }
+    return tracer?.listen(request) ?? Deno.listen(request);
   });
   // Aborted while resolving, or a trace that threw: as if before the start.
   if (failure || signal?.aborted) {
@@ -103,7 +94,6 @@ export async function greetLoop(
     if (stopping) return;
     stopping = true;
     listener.close();
-    tracing?.traceListenerClose(trace!, socket, "listener.close()");
     wakeAcceptor?.();
   };
   const closeAll = (): void => {
@@ -231,7 +221,6 @@ export async function greetLoop(
         conn = await listener.accept();
       } catch (error) {
         if (stopping) break;
-        tracing?.traceAcceptError(trace!, socket, error);
         // A peer that reset before its accept completed is its own loss,
         // not a failure of the server: no report, no back-off.
         if (
@@ -250,13 +239,12 @@ export async function greetLoop(
         continue;
       }
       backoff = 0;
-      const accepted = tracing ? tracing.traceAccept(trace!, conn) : conn;
       if (failure) {
         // A trace that failed while this connection was accepted.
-        accepted.close();
+        conn.close();
         break;
       }
-      serveOne(accepted);
+      serveOne(conn);
     }
   };
 

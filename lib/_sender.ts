@@ -4,21 +4,14 @@ import { bindFirst, requireDatagrams } from "./_bind.ts";
 import { type AddressFailure, BindError, isPermissionError } from "./errors.ts";
 import type { ResolvedAddress } from "./resolve.ts";
 import type { Trace } from "./trace.ts";
+import type { Tracer } from "./_trace_calls.ts";
+import { tracerFor } from "./errors.ts";
 
-/** The trace callback and its module, loaded by the caller only when tracing. */
-export interface SenderTrace {
-  trace: Trace;
-  tracing: typeof import("./_trace_calls.ts");
-}
-
-/**
- * The trace of a sender, its module loaded only now: tracing costs nothing
- * when off.
- */
-export async function senderTrace(
+/** The tracer of a sender: tracing costs nothing when off. */
+export function senderTrace(
   trace: Trace | undefined,
-): Promise<SenderTrace | undefined> {
-  return trace && { trace, tracing: await import("./_trace_calls.ts") };
+): Promise<Tracer | undefined> {
+  return tracerFor(trace);
 }
 
 /**
@@ -30,20 +23,15 @@ export async function senderTrace(
  */
 export function openSender(
   address: ResolvedAddress,
-  traced?: SenderTrace,
+  traced?: Tracer,
 ): { socket: Deno.DatagramConn } | { failure: AddressFailure } {
   requireDatagrams();
   try {
     const socket = bindFirst(
       [address.family === 4 ? "0.0.0.0" : "::"],
       (hostname) =>
-        traced
-          ? traced.tracing.tracedListenDatagram(
-            traced.trace,
-            { hostname, port: 0 },
-            false,
-          )
-          : Deno.listenDatagram({ hostname, port: 0, transport: "udp" }),
+        traced?.listenDatagram({ hostname, port: 0 }, false) ??
+          Deno.listenDatagram({ hostname, port: 0, transport: "udp" }),
     );
     return { socket };
   } catch (error) {

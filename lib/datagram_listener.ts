@@ -27,6 +27,7 @@ import {
 import { DATAGRAM_BUFFER_SIZE } from "./constants.ts";
 import type { IpFamily } from "./ip.ts";
 import type { Trace } from "./trace.ts";
+import { tracerFor } from "./errors.ts";
 
 /**
  * Options for {@linkcode listenForDatagrams}. The callbacks may be async:
@@ -211,7 +212,7 @@ export async function listenForDatagrams(
   // Tracing costs nothing when off: its module is not even loaded. A trace
   // that throws is a failure like any callback's, never thrown in here.
   const trace = options.trace && guardTrace(options.trace, (e) => fail(e));
-  const tracing = trace && await import("./_trace_calls.ts");
+  const tracer = await tracerFor(trace);
   const candidates = await bindCandidates(
     options,
     trace && { trace, port, type: "SOCK_DGRAM" },
@@ -219,9 +220,8 @@ export async function listenForDatagrams(
   const socket = bindFirst(
     candidates,
     (hostname) =>
-      tracing
-        ? tracing.tracedListenDatagram(trace!, { hostname, port }, true)
-        : Deno.listenDatagram({ hostname, port, transport: "udp" }),
+      tracer?.listenDatagram({ hostname, port }, true) ??
+        Deno.listenDatagram({ hostname, port, transport: "udp" }),
   );
   // Aborted while resolving, or a trace that threw: as if before the start.
   if (failure || signal?.aborted) {

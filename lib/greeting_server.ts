@@ -27,6 +27,7 @@ import {
 import { GREETING } from "./constants.ts";
 import type { IpFamily } from "./ip.ts";
 import type { Trace } from "./trace.ts";
+import { tracerFor } from "./errors.ts";
 
 /**
  * Options for {@linkcode serveGreeting}. Every callback may be async: what
@@ -329,9 +330,9 @@ async function noFork(
   server: GreetingServer,
 ): Promise<GreetingServer> {
   if (!trace) return server;
-  const { traceNoFork } = await import("./_trace_calls.ts");
   let failure: { error: unknown } | undefined;
-  traceNoFork(guardTrace(trace, (error) => failure ??= { error }));
+  (await tracerFor(guardTrace(trace, (error) => failure ??= { error })))
+    .noFork();
   if (failure) {
     // A trace that throws fails the start: nothing is left bound.
     await server.close();

@@ -14,6 +14,7 @@ import {
 } from "./errors.ts";
 import type { ResolvedAddress } from "./resolve.ts";
 import type { Trace } from "./trace.ts";
+import { tracerFor } from "./errors.ts";
 
 /**
  * Order addresses for racing (RFC 8305 section 4): start with the family of
@@ -376,15 +377,11 @@ async function connectTraced(
   addresses: readonly ResolvedAddress[],
   options: ConnectFirstOptions,
 ): Promise<Connected> {
-  const { tracedConnector } = await import("./_trace_calls.ts");
+  const tracer = await tracerFor(options.trace);
   const race = addresses.length > 1;
   return await connectFirst(addresses, {
     ...options,
     trace: undefined,
-    connect: tracedConnector(
-      options.trace!,
-      options.connect ?? defaultConnect,
-      race,
-    ),
+    connect: tracer?.connector(options.connect ?? defaultConnect, race),
   });
 }

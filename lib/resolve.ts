@@ -15,6 +15,7 @@ import {
 import { ResolveError } from "./errors.ts";
 import { type IpFamily, ipFamily } from "./ip.ts";
 import type { Trace } from "./trace.ts";
+import { tracerFor } from "./errors.ts";
 
 /** One address a host resolved to. */
 export interface ResolvedAddress {
@@ -142,9 +143,9 @@ export async function resolve(
     throw new ResolveError(host, "EAI_NONAME");
   }
   const trace = options.trace;
-  const tracing = trace && await import("./_trace_calls.ts");
+  const tracer = await tracerFor(trace);
   if (literal !== 0) {
-    tracing?.traceLookupSkipped(trace!, {
+    tracer?.skippedLookup({
       host: name,
       service: null,
       family: wanted,
@@ -162,7 +163,7 @@ export async function resolve(
   } catch (error) {
     const code = (error as { code?: string }).code ?? "EAI_FAIL";
     if (code === "EPERM") {
-      tracing?.traceLookup(trace!, { host: name, family: wanted }, {
+      tracer?.lookup({ host: name, family: wanted }, {
         refused: true,
       });
       throw new Deno.errors.NotCapable(
@@ -170,13 +171,13 @@ export async function resolve(
         { cause: error },
       );
     }
-    tracing?.traceLookup(trace!, { host: name, family: wanted }, {
+    tracer?.lookup({ host: name, family: wanted }, {
       code,
       error,
     });
     throw new ResolveError(host, code, { cause: error });
   }
-  tracing?.traceLookup(trace!, { host: name, family: wanted }, {
+  tracer?.lookup({ host: name, family: wanted }, {
     addresses: found,
   });
   const addresses = found

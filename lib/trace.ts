@@ -1,32 +1,15 @@
 /**
- * The socket calls of Beej's guide as Deno really makes them. Functions that
- * take a `trace` callback hand it one {@linkcode TraceEvent} per call of the
- * guide (`getaddrinfo`, `socket`, `bind`, `listen`, `accept`, `connect`,
- * `send`, `recv`, `sendto`, `recvfrom`, `close`) and per call the runtime
- * makes that the guide does not (`setsockopt`, `fcntl`, `getsockname`), with
- * the real arguments and results.
+ * The socket calls of Beej's guide as Deno really makes them: the types of
+ * the `trace` option that {@linkcode Trace} explains.
  *
- * An event is one call of the guide. Where the runtime needs several system
- * calls for it, `syscalls` names them in order (a non-blocking `connect()`
- * is `connect` then `getsockopt(SO_ERROR)`); where a call of the guide is not
- * made at all, `skipped` says why. What Deno does not report is not made up:
- * a result Deno does not return is left out (`close()` is `= ?`). The events
- * describe Deno 2.9 on Linux, as `strace -f` shows it; the tests hold them
- * against strace.
- *
- * Tracing costs nothing when it is off: without a `trace` callback no event
- * is made and no connection is wrapped.
- *
- * @example Trace a lookup
+ * @example Collect the events
  * ```ts
- * import type { TraceEvent } from "./trace.ts";
+ * import { resolve, type TraceEvent } from "@beejnet/beejnet";
+ * import { assertEquals } from "@std/assert";
  *
  * const events: TraceEvent[] = [];
- * const trace = (event: TraceEvent): void => {
- *   events.push(event);
- * };
- * trace({ call: "fork", skipped: "every connection is served in this process" });
- * if (events[0]?.call !== "fork") throw new Error("not traced");
+ * await resolve("::1", { trace: (event) => events.push(event) });
+ * assertEquals(events[0]?.skipped, "an address needs no lookup");
  * ```
  *
  * @module
@@ -71,7 +54,8 @@ export interface TraceEvent {
   skipped?: string;
   /**
    * Which socket the call is about: numbered from 1 in the order the trace
-   * met them, per thread. Not the file descriptor, which Deno does not show.
+   * met them, per trace callback and thread. Not the file descriptor, which
+   * Deno does not show.
    */
   socket?: number;
   /**
@@ -145,5 +129,53 @@ export interface TraceEvent {
   note?: string;
 }
 
-/** Receives each traced call, synchronously, as the library makes it. */
+/**
+ * Receives each traced call, synchronously, as the library makes it: the
+ * socket calls of Beej's guide as Deno really makes them.
+ *
+ * The functions that take a `trace` option (`resolve`, `connectFirst`,
+ * `serveGreeting`, `listenForDatagrams`, `sendDatagram`, `sendNumbered`)
+ * hand it one {@linkcode TraceEvent} per call of the guide (`getaddrinfo`,
+ * `socket`, `bind`, `listen`, `accept`, `connect`, `send`, `recv`,
+ * `sendto`, `recvfrom`, `close`) and per call the runtime makes that the
+ * guide does not (`setsockopt`, `fcntl`, `getsockname`), with the real
+ * arguments and results.
+ *
+ * An event is one call of the guide. Where the runtime needs several system
+ * calls for it, `syscalls` names them in order (a non-blocking `connect()`
+ * is `connect` then `getsockopt(SO_ERROR)`); where a call of the guide is not
+ * made at all, `skipped` says why. What Deno does not report is not made up:
+ * a result Deno does not return is left out (`close()` is `= ?`). The events
+ * describe Deno 2.9 on Linux, as `strace -f` shows it; the tests hold them
+ * against strace. `formatTraceEvent` (in `@beejnet/beejnet/text`) writes an
+ * event as the guide's C would call it.
+ *
+ * Sockets are numbered per callback: the calls given the same function
+ * number theirs in one sequence from 1, another function starts at 1 again.
+ * Tracing costs nothing when it is off: without a `trace` callback no event
+ * is made, no connection is wrapped and the tracing code is not even loaded.
+ *
+ * @example Trace a connection
+ * ```ts
+ * import { connectFirst, type TraceEvent } from "@beejnet/beejnet";
+ * import { formatTraceEvent } from "@beejnet/beejnet/text";
+ * import { assertEquals } from "@std/assert";
+ *
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const { port } = listener.addr;
+ * const events: TraceEvent[] = [];
+ * const { conn } = await connectFirst([{ address: "127.0.0.1", family: 4 }], {
+ *   port,
+ *   trace: (event) => events.push(event),
+ * });
+ * (await listener.accept()).close();
+ * conn.close();
+ *
+ * assertEquals(events.map((event) => event.call), ["socket", "connect", "close"]);
+ * assertEquals(
+ *   formatTraceEvent(events[1]!, false),
+ *   `connect(sockfd, 127.0.0.1:${port}) = 0 [Deno.connect: connect, getsockopt(SO_ERROR), getsockname, getpeername]`,
+ * );
+ * ```
+ */
 export type Trace = (event: TraceEvent) => void;

@@ -3,11 +3,20 @@
 // helpers the library uses, and every event must match strace's calls.
 
 import { assert, assertEquals, assertMatch, assertRejects } from "@std/assert";
+import { listenForDatagrams } from "../lib/datagram_listener.ts";
+import { serveGreeting } from "../lib/greeting_server.ts";
 import { connectFirst } from "../lib/happy_eyeballs.ts";
 import type { ResolvedAddress } from "../lib/resolve.ts";
+import { tracerOf } from "../lib/_trace_calls.ts";
 import type { TraceEvent } from "../lib/trace.ts";
 import { checkTrace, STRACE_MISSING, straced, traceEvents } from "./_strace.ts";
-import { waitUntil } from "./_util.ts";
+import {
+  deadline,
+  freeTcpPort,
+  freeUdpPort,
+  readToEnd,
+  waitUntil,
+} from "./_util.ts";
 
 const probe = new URL("./_trace_probe.ts", import.meta.url).pathname;
 
@@ -139,4 +148,123 @@ Deno.test("connectFirst() traces an attempt that timed out as abandoned", async 
   ]);
   assertMatch(events[2]!.note!, /^timed out: abandoned/);
   assertEquals(events[0]!.at, undefined, "no timing without a race");
+});
+
+Deno.test("each trace callback numbers its own sockets from 1, in one sequence across calls", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  const first: TraceEvent[] = [];
+  const second: TraceEvent[] = [];
+  const traceFirst = (event: TraceEvent): void => void first.push(event);
+  const traceSecond = (event: TraceEvent): void => void second.push(event);
+  // Interleaved: a counter shared by the two would number them 1, 2, 3.
+  for (const trace of [traceFirst, traceSecond, traceFirst]) {
+    const { conn } = await connectFirst([{ address: "127.0.0.1", family: 4 }], {
+      port,
+      timeout: 5000,
+      trace,
+    });
+    (await deadline(listener.accept(), "the connection")).close();
+    conn.close();
+  }
+  const sockets = (events: TraceEvent[]): (number | undefined)[] =>
+    events.filter((e) => e.call === "socket").map((e) => e.socket);
+  assertEquals(sockets(first), [1, 2]);
+  assertEquals(sockets(second), [1]);
+  assertEquals(
+    first.filter((e) => e.call === "close").map((e) => e.socket),
+    [1, 2],
+  );
+});
+
+Deno.test("a traced listener's for await traces each accept and ends at its close", async () => {
+  const events: TraceEvent[] = [];
+  const tracer = tracerOf((event) => void events.push(event));
+  const listener = tracer.listen({ hostname: "127.0.0.1", port: 0 });
+  const client = await Deno.connect({ port: listener.addr.port });
+  const served: Deno.Conn[] = [];
+  for await (const conn of listener) {
+    served.push(conn);
+    listener.close();
+  }
+  for (const conn of [...served, client]) conn.close();
+  assertEquals(served.length, 1);
+  assertEquals(
+    events.slice(-3).map((e) => [e.call, e.by, e.socket]),
+    [
+      ["accept", "listener.accept()", 2],
+      ["close", "listener.close()", 1],
+      ["close", "conn.close()", 2],
+    ],
+  );
+});
+
+/** A trace callback that throws at the first event of `call`. */
+function throwingAt(call: TraceEvent["call"]): (event: TraceEvent) => void {
+  return (event) => {
+    if (event.call === call) throw new Error(`trace refused ${call}`);
+  };
+}
+
+// Each checks that the socket was closed: a port bound again, an end of
+// stream (the sanitizers do not see a listener left open).
+Deno.test("serveGreeting() closes its listener when the trace callback throws", async () => {
+  const port = freeTcpPort();
+  await assertRejects(() =>
+    serveGreeting({
+      hostname: "127.0.0.1",
+      port,
+      trace: throwingAt("getsockname"),
+    })
+  );
+  Deno.listen({ hostname: "127.0.0.1", port }).close();
+});
+
+Deno.test("listenForDatagrams() closes its socket when the trace callback throws", async () => {
+  const port = freeUdpPort();
+  await assertRejects(() =>
+    listenForDatagrams({
+      hostname: "127.0.0.1",
+      port,
+      onDatagram: () => {},
+      trace: throwingAt("getsockname"),
+    })
+  );
+  Deno.listenDatagram({ hostname: "127.0.0.1", port, transport: "udp" })
+    .close();
+});
+
+Deno.test("connectFirst() closes the connection made when the trace callback throws", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  await assertRejects(() =>
+    connectFirst([{ address: "127.0.0.1", family: 4 }], {
+      port: listener.addr.port,
+      timeout: 5000,
+      trace: throwingAt("connect"),
+    })
+  );
+  const accepted = await deadline(listener.accept(), "the attempt");
+  const { data } = await readToEnd(accepted, { ms: 2000, resetEnds: true });
+  assertEquals(data.length, 0);
+});
+
+Deno.test("serveGreeting() closes a connection accepted when the trace callback throws", async () => {
+  const controller = new AbortController();
+  const server = await serveGreeting({
+    hostname: "127.0.0.1",
+    port: 0,
+    signal: controller.signal,
+    onAcceptError: () => {},
+    trace: throwingAt("accept"),
+  });
+  const conn = await Deno.connect({ port: server.addr.port });
+  const { data } = await readToEnd(conn, { resetEnds: true });
+  assertEquals(data.length, 0, "served although its trace failed");
+  // A trace that throws is the server's failure, as any callback's.
+  await assertRejects(
+    () => deadline(server.finished, "the server's end"),
+    Error,
+    "trace refused accept",
+  );
+  controller.abort();
 });

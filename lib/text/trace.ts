@@ -141,8 +141,8 @@ function byText(event: TraceEvent): string {
  *
  * @example A refused connection
  * ```ts
- * import { formatTraceEvent } from "./trace.ts";
- * import { assertEquals } from "@std/assert/equals";
+ * import { formatTraceEvent } from "@beejnet/beejnet/text";
+ * import { assertEquals } from "@std/assert";
  *
  * assertEquals(
  *   formatTraceEvent({
@@ -180,8 +180,8 @@ export function formatTraceEvent(event: TraceEvent, note = true): string {
  *
  * @example Notes once
  * ```ts
- * import { traceFormatter } from "./trace.ts";
- * import { assertEquals } from "@std/assert/equals";
+ * import { traceFormatter } from "@beejnet/beejnet/text";
+ * import { assertEquals } from "@std/assert";
  *
  * const format = traceFormatter();
  * const event = { call: "close", fd: "new_fd", note: "why" } as const;
@@ -208,8 +208,8 @@ export function traceFormatter(): (event: TraceEvent) => string {
  *
  * @example Without the payload
  * ```ts
- * import { traceFields } from "./trace.ts";
- * import { assertEquals } from "@std/assert/equals";
+ * import { traceFields } from "@beejnet/beejnet/text";
+ * import { assertEquals } from "@std/assert";
  *
  * const fields = traceFields({ call: "send", data: new Uint8Array(2), length: 2 });
  * assertEquals(fields, { call: "send", length: 2 });
