@@ -25,7 +25,7 @@
  *
  * @example Escape a hostile datagram
  * ```ts
- * import { escapeBytes } from "./escape.ts";
+ * import { escapeBytes } from "@beejnet/beejnet/text";
  * import { assertEquals } from "@std/assert";
  *
  * const datagram = new TextEncoder().encode("\x1b[31mred\x1b[0m\n");
@@ -162,7 +162,7 @@ function decodeAt(bytes: Uint8Array, i: number): number {
  *
  * @example Render a datagram that tries to retitle the terminal
  * ```ts
- * import { escapeBytes } from "./escape.ts";
+ * import { escapeBytes } from "@beejnet/beejnet/text";
  * import { assertEquals } from "@std/assert";
  *
  * const bytes = new TextEncoder().encode("\x1b]0;pwned\x07caf\u00e9 \u202e");
@@ -171,7 +171,7 @@ function decodeAt(bytes: Uint8Array, i: number): number {
  *
  * @example Bytes that are not UTF-8
  * ```ts
- * import { escapeBytes } from "./escape.ts";
+ * import { escapeBytes } from "@beejnet/beejnet/text";
  * import { assertEquals } from "@std/assert";
  *
  * const bytes = new Uint8Array([0x41, 0xff, 0xc0, 0xaf]);
@@ -266,7 +266,7 @@ export function escapeBytes(bytes: Uint8Array): string {
  *
  * @example Quote a host name that hides a bidirectional override
  * ```ts
- * import { escapeText } from "./escape.ts";
+ * import { escapeText } from "@beejnet/beejnet/text";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(escapeText("exe.\u202etxt\n"), "exe.\\u{202e}txt\\n");
