@@ -37,12 +37,6 @@
 
 import { isUnsafe } from "./_unsafe.ts";
 
-/** Two lowercase hex digits for each byte value. */
-const HEX: readonly string[] = Array.from(
-  { length: 256 },
-  (_, byte) => byte.toString(16).padStart(2, "0"),
-);
-
 /**
  * Decodes runs already checked to be well-formed UTF-8. `ignoreBOM` keeps a
  * leading U+FEFF rather than dropping it, though such runs never hold one.
@@ -71,10 +65,29 @@ const LOWER_U = 0x75;
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 
-/** The code units of the lowercase hex digits. */
-const HEX_DIGITS = new Uint16Array(
-  Array.from("0123456789abcdef", (digit) => digit.charCodeAt(0)),
-);
+/**
+ * The code units of the lowercase hex digits, `0`-`9` and `a`-`f`. Written
+ * out, like every table here: the module loads in every tool, and what runs
+ * when it loads is paid on every start.
+ */
+const HEX_DIGITS = new Uint16Array([
+  0x30,
+  0x31,
+  0x32,
+  0x33,
+  0x34,
+  0x35,
+  0x36,
+  0x37,
+  0x38,
+  0x39,
+  0x61,
+  0x62,
+  0x63,
+  0x64,
+  0x65,
+  0x66,
+]);
 
 /**
  * For each ASCII code, the letter that follows the backslash in its short
@@ -89,7 +102,10 @@ ESCAPE_LETTERS[0x5c] = 0x5c;
 /** Escapes an ASCII code that is a control, DEL or a backslash. */
 function escapeAscii(code: number): string {
   const letter = ESCAPE_LETTERS[code]!;
-  return letter === 0 ? "\\x" + HEX[code] : "\\" + String.fromCharCode(letter);
+  return letter === 0
+    ? "\\x" +
+      String.fromCharCode(HEX_DIGITS[code >> 4]!, HEX_DIGITS[code & 0xf]!)
+    : "\\" + String.fromCharCode(letter);
 }
 
 /**
