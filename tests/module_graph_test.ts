@@ -216,6 +216,29 @@ for (const tool of ["client", "talker"] as const) {
   });
 }
 
+Deno.test({
+  name:
+    "the lib/text/ modules every tool loads write no Unicode property class as a regular expression literal",
+  ignore: ignoreUnless(CAN_SPAWN, "deno info needs --allow-run"),
+  async fn(): Promise<void> {
+    // A literal such as /[\p{Cn}]/u is set up when its module loads, and
+    // that costs ≈ 4 M instructions, 9% of an empty `deno run` (STARTUP.md);
+    // the pattern is built from a string on first use instead.
+    const text = new URL("../lib/text/", import.meta.url).href;
+    const loaded = new Set<string>();
+    for (const tool of TOOLS) {
+      for (const m of await staticModules(tool)) {
+        if (m.startsWith(text)) loaded.add(m);
+      }
+    }
+    assert(loaded.size > 0);
+    for (const module of loaded) {
+      const source = await Deno.readTextFile(new URL(module));
+      assertEquals(source.match(/(?<!\\)\\p\{/g) ?? [], [], module);
+    }
+  },
+});
+
 for (const tool of ["talker", "listener"] as const) {
   Deno.test({
     name:
