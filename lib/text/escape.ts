@@ -208,7 +208,17 @@ export function escapeBytes(bytes: Uint8Array): string {
       ? String.fromCharCode.apply(null, bytes as unknown as number[])
       : utf8.decode(bytes);
   }
+  return escapeFrom(bytes, i);
+}
 
+/**
+ * {@linkcode escapeBytes} from the first byte that needs an escape, `i`:
+ * its own function because V8 compiles a function as a whole when it is
+ * first called, and a one-shot tool that prints a greeting needs only the
+ * scan above (STARTUP.md).
+ */
+function escapeFrom(bytes: Uint8Array, i: number): string {
+  const length = bytes.length;
   // The output is built as UTF-16 code units and decoded once at the end: on
   // input that needs many escapes this is several times faster than joining
   // strings. No byte yields more than 4 units (`\xNN`; a 2-byte sequence
