@@ -179,6 +179,8 @@ const START_PATH: Record<"client" | "talker", string[]> = {
     "lib/text/escape.ts",
   ],
   talker: [
+    // send_datagram.ts's `abortable`, once it is no longer @std/async's.
+    "lib/_abort.ts",
     "lib/_bind.ts",
     "lib/_join_chunks.ts",
     "lib/_sender.ts",
