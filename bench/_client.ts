@@ -1,14 +1,19 @@
 /**
- * The client section of the bench: one-shot wall times of the client, of an
- * empty `deno run` and of probes that each load one part of what the client
- * loads. Each command is first run once and its output checked, then timed
- * with hyperfine where it exists (median of its runs), or with an interleaved
- * loop of our own.
+ * The client section of the bench: one-shot wall times of the client and the
+ * talker, of an empty `deno run` and of probes that each load one part of
+ * what the client loads. Each command is first run once and its output
+ * checked, then timed with hyperfine where it exists (median of its runs),
+ * or with an interleaved loop of our own. Where valgrind exists, the
+ * user-space instructions of the one-shot runs are counted too: issue 16
+ * judges start-up by them (`client 127.0.0.1` and `talker 127.0.0.1 hi` at
+ * most 1.50× an empty `deno run`, 1.35× the goal), see
+ * {@linkcode instructionRows}.
  *
  * @module
  */
 
 import type { Measured } from "./_figures.ts";
+import type { Row } from "./_report.ts";
 import {
   cpuSnapshot,
   foreignCores,
@@ -164,7 +169,65 @@ export type ClientMeasured = Pick<
 >;
 
 /** The commands whose instructions are counted, when valgrind exists. */
-const COUNTED = ["empty", "ip", "floor", "probe-graph", "probe-parse-args"];
+const COUNTED = [
+  "empty",
+  "ip",
+  "talker",
+  "floor",
+  "floor-talker",
+  "probe-graph",
+  "probe-parse-args",
+];
+
+/** Issue 16's bound on a one-shot start-up, in instructions over an empty run. */
+export const START_TARGET = 1.5;
+/** Issue 16's goal for the same ratio. */
+export const START_GOAL = 1.35;
+
+/**
+ * The rows of the instruction counts: `client 127.0.0.1` and `talker
+ * 127.0.0.1 hi` against an empty `deno run`, each with issue 16's target
+ * (≤ 1.50×) and, in a second row, its goal (≤ 1.35×); then the peers (the
+ * bare `Deno.connect` client, the bare datagram send, the modules loaded
+ * with nothing run, `parseArgs` alone), against the same empty run, without
+ * a target. Counts are in millions. The compiled binaries (`deno task
+ * compile`) are not counted: they need `denort`, which a checkout without
+ * network access does not have.
+ */
+export function instructionRows(m: ClientMeasured): Row[] {
+  const count = (k: string): number | undefined => {
+    const n = m.clientInstructions?.get(k);
+    return n === undefined ? undefined : n / 1e6;
+  };
+  const label = (k: string): string => m.clientLabels.get(k) ?? k;
+  const section = "Client and talker one-shot instructions (callgrind)";
+  const rows: Row[] = [];
+  const row = (k: string, figure: string, bound?: number): Row => ({
+    section,
+    figure,
+    value: count(k),
+    unit: "M instructions",
+    peer: label("empty"),
+    peerValue: count("empty"),
+    target: bound === undefined ? undefined : {
+      text: `≤ ${bound.toFixed(2)}×`,
+      of: "ratio",
+      op: "<=",
+      bound,
+    },
+  });
+  for (const k of ["ip", "talker"]) {
+    if (!m.clientInstructions?.has(k)) continue;
+    rows.push(row(k, label(k), START_TARGET));
+    rows.push(row(k, `${label(k)} (goal)`, START_GOAL));
+  }
+  for (
+    const k of ["floor", "floor-talker", "probe-graph", "probe-parse-args"]
+  ) {
+    if (m.clientInstructions?.has(k)) rows.push(row(k, label(k)));
+  }
+  return rows;
+}
 
 /**
  * Counts the user-space instructions of each command with valgrind's
@@ -202,8 +265,9 @@ export async function countInstructions(
 
 /**
  * The client section: `client 127.0.0.1` and `client localhost` against a
- * server on the other core, beside an empty `deno run`, the bare
- * `Deno.connect` client and the probes.
+ * server on the other core and `talker 127.0.0.1 hi`, beside an empty `deno
+ * run`, the bare `Deno.connect` client, the bare datagram send and the
+ * probes.
  */
 export async function measureClient(b: Bench): Promise<ClientMeasured> {
   const { deno, settings: s } = b;
@@ -267,6 +331,11 @@ async function clientCommands(
   const run = (...args: string[]): string[] => [deno, "run", ...args];
   const client = (host: string): string[] =>
     run(...s.flags.client, s.tools.client, host, "--port", port);
+  // The talker beside the client it is given (cmd/talker.ts in a checkout),
+  // with the client's flags (both tasks are `deno run --allow-net`). Its
+  // datagram goes to the default port, where nothing need listen.
+  const talker = s.tools.client.replace(/client(\.ts)$/, "talker$1");
+  const sent = /talker: sent 2 bytes to 127\.0\.0\.1/;
   return [
     {
       key: "empty",
@@ -278,6 +347,12 @@ async function clientCommands(
       label: "client 127.0.0.1",
       cmd: client("127.0.0.1"),
       expect: received,
+    },
+    {
+      key: "talker",
+      label: "talker 127.0.0.1 hi",
+      cmd: run(...s.flags.client, talker, "127.0.0.1", "hi"),
+      expect: sent,
     },
     {
       key: "name",
@@ -296,6 +371,12 @@ async function clientCommands(
         port,
       ),
       expect: received,
+    },
+    {
+      key: "floor-talker",
+      label: "Deno floor talker (one datagram sent)",
+      cmd: run("--allow-net", "bench/peers/deno_talker.ts", "127.0.0.1", "hi"),
+      expect: sent,
     },
     {
       key: "probe-graph",

@@ -18,7 +18,7 @@ import { mappedIPv4 } from "./ip.ts";
  *
  * @example Dual-stack peers
  * ```ts
- * import { formatAddress } from "./format_address.ts";
+ * import { formatAddress } from "@beejnet/beejnet";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(formatAddress("::ffff:127.0.0.1"), "127.0.0.1");
@@ -39,7 +39,7 @@ export function formatAddress(hostname: string): string {
  *
  * @example Both families
  * ```ts
- * import { formatHostPort } from "./format_address.ts";
+ * import { formatHostPort } from "@beejnet/beejnet";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(formatHostPort("::", 3490), "[::]:3490");

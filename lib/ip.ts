@@ -20,7 +20,7 @@ export type IpFamily = 4 | 6;
  *
  * @example Parse loopback
  * ```ts
- * import { parseIPv4 } from "./ip.ts";
+ * import { parseIPv4 } from "@beejnet/beejnet";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(parseIPv4("127.0.0.1"), new Uint8Array([127, 0, 0, 1]));
@@ -59,7 +59,7 @@ export function parseIPv4(text: string): Uint8Array | undefined {
  *
  * @example Parse loopback
  * ```ts
- * import { parseIPv6 } from "./ip.ts";
+ * import { parseIPv6 } from "@beejnet/beejnet";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(parseIPv6("::1")?.[15], 1);
@@ -127,7 +127,7 @@ export function parseIPv6(text: string): Uint8Array | undefined {
  *
  * @example Literals and names
  * ```ts
- * import { ipFamily } from "./ip.ts";
+ * import { ipFamily } from "@beejnet/beejnet";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(ipFamily("10.0.0.1"), 4);
@@ -150,7 +150,7 @@ export function ipFamily(text: string): IpFamily | 0 {
  *
  * @example Unmap a dual-stack peer
  * ```ts
- * import { mappedIPv4 } from "./ip.ts";
+ * import { mappedIPv4 } from "@beejnet/beejnet";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(mappedIPv4("::ffff:127.0.0.1"), "127.0.0.1");
@@ -184,7 +184,7 @@ export function mappedIPv4(text: string): string | undefined {
  *
  * @example Different spellings
  * ```ts
- * import { sameAddress } from "./ip.ts";
+ * import { sameAddress } from "@beejnet/beejnet";
  * import { assert } from "@std/assert";
  *
  * assert(sameAddress("::1", "0:0:0:0:0:0:0:1"));

@@ -4,6 +4,7 @@ import {
   assertNotMatch,
   assertStrictEquals,
 } from "@std/assert";
+import { encodeBase64 } from "@std/encoding/base64";
 import { escapeText } from "../lib/text/escape.ts";
 import { dataFields, jsonLine } from "../lib/text/json_line.ts";
 
@@ -172,4 +173,42 @@ Deno.test("jsonLine() escapes every code point escapeText() escapes, and no othe
     const escapedAsJson = jsonLine(c) !== JSON.stringify(c);
     assertStrictEquals(escapedAsJson, escapedAsText, `U+${cp.toString(16)}`);
   }
+});
+
+/**
+ * Invalid UTF-8 (a leading 0xff) of each length up to 7, around the fallback's
+ * 12 KiB piece and past two of them.
+ */
+function binaries(): Uint8Array[] {
+  const lengths = [1, 2, 3, 4, 5, 6, 7, 0x2fff, 0x3000, 0x3001, 0x3002, 0x6001];
+  return lengths.map((length) => {
+    const bytes = new Uint8Array(length);
+    for (let i = 0; i < length; i++) bytes[i] = (i * 131 + 0xff) & 0xff;
+    return bytes;
+  });
+}
+
+Deno.test("dataFields() base64 is @std/encoding's, padding included, at every length", () => {
+  for (const bytes of binaries()) {
+    assertEquals(dataFields(bytes), { base64: encodeBase64(bytes) });
+  }
+});
+
+Deno.test("dataFields() base64 without Uint8Array.prototype.toBase64 is the same", () => {
+  const proto = Uint8Array.prototype as { toBase64?: unknown };
+  const native = Object.getOwnPropertyDescriptor(proto, "toBase64");
+  // Where the runtime has it, hide it; elsewhere the fallback runs anyway.
+  if (native) delete proto.toBase64;
+  try {
+    assertStrictEquals(typeof new Uint8Array(1).toBase64, "undefined");
+    for (const bytes of binaries()) {
+      assertEquals(dataFields(bytes), { base64: encodeBase64(bytes) });
+    }
+  } finally {
+    if (native) Object.defineProperty(proto, "toBase64", native);
+  }
+  assertStrictEquals(
+    typeof new Uint8Array(1).toBase64,
+    native ? "function" : "undefined",
+  );
 });

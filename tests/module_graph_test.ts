@@ -1,6 +1,9 @@
-// What each tool loads at start-up (`deno info`): the hex dump, JSON and
-// trace modules only on demand, and std packages only by their sub-paths. A
-// one-shot tool's start-up pays for every module it loads (bench/README.md).
+// What each tool loads at start-up (`deno info --json`): the hex dump, JSON
+// and trace modules only on demand, std packages only by their sub-paths, no
+// JSR package but @std/cli anywhere in the graph (Deno resolves every package
+// the graph names, dynamic imports included), and for the one-shot tools a
+// pinned list of the lib/ modules their start path loads. A one-shot tool's
+// start-up pays for every module it loads (bench/README.md, STARTUP.md).
 
 import { assert, assertEquals } from "@std/assert";
 import { CAN_SPAWN, deadline, ignoreUnless } from "./_util.ts";
@@ -14,21 +17,46 @@ interface Graph {
       isDynamic?: boolean;
     }[];
   }[];
+  /** `jsr:` specifiers to the URLs of the files they name. */
+  redirects?: Record<string, string>;
+  /** Every JSR package the graph names, as `@scope/name@version` requests. */
+  packages?: Record<string, string>;
 }
 
-/** The modules a tool loads before it runs: its static imports, transitively. */
-async function staticModules(tool: string): Promise<string[]> {
-  const entry = new URL(`../cmd/${tool}.ts`, import.meta.url).pathname;
-  const output = await deadline(
-    new Deno.Command(Deno.execPath(), {
-      args: ["info", "--json", entry],
-      stdin: "null",
-      stderr: "inherit",
-    }).output(),
-    `deno info ${tool}`,
-  );
-  assert(output.success, `deno info ${tool} failed`);
-  const graph: Graph = JSON.parse(new TextDecoder().decode(output.stdout));
+const TOOLS = ["client", "talker", "listener", "server"] as const;
+type Tool = typeof TOOLS[number];
+
+const graphs = new Map<Tool, Promise<Graph>>();
+
+/** `deno info --json` of a tool, run once per tool for the whole file. */
+function graphOf(tool: Tool): Promise<Graph> {
+  let graph = graphs.get(tool);
+  if (graph === undefined) {
+    graph = (async () => {
+      const entry = new URL(`../cmd/${tool}.ts`, import.meta.url).pathname;
+      const output = await deadline(
+        new Deno.Command(Deno.execPath(), {
+          args: ["info", "--json", entry],
+          stdin: "null",
+          stderr: "inherit",
+        }).output(),
+        `deno info ${tool}`,
+      );
+      assert(output.success, `deno info ${tool} failed`);
+      return JSON.parse(new TextDecoder().decode(output.stdout)) as Graph;
+    })();
+    graphs.set(tool, graph);
+  }
+  return graph;
+}
+
+/**
+ * The specifiers a tool's graph reaches from its entry: its static imports,
+ * transitively, or with `dynamic` its dynamic imports too. A `jsr:`
+ * specifier is listed as it is written, and followed to its files.
+ */
+async function modules(tool: Tool, dynamic = false): Promise<string[]> {
+  const graph = await graphOf(tool);
   const bySpecifier = new Map(graph.modules.map((m) => [m.specifier, m]));
   const seen = new Set<string>();
   const todo = [...graph.roots];
@@ -36,8 +64,10 @@ async function staticModules(tool: string): Promise<string[]> {
     const specifier = todo.pop()!;
     if (seen.has(specifier)) continue;
     seen.add(specifier);
+    const target = graph.redirects?.[specifier];
+    if (target !== undefined) todo.push(target);
     for (const dependency of bySpecifier.get(specifier)?.dependencies ?? []) {
-      if (dependency.code && !dependency.isDynamic) {
+      if (dependency.code && (dynamic || !dependency.isDynamic)) {
         todo.push(dependency.code.specifier);
       }
     }
@@ -45,7 +75,18 @@ async function staticModules(tool: string): Promise<string[]> {
   return [...seen];
 }
 
-for (const tool of ["client", "talker", "listener", "server"]) {
+/** The modules a tool loads before it runs: its static imports, transitively. */
+const staticModules = (tool: Tool): Promise<string[]> => modules(tool);
+
+/** The paths under lib/ of `specifiers`, sorted. */
+function libPaths(specifiers: readonly string[]): string[] {
+  const lib = new URL("../lib/", import.meta.url).href;
+  return specifiers.filter((s) => s.startsWith(lib))
+    .map((s) => `lib/${s.slice(lib.length)}`)
+    .sort();
+}
+
+for (const tool of TOOLS) {
   Deno.test({
     name:
       `${tool} loads lib/text/hex_dump.ts and json_line.ts only when --hex or --json asks`,
@@ -78,7 +119,7 @@ for (const tool of ["client", "talker", "listener", "server"]) {
     name: `${tool} imports std packages by sub-path, never a package root`,
     ignore: ignoreUnless(CAN_SPAWN, "deno info needs --allow-run"),
     async fn(): Promise<void> {
-      const std = (await staticModules(tool)).filter((m) =>
+      const std = (await modules(tool, true)).filter((m) =>
         m.startsWith("jsr:")
       );
       assert(std.length > 0);
@@ -87,9 +128,120 @@ for (const tool of ["client", "talker", "listener", "server"]) {
       }
     },
   });
+
+  Deno.test({
+    name:
+      `${tool}'s module graph, dynamic imports included, names no JSR package but @std/cli`,
+    ignore: ignoreUnless(CAN_SPAWN, "deno info needs --allow-run"),
+    async fn(): Promise<void> {
+      const graph = await graphOf(tool);
+      assertEquals(
+        Object.keys(graph.packages ?? {}).filter((p) =>
+          !p.startsWith("@std/cli@")
+        ),
+        [],
+      );
+      // Nothing fetched from elsewhere either: every module is a file of
+      // the project, a Node built-in or a file of @std/cli.
+      const cli = new Set(
+        Object.entries(graph.redirects ?? {})
+          .filter(([from]) => /^jsr:\/?@std\/cli@/.test(from))
+          .map(([, to]) => to),
+      );
+      assertEquals(
+        (await modules(tool, true)).filter((m) =>
+          !/^(file|node):/.test(m) && !/^jsr:\/?@std\/cli@/.test(m) &&
+          !cli.has(m)
+        ),
+        [],
+      );
+    },
+  });
 }
 
-for (const tool of ["talker", "listener"]) {
+/**
+ * The lib/ modules each one-shot tool loads before it runs (its static
+ * graph): what `client 127.0.0.1` and `talker 127.0.0.1 hi` pay for on every
+ * start. A module added here is a measured decision (STARTUP.md), not a
+ * side effect of an import.
+ */
+const START_PATH: Record<"client" | "talker", string[]> = {
+  client: [
+    "lib/_join_chunks.ts",
+    "lib/constants.ts",
+    "lib/errors.ts",
+    "lib/format_address.ts",
+    "lib/happy_eyeballs.ts",
+    "lib/ip.ts",
+    "lib/read_all.ts",
+    "lib/resolve.ts",
+    "lib/text/_unsafe.ts",
+    "lib/text/escape.ts",
+  ],
+  talker: [
+    // send_datagram.ts's `abortable`, once it is no longer @std/async's.
+    "lib/_abort.ts",
+    "lib/_bind.ts",
+    "lib/_join_chunks.ts",
+    "lib/_sender.ts",
+    "lib/constants.ts",
+    "lib/errors.ts",
+    "lib/format_address.ts",
+    "lib/ip.ts",
+    "lib/resolve.ts",
+    "lib/send_datagram.ts",
+    "lib/text/_unsafe.ts",
+    "lib/text/escape.ts",
+  ],
+};
+
+for (const tool of ["client", "talker"] as const) {
+  Deno.test({
+    name: `${tool}'s start path loads only the lib/ modules listed for it`,
+    ignore: ignoreUnless(CAN_SPAWN, "deno info needs --allow-run"),
+    async fn(): Promise<void> {
+      assertEquals(libPaths(await staticModules(tool)), START_PATH[tool]);
+    },
+  });
+
+  Deno.test({
+    name: `${tool}'s start path loads no JSON module and no Node built-in`,
+    ignore: ignoreUnless(CAN_SPAWN, "deno info needs --allow-run"),
+    async fn(): Promise<void> {
+      assertEquals(
+        (await staticModules(tool)).filter((m) =>
+          m.startsWith("node:") || m.endsWith(".json")
+        ),
+        [],
+      );
+    },
+  });
+}
+
+Deno.test({
+  name:
+    "the lib/text/ modules every tool loads write no Unicode property class as a regular expression literal",
+  ignore: ignoreUnless(CAN_SPAWN, "deno info needs --allow-run"),
+  async fn(): Promise<void> {
+    // A literal such as /[\p{Cn}]/u is set up when its module loads, and
+    // that costs ≈ 4 M instructions, 9% of an empty `deno run` (STARTUP.md);
+    // the pattern is built from a string on first use instead.
+    const text = new URL("../lib/text/", import.meta.url).href;
+    const loaded = new Set<string>();
+    for (const tool of TOOLS) {
+      for (const m of await staticModules(tool)) {
+        if (m.startsWith(text)) loaded.add(m);
+      }
+    }
+    assert(loaded.size > 0);
+    for (const module of loaded) {
+      const source = await Deno.readTextFile(new URL(module));
+      assertEquals(source.match(/(?<!\\)\\p\{/g) ?? [], [], module);
+    }
+  },
+});
+
+for (const tool of ["talker", "listener"] as const) {
   Deno.test({
     name:
       `${tool} loads the numbered-datagram modules only when --count, --seq or --stats asks`,

@@ -25,7 +25,7 @@
  *
  * @example Escape a hostile datagram
  * ```ts
- * import { escapeBytes } from "./escape.ts";
+ * import { escapeBytes } from "@beejnet/beejnet/text";
  * import { assertEquals } from "@std/assert";
  *
  * const datagram = new TextEncoder().encode("\x1b[31mred\x1b[0m\n");
@@ -36,12 +36,6 @@
  */
 
 import { isUnsafe } from "./_unsafe.ts";
-
-/** Two lowercase hex digits for each byte value. */
-const HEX: readonly string[] = Array.from(
-  { length: 256 },
-  (_, byte) => byte.toString(16).padStart(2, "0"),
-);
 
 /**
  * Decodes runs already checked to be well-formed UTF-8. `ignoreBOM` keeps a
@@ -71,10 +65,29 @@ const LOWER_U = 0x75;
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 
-/** The code units of the lowercase hex digits. */
-const HEX_DIGITS = new Uint16Array(
-  Array.from("0123456789abcdef", (digit) => digit.charCodeAt(0)),
-);
+/**
+ * The code units of the lowercase hex digits, `0`-`9` and `a`-`f`. Written
+ * out, like every table here: the module loads in every tool, and what runs
+ * when it loads is paid on every start.
+ */
+const HEX_DIGITS = new Uint16Array([
+  0x30,
+  0x31,
+  0x32,
+  0x33,
+  0x34,
+  0x35,
+  0x36,
+  0x37,
+  0x38,
+  0x39,
+  0x61,
+  0x62,
+  0x63,
+  0x64,
+  0x65,
+  0x66,
+]);
 
 /**
  * For each ASCII code, the letter that follows the backslash in its short
@@ -89,7 +102,10 @@ ESCAPE_LETTERS[0x5c] = 0x5c;
 /** Escapes an ASCII code that is a control, DEL or a backslash. */
 function escapeAscii(code: number): string {
   const letter = ESCAPE_LETTERS[code]!;
-  return letter === 0 ? "\\x" + HEX[code] : "\\" + String.fromCharCode(letter);
+  return letter === 0
+    ? "\\x" +
+      String.fromCharCode(HEX_DIGITS[code >> 4]!, HEX_DIGITS[code & 0xf]!)
+    : "\\" + String.fromCharCode(letter);
 }
 
 /**
@@ -162,7 +178,7 @@ function decodeAt(bytes: Uint8Array, i: number): number {
  *
  * @example Render a datagram that tries to retitle the terminal
  * ```ts
- * import { escapeBytes } from "./escape.ts";
+ * import { escapeBytes } from "@beejnet/beejnet/text";
  * import { assertEquals } from "@std/assert";
  *
  * const bytes = new TextEncoder().encode("\x1b]0;pwned\x07caf\u00e9 \u202e");
@@ -171,7 +187,7 @@ function decodeAt(bytes: Uint8Array, i: number): number {
  *
  * @example Bytes that are not UTF-8
  * ```ts
- * import { escapeBytes } from "./escape.ts";
+ * import { escapeBytes } from "@beejnet/beejnet/text";
  * import { assertEquals } from "@std/assert";
  *
  * const bytes = new Uint8Array([0x41, 0xff, 0xc0, 0xaf]);
@@ -192,7 +208,17 @@ export function escapeBytes(bytes: Uint8Array): string {
       ? String.fromCharCode.apply(null, bytes as unknown as number[])
       : utf8.decode(bytes);
   }
+  return escapeFrom(bytes, i);
+}
 
+/**
+ * {@linkcode escapeBytes} from the first byte that needs an escape, `i`:
+ * its own function because V8 compiles a function as a whole when it is
+ * first called, and a one-shot tool that prints a greeting needs only the
+ * scan above (STARTUP.md).
+ */
+function escapeFrom(bytes: Uint8Array, i: number): string {
+  const length = bytes.length;
   // The output is built as UTF-16 code units and decoded once at the end: on
   // input that needs many escapes this is several times faster than joining
   // strings. No byte yields more than 4 units (`\xNN`; a 2-byte sequence
@@ -266,7 +292,7 @@ export function escapeBytes(bytes: Uint8Array): string {
  *
  * @example Quote a host name that hides a bidirectional override
  * ```ts
- * import { escapeText } from "./escape.ts";
+ * import { escapeText } from "@beejnet/beejnet/text";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(escapeText("exe.\u202etxt\n"), "exe.\\u{202e}txt\\n");

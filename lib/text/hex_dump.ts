@@ -9,7 +9,7 @@
  *
  * @example Dump a datagram
  * ```ts
- * import { hexDump } from "./hex_dump.ts";
+ * import { hexDump } from "@beejnet/beejnet/text";
  * import { assertEquals } from "@std/assert";
  *
  * const lines = hexDump(new TextEncoder().encode("GET / HTTP/1.0\r\n\r\n"));
@@ -55,7 +55,7 @@ const ASCII: readonly string[] = Array.from(
  *
  * @example A short line is padded
  * ```ts
- * import { hexDump } from "./hex_dump.ts";
+ * import { hexDump } from "@beejnet/beejnet/text";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(hexDump(new TextEncoder().encode("Hello, world!")), [

@@ -5,7 +5,6 @@
  * @module
  */
 
-import { encodeBase64 } from "@std/encoding/base64";
 import { isUnsafe } from "./_unsafe.ts";
 
 /** Every character outside printable ASCII, one code point at a time. */
@@ -31,7 +30,7 @@ function unicodeEscape(c: string): string {
  *
  * @example Escape sequences stay inert
  * ```ts
- * import { jsonLine } from "./json_line.ts";
+ * import { jsonLine } from "@beejnet/beejnet/text";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(jsonLine({ text: "\x1b[31m\u202e" }), '{"text":"\\u001b[31m\\u202e"}');
@@ -46,16 +45,36 @@ export function jsonLine(value: unknown): string {
 
 const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
+/** How many bytes {@linkcode base64Of} turns into one binary string at a time. */
+const BASE64_CHUNK = 0x3000;
+
+/**
+ * Standard base64 with padding (RFC 4648, section 4). Deno's own
+ * `Uint8Array.prototype.toBase64` where the runtime has it (V8 14 and
+ * later), else `btoa` over binary strings of whole 3-byte groups, so the
+ * pieces join without padding in between. No JSR package: a tool pays for
+ * resolving every package its module graph names.
+ */
+function base64Of(bytes: Uint8Array): string {
+  if (typeof bytes.toBase64 === "function") return bytes.toBase64();
+  let out = "";
+  for (let i = 0; i < bytes.length; i += BASE64_CHUNK) {
+    const piece = bytes.subarray(i, i + BASE64_CHUNK);
+    out += btoa(String.fromCharCode.apply(null, piece as unknown as number[]));
+  }
+  return out;
+}
+
 /**
  * Describe bytes for a JSON event: `{ text }` when they are valid UTF-8,
- * otherwise `{ base64 }`.
+ * otherwise `{ base64 }` (standard alphabet, padded).
  *
  * @param bytes The data.
  * @returns An object with exactly one of `text` or `base64`.
  *
  * @example Text and binary
  * ```ts
- * import { dataFields } from "./json_line.ts";
+ * import { dataFields } from "@beejnet/beejnet/text";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(dataFields(new TextEncoder().encode("hi")), { text: "hi" });
@@ -68,6 +87,6 @@ export function dataFields(
   try {
     return { text: STRICT_UTF8.decode(bytes) };
   } catch {
-    return { base64: encodeBase64(bytes) };
+    return { base64: base64Of(bytes) };
   }
 }

@@ -6,7 +6,7 @@
  * it to show what peers send.
  *
  * ```ts
- * import { escapeBytes, jsonLine } from "./mod.ts";
+ * import { escapeBytes, jsonLine } from "@beejnet/beejnet/text";
  * import { assertEquals } from "@std/assert";
  *
  * const datagram = new TextEncoder().encode("\x1b[2J\u202e");
