@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Timing } from "./_client.ts";
+import { instructionRows, type Timing } from "./_client.ts";
 import { median, type Row, type Target, type Unit } from "./_report.ts";
 import { formatProfile, type SyscallProfile } from "./_syscalls.ts";
 import type { ServerRun } from "./_tcp.ts";
@@ -464,21 +464,7 @@ export function clientRows(m: Measured): Row[] {
       note: m.client.get(k)?.error,
     });
   }
-  const count = (k: string): number | undefined => {
-    const n = m.clientInstructions?.get(k);
-    return n === undefined ? undefined : n / 1e6;
-  };
-  for (const k of ["ip", "floor", "probe-graph", "probe-parse-args"]) {
-    if (!m.clientInstructions?.has(k)) continue;
-    rows.push({
-      section: "Client one-shot instructions (callgrind)",
-      figure: label(k),
-      value: count(k),
-      unit: "M instructions",
-      peer: label("empty"),
-      peerValue: count("empty"),
-    });
-  }
+  rows.push(...instructionRows(m));
   return rows;
 }
 

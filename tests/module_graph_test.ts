@@ -167,6 +167,7 @@ for (const tool of TOOLS) {
  */
 const START_PATH: Record<"client" | "talker", string[]> = {
   client: [
+    "lib/_check.ts",
     "lib/_join_chunks.ts",
     "lib/constants.ts",
     "lib/errors.ts",
@@ -182,6 +183,7 @@ const START_PATH: Record<"client" | "talker", string[]> = {
     // send_datagram.ts's `abortable`, once it is no longer @std/async's.
     "lib/_abort.ts",
     "lib/_bind.ts",
+    "lib/_check.ts",
     "lib/_join_chunks.ts",
     "lib/_sender.ts",
     "lib/constants.ts",
