@@ -40,10 +40,6 @@ if (!PERMITTED) {
   note(
     "compile tests: not run: needs --allow-run --allow-read --allow-write --allow-env",
   );
-} else if (DENORT_BIN === undefined) {
-  note(
-    "compile tests: compiled tools not run: DENORT_BIN is unset (no Deno runtime, denort, here); set it to a real denort to run them",
-  );
 }
 
 // --- stand-ins -------------------------------------------------------------

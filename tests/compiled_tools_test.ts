@@ -15,6 +15,7 @@ import {
   DENORT_BIN,
   exists,
   list,
+  note,
   PERMITTED,
   run,
   SCRIPT,
@@ -85,6 +86,11 @@ Deno.test({
 });
 
 const REAL = DENORT_BIN !== undefined;
+if (PERMITTED && !REAL) {
+  note(
+    "compile tests: compiled tools not run: DENORT_BIN is unset (no Deno runtime, denort, here); set it to a real denort to run them",
+  );
+}
 
 /** The lines of a child's output stream, read as they come. */
 class Lines {
