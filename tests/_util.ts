@@ -467,6 +467,41 @@ export function udpSocket(hostname = "127.0.0.1"): Deno.DatagramConn {
   return Deno.listenDatagram({ hostname, port: 0, transport: "udp" });
 }
 
+/** A stdout whose asynchronous writes finish when the test says. */
+export class SlowSink {
+  readonly writes: string[] = [];
+  readonly #pending: PromiseWithResolvers<number>[] = [];
+  fail: Error | undefined;
+  writeSync(p: Uint8Array): number {
+    this.writes.push(new TextDecoder().decode(p));
+    return p.length;
+  }
+  write(p: Uint8Array): Promise<number> {
+    if (this.fail) return Promise.reject(this.fail);
+    this.writes.push(new TextDecoder().decode(p));
+    const done = Promise.withResolvers<number>();
+    this.#pending.push(done);
+    return done.promise.then(() => p.length);
+  }
+  isTerminal(): boolean {
+    return false;
+  }
+  /** Finish the oldest write in flight. */
+  finish(): void {
+    this.#pending.shift()?.resolve(0);
+  }
+  get inFlight(): number {
+    return this.#pending.length;
+  }
+}
+
+/** A datagram socket that `using` closes. */
+export function closing(
+  socket: Deno.DatagramConn,
+): Deno.DatagramConn & Disposable {
+  return Object.assign(socket, { [Symbol.dispose]: () => socket.close() });
+}
+
 /** Encode text. */
 export const bytes = (text: string): Uint8Array =>
   new TextEncoder().encode(text);

@@ -2,12 +2,7 @@
 // shared edge — a run's failure and exit-code tables, the usage line, and
 // Output's one call per event.
 
-import {
-  assert,
-  assertEquals,
-  assertRejects,
-  assertStrictEquals,
-} from "@std/assert";
+import { assertEquals, assertRejects, assertStrictEquals } from "@std/assert";
 import { command, type Tool, usageText } from "../cmd/_command.ts";
 import {
   DONE,
@@ -21,7 +16,7 @@ import { failure, PERMISSION, withFailures } from "../cmd/_failures.ts";
 import { UsageError } from "../cmd/_options.ts";
 import { Output } from "../cmd/_output.ts";
 import { ConnectError } from "../lib/errors.ts";
-import { Capture, deadline } from "./_util.ts";
+import { Capture, SlowSink } from "./_util.ts";
 
 /** A tool's exit codes, for these tests. */
 const EXITS = [
@@ -165,59 +160,6 @@ Deno.test("Output.error() is a stderr line, and also an error event under --json
   ]);
 });
 
-/** A stdout whose asynchronous writes finish when the test says. */
-class SlowSink {
-  readonly writes: string[] = [];
-  readonly #pending: PromiseWithResolvers<number>[] = [];
-  fail: Error | undefined;
-  writeSync(p: Uint8Array): number {
-    this.writes.push(new TextDecoder().decode(p));
-    return p.length;
-  }
-  write(p: Uint8Array): Promise<number> {
-    if (this.fail) return Promise.reject(this.fail);
-    this.writes.push(new TextDecoder().decode(p));
-    const done = Promise.withResolvers<number>();
-    this.#pending.push(done);
-    return done.promise.then(() => p.length);
-  }
-  isTerminal(): boolean {
-    return false;
-  }
-  /** Finish the oldest write in flight. */
-  finish(): void {
-    this.#pending.shift()?.resolve(0);
-  }
-  get inFlight(): number {
-    return this.#pending.length;
-  }
-}
-
-Deno.test("a pipelined Output gathers 16 KiB before a write, keeps one write in flight and gathers the lines that come meanwhile behind it", async () => {
-  const stdout = new SlowSink();
-  const stderr = new Capture();
-  const out = new Output("tool", { stdout, stderr }, { pipeline: true });
-  const line = "x".repeat(1023); // 1 KiB with its newline
-  for (let i = 0; i < 15; i++) out.stdout(line);
-  assertEquals(stdout.writes, []); // 15 KiB: still gathering
-  out.stdout(line);
-  assertEquals(stdout.writes, [`${line}\n`.repeat(16)]);
-  assertStrictEquals(stdout.inFlight, 1);
-  out.stdout("one");
-  out.stdout("two");
-  out.stdout("three");
-  stdout.finish();
-  await new Promise((resolve) => setTimeout(resolve, 0));
-  // Less than 16 KiB behind it: it waits for more, or for the tick.
-  assertStrictEquals(stdout.writes.length, 1);
-  const closing = out.close();
-  assertEquals(stdout.writes.slice(1), ["one\ntwo\nthree\n"]);
-  stdout.finish();
-  await closing;
-  assertStrictEquals(stdout.inFlight, 0);
-  assertStrictEquals(out.stdoutOutcome, undefined);
-});
-
 Deno.test("Output: a stdout that fails is said once on stderr, aborts failed, and later lines are dropped", async () => {
   const stdout = {
     writeSync(): number {
@@ -283,81 +225,4 @@ Deno.test("withFailures(): a stdout that failed decides the exit code; what the 
   });
   assertStrictEquals(code, 1);
   assertEquals(stderr.lines, ["tool: stdout: no space left on device"]);
-});
-
-Deno.test("a pipelined Output behind a stalled write keeps 8 MiB of lines, drops the rest and says how many", async () => {
-  const stdout = new SlowSink();
-  const stderr = new Capture();
-  const out = new Output("tool", { stdout, stderr }, { pipeline: true });
-  const line = "x".repeat(1023);
-  for (let i = 0; i < 16; i++) out.stdout(line); // 16 KiB: in flight
-  assertStrictEquals(stdout.inFlight, 1);
-  for (let i = 0; i < 9 * 1024; i++) out.stdout(line);
-  stdout.finish();
-  await new Promise((resolve) => setTimeout(resolve, 0));
-  assertEquals(stderr.lines, [
-    "tool: stdout: 1024 lines dropped: its reader did not keep up",
-  ]);
-  const closing = out.close();
-  stdout.finish();
-  await closing;
-  assertStrictEquals(stdout.writes[1]!.length, 8 * 1024 * 1024);
-});
-
-Deno.test("a pipelined Output behind a stalled write counts the lines it drops, not the texts queued", async () => {
-  const stdout = new SlowSink();
-  const stderr = new Capture();
-  const out = new Output("tool", { stdout, stderr }, { pipeline: true });
-  const line = "x".repeat(1023);
-  for (let i = 0; i < 16; i++) out.stdout(line); // 16 KiB: in flight
-  // Three lines a datagram, as listener prints them: 3 KiB each.
-  const packet = [line, line, line].join("\n");
-  const queued = Math.floor(8 * 1024 * 1024 / 3072); // fit behind the write
-  for (let i = 0; i < queued; i++) out.stdout(packet);
-  for (let i = 0; i < 100; i++) out.stdout(packet); // dropped
-  stdout.finish();
-  await new Promise((resolve) => setTimeout(resolve, 0));
-  assertEquals(stderr.lines, [
-    "tool: stdout: 300 lines dropped: its reader did not keep up",
-  ]);
-  const closing = out.close();
-  stdout.finish();
-  await closing;
-  assertStrictEquals(
-    stdout.writes.slice(1).join("").split("\n").length - 1,
-    3 * queued,
-  );
-});
-
-Deno.test("a pipelined Output never drops a kept event: it goes after what is queued, past the backlog, and close() waits until it is written", async () => {
-  for (const json of [false, true]) {
-    const stdout = new SlowSink();
-    const stderr = new Capture();
-    const out = new Output("tool", { stdout, stderr }, {
-      pipeline: true,
-      jsonLine: json ? (value) => JSON.stringify(value) : undefined,
-    });
-    const line = "x".repeat(1023);
-    const text = (): void => out.event("line", { text: line }, line);
-    for (let i = 0; i < 16; i++) text(); // 16 KiB or more: in flight
-    for (let i = 0; i < 9 * 1024; i++) text();
-    out.event("stats", { final: true }, "tool: final report", { keep: true });
-    text(); // dropped: the backlog is still full
-    let closed = false;
-    const closing = out.close().then(() => closed = true);
-    for (let i = 0; i < 10 && !closed; i++) {
-      stdout.finish();
-      await new Promise((resolve) => setTimeout(resolve, 0));
-    }
-    await deadline(closing, "close()");
-    assertStrictEquals(stdout.inFlight, 0);
-    const written = stdout.writes.join("").split("\n").slice(0, -1);
-    assertEquals(
-      written.at(-1),
-      json ? '{"event":"stats","final":true}' : "tool: final report",
-    );
-    const dropped = Number(stderr.text.match(/(\d+) lines dropped/)![1]);
-    assert(dropped > 0);
-    assertStrictEquals(written.length - 1 + dropped, 16 + 9 * 1024 + 1);
-  }
 });

@@ -1,24 +1,18 @@
 /**
  * Data that arrived is shown: what `client` received before the server reset
- * the connection or before a signal stopped it, and every datagram a
- * `listener` received while its stdout's reader stalled.
+ * the connection or before a signal stopped it. (Every datagram a `listener`
+ * received while its stdout's reader stalled: tests/stalled_stdout_test.ts.)
  *
  * @module
  */
 
-import { assertEquals, assertLessOrEqual } from "@std/assert";
-import { concat } from "@std/bytes/concat";
-import { Output, type Sink } from "../cmd/_output.ts";
+import { assertEquals } from "@std/assert";
 import {
   catches,
-  countLines,
   HAS_PROC_NET,
   needs,
   onePeer,
   resettingPeer,
-  startTool,
-  udpPeer,
-  udpQueue,
   waitConsumed,
   waitUntil,
   writeAll,
@@ -197,82 +191,3 @@ Deno.test({
     }
   },
 });
-
-Deno.test({
-  name:
-    "listener -k whose stdout reader stalls receives on: its lines wait behind the write in flight, none lost",
-  ignore: needs("sh") ||
-    ignoreUnless(HAS_PROC_NET, "this test reads /proc/net/udp (Linux)"),
-  async fn(): Promise<void> {
-    const { proc, port } = await startTool("listener", ["-k", "-p", "0"]);
-    await using _ = proc;
-    proc.holdStdout();
-    using socket = udpPeer();
-    const payload = new Uint8Array(100).fill(0x61);
-    const to = { transport: "udp", hostname: "127.0.0.1", port } as const;
-    // 3,000 datagrams: ~570 KB of lines, many times what the pipe holds. Sent
-    // in bursts the receive buffer holds; after each, the listener must
-    // empty it, which it cannot while blocked in a write to the full pipe.
-    const total = 3_000, burst = 50;
-    for (let sent = 0; sent < total; sent += burst) {
-      for (let i = 0; i < burst; i++) await socket.send(payload, to);
-      await waitUntil(
-        () => udpQueue(port).queued === 0,
-        `the listener to read datagrams ${sent}-${sent + burst}`,
-      );
-    }
-    assertEquals(udpQueue(port).drops, 0);
-    proc.resumeStdout();
-    await waitUntil(
-      () =>
-        countLines(proc.stdout, "listener: packet is 100 bytes long") === total,
-      "every datagram's lines",
-    );
-    proc.kill("SIGTERM");
-    assertEquals(await proc.exit(), 0);
-  },
-});
-
-/** A file-like stdout: asynchronous writes that are done at once, counted. */
-function countingSink(): Sink & { writes: number; text: () => string } {
-  const chunks: Uint8Array[] = [];
-  const sink = {
-    writes: 0,
-    writeSync(p: Uint8Array): number {
-      sink.writes++;
-      chunks.push(p.slice());
-      return p.length;
-    },
-    write(p: Uint8Array): Promise<number> {
-      return Promise.resolve(sink.writeSync(p));
-    },
-    isTerminal: () => false,
-    text: () => new TextDecoder().decode(concat(chunks)),
-  };
-  return sink;
-}
-
-Deno.test(
-  "a pipelined Output gathers a stream of lines whose writes are each done before the next line: at most 1 write per 10 lines, and the last lines reach stdout after the stream stops with nothing more queued",
-  async () => {
-    const stdout = countingSink();
-    const out = new Output("listener", { stdout, stderr: countingSink() }, {
-      pipeline: true,
-    });
-    const lines: string[] = [];
-    for (let i = 0; i < 2_000; i++) {
-      const line = `listener: got packet ${i} from 127.0.0.1, 32 bytes long`;
-      lines.push(line);
-      out.stdout(line);
-      // The next datagram after the write in flight is done (its promise
-      // settles within these few microtasks), and before any timer.
-      for (let hop = 0; hop < 5; hop++) await null;
-    }
-    const expected = lines.map((line) => line + "\n").join("");
-    // The stream stopped, nothing is flushed or closed: the lines still go.
-    await waitUntil(() => stdout.text() === expected, "the last lines");
-    assertEquals(stdout.text(), expected);
-    assertLessOrEqual(stdout.writes, lines.length / 10);
-    await out.close();
-  },
-);

@@ -69,7 +69,7 @@ const REACHED: Record<string, [readonly ExitCode[], Record<number, string>]> = {
     129:
       "exit_codes_test: talker -c stopped by ${signal} closes with what it did, exit ${code}",
     130:
-      "talker_test: talker -c stopped by a signal closes with what it did, exit 130",
+      "talker_numbered_test: talker -c stopped by a signal closes with what it did, exit 130",
     141:
       "stdout_test: talker whose reader went away: sent, then quiet, exit 141",
     143:

@@ -1,9 +1,8 @@
 /**
  * End-to-end tests of `server` (cmd/server.ts): Beej's stream server line for
- * line by default, and each option beyond it. Most tests run `main()` in
- * process; those that need a real process (signals, the `import.meta.main`
- * path, a lowered file limit) spawn it and are ignored without
- * `--allow-run --allow-read --allow-env`.
+ * line by default, and each option beyond it, with `main()` run in process.
+ * The tests that need a real process (signals, the `import.meta.main` path, a
+ * lowered file limit, `--workers`) are in tests/server_process_test.ts.
  *
  * @module
  */
@@ -17,28 +16,25 @@ import {
 import { main } from "../cmd/server.ts";
 import { parseServer } from "../cmd/_server.ts";
 import {
-  assertNoStack,
-  CAN_SPAWN,
-  type Capture,
   deadline,
   freeTcpPort,
-  ignoreUnless,
   type InProcess,
   listeningPort,
   NEEDS_IPV6,
-  NEEDS_SPAWN,
   readToEnd,
   refusedLine,
   runInProcess,
-  runTool,
-  TestProcess,
   VERSION,
   waitUntil,
 } from "./_util.ts";
-
-const WAITING = "server: waiting for connections...";
-const GREETING = "Hello, world!";
-const decoder = new TextDecoder();
+import {
+  BAD_INPUT,
+  count,
+  decoder,
+  fetchGreeting,
+  GREETING,
+  WAITING,
+} from "./_server.ts";
 
 /** Start the server in process; resolve once it says where it listens. */
 async function start(args: string[]): Promise<InProcess & { port: number }> {
@@ -58,18 +54,6 @@ async function start(args: string[]): Promise<InProcess & { port: number }> {
 async function stop(run: InProcess): Promise<number> {
   run.controller.abort();
   return await deadline(run.code, "the server to stop");
-}
-
-/** Connect, read until the server closes, and return every byte. */
-async function fetchGreeting(
-  port: number,
-  hostname = "127.0.0.1",
-): Promise<Uint8Array> {
-  const conn = await deadline(
-    Deno.connect({ hostname, port }),
-    `a connection to ${hostname}:${port}`,
-  );
-  return (await readToEnd(conn)).data;
 }
 
 /**
@@ -97,12 +81,6 @@ async function assertNotServed(port: number): Promise<void> {
   }
 }
 
-/** How many lines of `capture` are exactly `line`. */
-function count(capture: Capture, line: string): number {
-  return capture.lines.filter((l) => l === line).length;
-}
-
-/** Assert a spawned tool's stderr holds no uncaught error or stack trace. */
 // ---------------------------------------------------------------------------
 // Default behaviour
 
@@ -520,45 +498,6 @@ Deno.test("server -V prints one version line, exit 0", async () => {
   }
 });
 
-/** Bad command lines, each with the one line it must print. */
-const BAD_INPUT: [string[], RegExp][] = [
-  [["--bogus"], /^server: unknown option "--bogus"$/],
-  [["-z"], /^server: unknown option "-z"$/],
-  [["-p"], /^server: option "-p" needs a value$/],
-  [["--port"], /^server: option "--port" needs a value$/],
-  [["-p", "65536"], /^server: invalid port "65536": must be 0-65535$/],
-  [["-p", "-1"], /^server: invalid port "-1"/],
-  [["-p", "3490x"], /^server: invalid port "3490x"/],
-  [["-p", ""], /^server: invalid port ""/],
-  [["--max-connections", "0"], /^server: invalid max-connections "0"/],
-  [["--max-connections", "many"], /^server: invalid max-connections "many"/],
-  [["-4", "-6"], /^server: options "-4" and "-6" cannot be used together$/],
-  [["extra"], /^server: unexpected argument "extra"$/],
-  [["-b", ""], /^server: invalid bind address: empty$/],
-  // -b is checked as client and talker check a host, one escaped line.
-  [["-b", "a b"], /^server: invalid host "a b": not a host name$/],
-  [
-    ["-b", "1.2.3.4:5"],
-    /^server: invalid host "1\.2\.3\.4:5": not a name or address; give the port with --port$/,
-  ],
-  [["-b", "::1%"], /^server: invalid host "::1%": not a name or address/],
-  [["-b", "*"], /^server: invalid host "\*": not a host name$/],
-  [["-b", "a\nb"], /^server: invalid host "a\\nb": not a host name$/],
-  [
-    ["-b", "\x1b[31mred"],
-    /^server: invalid host "\\x1b\[31mred": not a host name$/,
-  ],
-  [["--json=yes"], /^server: option "--json" takes no value$/],
-  [["--deny", "10.0.0.0/99"], /^server: /],
-  [["--workers", "0"], /^server: invalid workers "0": must be 1-64$/],
-  [["--workers", "65"], /^server: invalid workers "65": must be 1-64$/],
-  // -m $'\xff\xfe' as Deno gives it (lossily decoded): refused, not rewritten.
-  [
-    ["-m", "\uFFFD\uFFFD"],
-    /^server: option "--message" is not valid UTF-8 \(or contains U\+FFFD\): Deno cannot pass its bytes on from the command line; give UTF-8 text$/,
-  ],
-];
-
 Deno.test("parseServer() refuses bad input, each with the one line to print", () => {
   for (const [args, expected] of BAD_INPUT) {
     const what = `server ${JSON.stringify(args)}`;
@@ -573,228 +512,4 @@ Deno.test("server -b with a name that does not resolve: getaddrinfo line, exit 1
   assertEquals(run.stderr.lines, [
     "getaddrinfo: Name or service not known",
   ]);
-});
-
-// ---------------------------------------------------------------------------
-// As a process
-
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  Deno.test({
-    name: `server (process) stops on ${signal}: exit 0, no more connections`,
-    ignore: NEEDS_SPAWN(),
-    async fn(): Promise<void> {
-      await using server = TestProcess.tool("server", ["-p", "0"]);
-      const port = await listeningPort(server.stderr);
-      await server.stdout.waitFor(/^server: waiting/);
-      assertStrictEquals(decoder.decode(await fetchGreeting(port)), GREETING);
-      await server.stdout.waitFor(/got connection/);
-      server.kill(signal);
-      assertStrictEquals(await server.exit(), 0);
-      assertEquals(server.stdout.lines, [
-        WAITING,
-        "server: got connection from 127.0.0.1",
-      ]);
-      assertEquals(server.stderr.lines, [
-        `server: listening on [::]:${port}`,
-      ]);
-      assertNoStack(server.stderr.text);
-      await assertRejects(
-        () => Deno.connect({ hostname: "127.0.0.1", port }),
-        Deno.errors.ConnectionRefused,
-      );
-    },
-  });
-}
-
-Deno.test({
-  name: "server (process) -v on SIGTERM says it stopped",
-  ignore: NEEDS_SPAWN(),
-  async fn(): Promise<void> {
-    await using server = TestProcess.tool("server", ["-v", "-p", "0"]);
-    const port = await listeningPort(server.stderr);
-    server.kill("SIGTERM");
-    assertStrictEquals(await server.exit(), 0);
-    assertEquals(server.stdout.lines, [WAITING]);
-    assertEquals(server.stderr.lines, [
-      `server: listening on [::]:${port}`,
-      "server: stopped",
-    ]);
-  },
-});
-
-Deno.test({
-  name: "server (process) bad input: one line, exit 1, no stack trace",
-  ignore: NEEDS_SPAWN(),
-  async fn(): Promise<void> {
-    for (const [args, expected] of BAD_INPUT.slice(0, 8)) {
-      const { code, stdout, stderr } = await runTool("server", args);
-      const what = `server ${JSON.stringify(args)}`;
-      assertStrictEquals(code, 1, what);
-      assertStrictEquals(stdout, "", what);
-      assertNoStack(stderr);
-      const lines = stderr.split("\n").slice(0, -1);
-      assertStrictEquals(lines.length, 1, `${what}: ${stderr}`);
-      assertMatch(lines[0]!, expected, what);
-    }
-  },
-});
-
-Deno.test({
-  name: "server (process) cannot bind: 'failed to bind', exit 1",
-  ignore: NEEDS_SPAWN(),
-  async fn(): Promise<void> {
-    using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const { port } = taken.addr as Deno.NetAddr;
-    const { code, stdout, stderr } = await runTool("server", [
-      "-b",
-      "127.0.0.1",
-      "-p",
-      `${port}`,
-    ]);
-    assertStrictEquals(code, 1);
-    assertStrictEquals(stdout, "");
-    assertStrictEquals(
-      stderr,
-      "server: bind: Address already in use\nserver: failed to bind\n",
-    );
-  },
-});
-
-Deno.test({
-  name:
-    "server (process) without --allow-net: one line naming --allow-net, exit 1",
-  ignore: NEEDS_SPAWN(),
-  async fn(): Promise<void> {
-    const { code, stdout, stderr } = await runTool("server", ["-p", "0"], {
-      permissions: ["--allow-net=10.9.9.9"],
-    });
-    assertStrictEquals(code, 1);
-    assertStrictEquals(stdout, "");
-    assertNoStack(stderr);
-    assertMatch(stderr, /^server: permission denied: .*--allow-net.*\n$/);
-  },
-});
-
-/** Where `prlimit` is, if this machine has it. */
-const PRLIMIT = CAN_SPAWN
-  ? (Deno.env.get("PATH") ?? "").split(":").map((dir) => `${dir}/prlimit`)
-    .find((path) => {
-      try {
-        return Deno.statSync(path).isFile;
-      } catch {
-        return false;
-      }
-    })
-  : undefined;
-
-async function prlimit(pid: number, nofile: string): Promise<void> {
-  const { code, stderr } = await deadline(
-    new Deno.Command(PRLIMIT!, {
-      args: ["--pid", `${pid}`, `--nofile=${nofile}`],
-      stdout: "null",
-      stderr: "piped",
-    }).output(),
-    "prlimit",
-  );
-  assertStrictEquals(code, 0, decoder.decode(stderr));
-}
-
-Deno.test({
-  name: "server (process) survives accept errors: reports once, serves again",
-  ignore: NEEDS_SPAWN() ||
-    ignoreUnless(
-      PRLIMIT !== undefined,
-      "the accept-error test needs prlimit (util-linux) to lower a file limit",
-    ),
-  async fn(): Promise<void> {
-    await using server = TestProcess.tool("server", [
-      "-b",
-      "127.0.0.1",
-      "-p",
-      "0",
-    ]);
-    const port = await listeningPort(server.stderr);
-    const pid = server.child.pid;
-    // No descriptor left: every accept() fails with EMFILE.
-    const hard = decoder.decode(
-      (await new Deno.Command(PRLIMIT!, {
-        args: ["--pid", `${pid}`, "--nofile", "--output=HARD", "--noheadings"],
-        stdout: "piped",
-      }).output()).stdout,
-    ).trim();
-    await prlimit(pid, `1:${hard}`);
-    const first = await deadline(
-      Deno.connect({ hostname: "127.0.0.1", port }),
-      "a connection while out of descriptors",
-    );
-    await server.stderr.waitFor(/^accept: /);
-    const second = await deadline(
-      Deno.connect({ hostname: "127.0.0.1", port }),
-      "a second connection while out of descriptors",
-    );
-    await prlimit(pid, `${hard}:${hard}`);
-    assertStrictEquals(decoder.decode((await readToEnd(first)).data), GREETING);
-    assertStrictEquals(
-      decoder.decode((await readToEnd(second)).data),
-      GREETING,
-    );
-    assertStrictEquals(decoder.decode(await fetchGreeting(port)), GREETING);
-    server.kill("SIGTERM");
-    assertStrictEquals(await server.exit(), 0);
-    assertNoStack(server.stderr.text);
-    assertEquals(server.stderr.lines, [
-      `server: listening on 127.0.0.1:${port}`,
-      "accept: Too many open files (retrying)",
-    ]);
-    assertStrictEquals(
-      count(server.stdout, "server: got connection from 127.0.0.1"),
-      3,
-    );
-  },
-});
-
-// ---------------------------------------------------------------------------
-// --workers
-
-Deno.test({
-  name: "server --workers 2 serves every connection on its one port",
-  ignore: NEEDS_SPAWN(),
-  async fn(): Promise<void> {
-    await using server = TestProcess.tool("server", [
-      "-p",
-      "0",
-      "--workers",
-      "2",
-    ], { permissions: ["--allow-net", "--allow-read"] });
-    await server.stdout.waitFor(new RegExp(`^${WAITING}$`));
-    const port = await listeningPort(server.stderr);
-    for (let i = 0; i < 20; i++) {
-      assertStrictEquals(decoder.decode(await fetchGreeting(port)), GREETING);
-    }
-    server.kill("SIGINT");
-    assertStrictEquals(await server.exit(), 0);
-    assertStrictEquals(
-      count(server.stdout, "server: got connection from 127.0.0.1"),
-      20,
-    );
-    assertNoStack(server.stderr.text);
-  },
-});
-
-Deno.test({
-  name: "server --workers without read access to its module: one line, exit 1",
-  ignore: NEEDS_SPAWN(),
-  async fn(): Promise<void> {
-    const { code, stdout, stderr } = await runTool("server", [
-      "-p",
-      "0",
-      "--workers",
-      "2",
-    ]);
-    assertStrictEquals(code, 1);
-    assertStrictEquals(stdout, "");
-    const lines = stderr.trimEnd().split("\n");
-    assertStrictEquals(lines.length, 1, stderr);
-    assertMatch(lines[0]!, /^server: permission denied: .*--allow-read=/);
-  },
 });

@@ -148,3 +148,21 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name:
+    "sendNumbered() without --unstable-net rejects with UnstableNetError, not a SendError",
+  ignore: NEEDS_RUN(),
+  async fn(): Promise<void> {
+    const seen = await withoutUnstableNet(
+      `lib.sendNumbered([{ address: "127.0.0.1", family: 4 }], ` +
+        `new Uint8Array(1), { port: 9, count: 3 })`,
+    );
+    assertEquals(seen, {
+      name: "UnstableNetError",
+      message: MESSAGE("Deno.listenDatagram"),
+      typeError: true,
+      unstable: true,
+    });
+  },
+});
