@@ -12,7 +12,9 @@
  *   `await using` scope (`Symbol.asyncDispose`) or when its `signal` aborts;
  *   its `finished` settles once every socket is closed. Callbacks may be
  *   async and are awaited; one that throws rejects `finished`, with every
- *   socket closed.
+ *   socket closed. `close()` never rejects, so neither does the end of an
+ *   `await using` scope: where a callback's failure matters, `await
+ *   server.finished` (see the second example).
  * - A listening port defaults to `0` (any free port); a destination port is
  *   always given. Beej's ports (3490, 4950) are the tools' defaults only.
  * - A wrong type is a `TypeError`, a value out of range a `RangeError`. An
@@ -31,6 +33,22 @@
  * using conn = await Deno.connect({ port: server.addr.port });
  * const { data } = await readAll(conn, { idleTimeout: 5_000 });
  * assertEquals(new TextDecoder().decode(data), "Hello, world!");
+ * ```
+ *
+ * @example With `await using`, a callback's failure is in `finished`
+ * ```ts
+ * import { serveGreeting } from "@beejnet/beejnet";
+ * import { assertRejects } from "@std/assert";
+ *
+ * await using server = await serveGreeting({
+ *   hostname: "127.0.0.1",
+ *   onConnection: () => {
+ *     throw new Error("log full");
+ *   },
+ * });
+ * (await Deno.connect({ port: server.addr.port })).close();
+ * // The scope's end calls close(), which never rejects: await `finished`.
+ * await assertRejects(() => server.finished, Error, "log full");
  * ```
  *
  * @example A silent peer: the timeout is a `DOMException` `"TimeoutError"`

@@ -61,13 +61,33 @@ export function checkOptions(
   }
 }
 
+/**
+ * An integer from `min` to `max` (`an integer 1-16`), or from `min` up
+ * (`an integer 0 or more`) without `max`.
+ */
+export function checkInteger(
+  name: string,
+  value: unknown,
+  range: { min: number; max?: number },
+  required = false,
+): void {
+  if (!given(name, value, "number", required)) return;
+  const n = value as number;
+  const { min, max = Number.MAX_SAFE_INTEGER } = range;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    outOfRange(
+      name,
+      n,
+      range.max === undefined
+        ? `an integer ${min} or more`
+        : `an integer ${min}-${max}`,
+    );
+  }
+}
+
 /** A port: an integer 0-65535 (0 for any free port, to bind). */
 export function checkPort(value: unknown, required = false): void {
-  if (!given("port", value, "number", required)) return;
-  const port = value as number;
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    outOfRange("port", port, "an integer 0-65535");
-  }
+  checkInteger("port", value, { min: 0, max: 65_535 }, required);
 }
 
 /** A count: a positive integer, or `Infinity` when `infinite` allows it. */

@@ -118,11 +118,14 @@ export class DatagramStats {
    * Count one received datagram.
    *
    * @param data The datagram's bytes (read, not kept).
-   * @param peer Its sender.
+   * @param peer Its sender, as `Deno.DatagramConn.receive()` gives it: a
+   *   `Deno.Addr` whose `transport` is `"udp"`.
    * @param arrivedAt Its arrival, ms since the Unix epoch.
    *   @default {wallClock()}
    * @returns Its header when it is numbered (an end marker's has `end`: it
    *   is no datagram of the run), else `undefined`.
+   * @throws {TypeError} When `peer` is not a UDP address (a Unix socket's
+   *   `"unixpacket"` address has no port to tell senders apart by).
    *
    * @example A plain datagram
    * ```ts
@@ -137,9 +140,16 @@ export class DatagramStats {
    */
   record(
     data: Uint8Array,
-    peer: Deno.NetAddr,
+    peer: Deno.Addr,
     arrivedAt: number = wallClock(),
   ): NumberedHeader | undefined {
+    if (peer?.transport !== "udp") {
+      throw new TypeError(
+        `Invalid peer: must be a "udp" address, not ${
+          peer?.transport === undefined ? typeof peer : `"${peer.transport}"`
+        }`,
+      );
+    }
     const header = readNumberedHeader(data);
     if (header === undefined) {
       this.#plain++;

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { requireUnstableNet } from "./_bind.ts";
 import { guardTrace } from "./_callbacks.ts";
 import { greetLoop } from "./_greeting_loop.ts";
 import {
@@ -171,7 +172,7 @@ export interface GreetingServer extends AsyncDisposable {
  *   `shutdownTimeout` not a finite number 0 or more.
  * @throws {SyntaxError | RangeError} When a prefix in `access` does not parse.
  * @throws {UnstableNetError} When `workers` is above 1 and Deno runs without
- *   `--unstable-net`.
+ *   `--unstable-net`: checked before the read permission the workers need.
  * @throws {BindError} When no candidate address could be bound; it lists
  *   each address and its error.
  * @throws {ResolveError} When `hostname` does not resolve.
@@ -297,6 +298,9 @@ export async function serveGreeting(
     ? new TextEncoder().encode(given)
     : given ?? new TextEncoder().encode(GREETING);
   if (workers > 1) {
+    // The flag first: without it nothing else about workers matters (not
+    // even the read permission their module needs).
+    requireUnstableNet("Deno.listen({ reusePort: true })");
     // Loaded only for workers: a one-loop server does not pay for it.
     const { serveOnWorkers } = await import("./_greeting_workers.ts");
     return noFork(

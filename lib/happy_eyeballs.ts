@@ -6,6 +6,14 @@
  * @module
  */
 
+import {
+  checkFunction,
+  checkMilliseconds,
+  checkOptions,
+  checkPort,
+  checkSignal,
+  wrongType,
+} from "./_check.ts";
 import { CONNECTION_ATTEMPT_DELAY } from "./constants.ts";
 import {
   type AddressFailure,
@@ -54,7 +62,7 @@ export function interleaveFamilies<T extends { family: number }>(
 
 /** Options for {@linkcode connectFirst}. */
 export interface ConnectFirstOptions {
-  /** The port to connect to: an integer from 0 to 65535. */
+  /** The port to connect to: an integer 0-65535. */
   port: number;
   /**
    * How long one attempt may take, in ms (finite, not negative); none by
@@ -174,9 +182,12 @@ async function connectOne(
  * @returns The winning connection; the other attempts are cancelled.
  * @throws {ConnectError} When every address failed (or none was given); its
  *   `failures` lists each, in the order they failed.
- * @throws {RangeError} When `port` is not an integer from 0 to 65535, or
- *   `attemptDelay` or `timeout` is not a finite number of ms, or is
- *   negative; before any attempt.
+ * @throws {TypeError} When an option has the wrong type (a port that is not
+ *   a number, a signal that is not an `AbortSignal`, a callback that is not
+ *   a function), or `addresses` is not an array; before any attempt.
+ * @throws {RangeError} When `port` is not an integer 0-65535, or
+ *   `attemptDelay` or `timeout` is not a finite number of ms, 0 or more;
+ *   before any attempt.
  * @throws {Deno.errors.NotCapable} When the net permission is missing.
  * @throws {unknown} The signal's reason (by default a DOMException named
  *   `AbortError`) when `signal` aborts first, or was aborted already.
@@ -229,7 +240,7 @@ export function connectFirst(
   addresses: readonly ResolvedAddress[],
   options: ConnectFirstOptions,
 ): Promise<Connected> {
-  const invalid = checkOptions(options);
+  const invalid = invalidOptions(addresses, options);
   if (invalid) return Promise.reject(invalid);
   if (options.trace) return connectTraced(addresses, options);
   if (
@@ -347,23 +358,30 @@ export function connectFirst(
   });
 }
 
-/** A RangeError for a port, delay or timeout out of range, else none. */
-function checkOptions(options: ConnectFirstOptions): RangeError | undefined {
-  const { port } = options;
-  if (!(Number.isInteger(port) && port >= 0 && port <= 65_535)) {
-    return new RangeError(`Port "${port}" is not in 0-65535`);
-  }
-  for (
-    const [name, value] of [
-      ["Attempt delay", options.attemptDelay],
-      ["Timeout", options.timeout],
-    ] as const
-  ) {
-    if (value !== undefined && !(Number.isFinite(value) && value >= 0)) {
-      return new RangeError(
-        `${name} "${value}" is not a finite, non-negative number of ms`,
-      );
+/**
+ * A TypeError for an option of the wrong type, a RangeError for a port,
+ * delay or timeout out of range, else none.
+ */
+function invalidOptions(
+  addresses: readonly ResolvedAddress[],
+  options: ConnectFirstOptions,
+): TypeError | RangeError | undefined {
+  try {
+    if (!Array.isArray(addresses)) {
+      wrongType("addresses", "an array", addresses);
     }
+    checkOptions("connectFirst()", options, true);
+    checkPort(options.port, true);
+    checkMilliseconds("attemptDelay", options.attemptDelay);
+    checkMilliseconds("timeout", options.timeout);
+    checkSignal(options.signal);
+    for (
+      const name of ["onAttempt", "onFailure", "connect", "trace"] as const
+    ) {
+      checkFunction(name, options[name]);
+    }
+  } catch (error) {
+    return error as TypeError | RangeError;
   }
   return undefined;
 }

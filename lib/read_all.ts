@@ -26,8 +26,10 @@ export interface ReadAllOptions {
   /**
    * The most bytes kept: an integer of at least 1, or `Infinity` for no
    * limit. A peer that sends more is reported as `truncated`, and the rest
-   * is left unread. The default, 1 MiB, keeps a peer from filling the
-   * memory.
+   * is left unread. Having kept exactly `maxBytes`, {@linkcode readAll}
+   * reads once more, only to tell whether the peer sent more: that read
+   * waits for the peer to close, to send, or for `idleTimeout`. The
+   * default, 1 MiB, keeps a peer from filling the memory.
    *
    * @default {1048576}
    */
@@ -37,7 +39,8 @@ export interface ReadAllOptions {
    * nothing for this many ms (more than 0, at most 2147483647) before
    * closing. It is timed per read, from the last data, not for the whole
    * stream. No limit by default. What arrived before the silence is not in
-   * the rejection: take it with `onChunk`.
+   * the rejection: take it with `onChunk`. One silence does not reject:
+   * after exactly `maxBytes`, it resolves with them (`truncated: false`).
    */
   idleTimeout?: number;
   /**
@@ -49,8 +52,9 @@ export interface ReadAllOptions {
   onChunk?: (chunk: Uint8Array<ArrayBuffer>) => void;
   /**
    * Stops reading: `readAll()` rejects with the signal's reason, at once if
-   * it is already aborted. The read still pending fails once the caller
-   * closes the reader; what arrived before went to `onChunk`.
+   * it is already aborted. What arrived before went to `onChunk`; the read
+   * still pending may hold more bytes, and fails once the caller closes the
+   * reader.
    */
   signal?: AbortSignal;
 }
@@ -78,10 +82,21 @@ export interface ReadAllResult {
 const CHUNK_SIZE = 65_536;
 
 /**
- * Read a stream connection until the peer closes it or until `maxBytes`,
- * whichever comes first, optionally giving up when the peer stays silent
- * for `idleTimeout` ms. Reads go into one 64 KiB buffer; each chunk kept is
- * a copy.
+ * Read a stream connection until the peer closes it or sends more than
+ * `maxBytes`, optionally giving up when the peer stays silent for
+ * `idleTimeout` ms. Reads go into one 64 KiB buffer; each chunk kept is a
+ * copy.
+ *
+ * Having kept exactly `maxBytes`, it reads once more, only to tell whether
+ * the peer sent more. It resolves at the end of the stream (`truncated:
+ * false`), at more data (`truncated: true`, the rest unread), or when
+ * `idleTimeout` passes (`truncated: false`: it resolves, it does not
+ * reject, and the bytes are kept). Without `idleTimeout` that read waits
+ * as long as the peer keeps the connection open and silent.
+ *
+ * After a rejection (timeout, abort) or that last timed-out read, a read
+ * is still pending on `reader` and may hold bytes: the connection cannot
+ * be read again reliably. Close it.
  *
  * @param reader The connection to read; the caller closes it, also after
  *   a rejection (a read the timeout or the signal left pending fails then).
@@ -95,8 +110,8 @@ const CHUNK_SIZE = 65_536;
  *   `Infinity` (`NaN`, `1.5`, `0` and negative numbers are refused), or
  *   `idleTimeout` is not more than 0 and at most 2147483647.
  * @throws {DOMException} A `DOMException` named `"TimeoutError"` when the
- *   peer sent nothing for `idleTimeout` ms; what arrived before went to
- *   `onChunk`.
+ *   peer sent nothing for `idleTimeout` ms before `maxBytes` were kept;
+ *   what arrived before went to `onChunk`.
  * @throws {unknown} The signal's reason, when `signal` aborts (an already
  *   aborted signal included); what `onChunk` throws; and what a read
  *   throws, for example when the peer resets (what arrived before went to
@@ -139,6 +154,23 @@ const CHUNK_SIZE = 65_536;
  * assertEquals((error as DOMException).name, "TimeoutError");
  * assertEquals(arrived.join(""), "partial");
  * ```
+ *
+ * @example Exactly maxBytes, then a silence: resolved, not rejected
+ * ```ts
+ * import { readAll } from "@beejnet/beejnet";
+ * import { assertEquals } from "@std/assert";
+ *
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const conn = await Deno.connect({ port: listener.addr.port });
+ * using peer = await listener.accept();
+ * await peer.write(new TextEncoder().encode("0123456789")); // stays open
+ * const { bytes, truncated } = await readAll(conn, {
+ *   maxBytes: 10,
+ *   idleTimeout: 100,
+ * });
+ * conn.close(); // ends the read that looked for more
+ * assertEquals([bytes, truncated], [10, false]);
+ * ```
  */
 export async function readAll(
   reader: Readable,
@@ -167,16 +199,30 @@ export async function readAll(
   while (true) {
     signal?.throwIfAborted();
     let n: number | null;
+    let readFailed = false;
     const reading = reader.read(buffer);
     try {
       n = waits === undefined
         ? await reading
         : idleTimeout !== undefined
-        ? await waits.deadline(reading, idleTimeout, { signal })
+        ? await waits.deadline(
+          reading.catch((error) => {
+            readFailed = true;
+            throw error;
+          }),
+          idleTimeout,
+          { signal },
+        )
         : await waits.abortable(reading, signal!);
     } catch (error) {
       // A read that fails once the caller closed the reader on abort.
       if (signal?.aborted) throw signal.reason;
+      // All of maxBytes came, and then a silence: the read was only to tell
+      // whether the peer sent more, and it did not.
+      if (
+        bytes === maxBytes && idleTimeout !== undefined && !readFailed &&
+        waits!.isTimeout(error)
+      ) break;
       throw error;
     }
     if (n === null) break;

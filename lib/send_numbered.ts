@@ -9,6 +9,17 @@
  */
 
 import { delay } from "./_abort.ts";
+import { requireDatagrams } from "./_bind.ts";
+import {
+  checkFunction,
+  checkInteger,
+  checkMilliseconds,
+  checkOptions,
+  checkPort,
+  checkPositiveInteger,
+  checkSignal,
+  wrongType,
+} from "./_check.ts";
 import { numberedFit, openSender, senderTrace } from "./_sender.ts";
 import {
   type AddressFailure,
@@ -30,7 +41,7 @@ import type { Trace } from "./trace.ts";
 
 /** Options for {@linkcode sendNumbered}. */
 export interface SendNumberedOptions {
-  /** The port to send to, 0 to 65535; there is no default. */
+  /** The port to send to, an integer 0-65535; there is no default. */
   port: number;
   /** How many datagrams, numbered from 0: 1 to 2³². @default {1} */
   count?: number;
@@ -48,7 +59,8 @@ export interface SendNumberedOptions {
    * Datagrams sent in a row, without a turn of the event loop, when the run
    * fell behind its schedule (see {@linkcode pace}; at interval 0, always):
    * a receiver's buffer takes a long burst worse than a late datagram, and a
-   * receiver on the same event loop reads only between bursts. At least 1.
+   * receiver on the same event loop reads only between bursts. A positive
+   * integer, or `Infinity`.
    * @default {4 ms' worth, at least 10; at interval 0, 32 or as many as fill
    * 64 KiB, whichever is fewer}
    */
@@ -61,7 +73,11 @@ export interface SendNumberedOptions {
    * @default {3}
    */
   endMarkers?: number;
-  /** Stops the run; {@linkcode sendNumbered} then resolves with what it did. */
+  /**
+   * Stops the run: aborted during it, {@linkcode sendNumbered} resolves with
+   * what it did (`stopped: true`); already aborted when it is called, it
+   * rejects with the signal's reason and sends nothing.
+   */
   signal?: AbortSignal;
   /**
    * Receives each socket call: the `socket()`, each `sendto()`, the
@@ -117,16 +133,26 @@ export interface SentNumbered {
  * @param addresses Resolved addresses, in resolver order.
  * @param payload What follows the header in every datagram.
  * @param options Port, count, pacing, size, stop signal.
- * @returns Where the run went and how many datagrams went or failed.
+ * @returns Where the run went and how many datagrams went or failed; when
+ *   `signal` aborted during the run, what it did, with `stopped: true`.
+ * @throws {UnstableNetError} When Deno runs without `--unstable-net`.
+ * @throws {TypeError} When an option has the wrong type (a port that is not
+ *   a number, a signal that is not an `AbortSignal`, an `onStart` that is
+ *   not a function), `addresses` is not an array or `payload` not a
+ *   `Uint8Array`.
  * @throws {RangeError} When `size` cannot hold the header and `payload`, or
- *   `port`, `count`, `size`, `interval`, `burst` or `endMarkers` is out of
- *   range; before any socket is made.
+ *   `port` is not an integer 0-65535, `count` not an integer 1-4294967296,
+ *   `interval` not a finite number of ms, 0 or more, `endMarkers` not an
+ *   integer 0-16, `size` not an integer 0 or more, or `burst` not a
+ *   positive integer nor `Infinity`; before any socket is made.
  * @throws {MessageSizeError} When `size` fits in no datagram of the
  *   addresses' families (its message names the datagram's size, not the
  *   payload's).
  * @throws {BindError} When no socket could be made.
  * @throws {SendError} When the first datagram failed at every address.
- * @throws {unknown} What `onStart` threw or rejected with.
+ * @throws {Deno.errors.NotCapable} When the net permission is missing.
+ * @throws {unknown} The signal's reason, when `signal` was aborted before
+ *   the call (nothing is sent); what `onStart` threw or rejected with.
  *
  * @example Three datagrams to a local socket
  * ```ts
@@ -160,39 +186,38 @@ export async function sendNumbered(
   payload: Uint8Array,
   options: SendNumberedOptions,
 ): Promise<SentNumbered> {
-  const { port } = options;
+  if (!Array.isArray(addresses)) wrongType("addresses", "an array", addresses);
+  if (!(payload instanceof Uint8Array)) {
+    wrongType("payload", "a Uint8Array", payload);
+  }
+  checkOptions("sendNumbered()", options, true);
+  const { port, signal } = options;
+  checkPort(port, true);
   const count = options.count ?? 1;
+  checkInteger("count", count, { min: 1, max: MAX_SEQUENCE + 1 });
+  const interval = options.interval ?? 0;
+  checkMilliseconds("interval", interval);
+  const markers = options.endMarkers ?? 3;
+  checkInteger("endMarkers", markers, { min: 0, max: 16 });
+  checkInteger("size", options.size, { min: 0 });
+  checkPositiveInteger("burst", options.burst, true);
+  checkSignal(signal);
+  checkFunction("onStart", options.onStart);
+  checkFunction("trace", options.trace);
   const fit = numberedFit(payload.length, options.size);
   const { size } = fit;
-  const interval = options.interval ?? 0;
-  const markers = options.endMarkers ?? 3;
-  if (!(Number.isInteger(port) && port >= 0 && port <= 65_535)) {
-    throw new RangeError(`Port "${port}" is not in 0-65535`);
-  }
-  if (!(Number.isInteger(count) && count >= 1 && count <= MAX_SEQUENCE + 1)) {
-    throw new RangeError(`Count "${count}" is not in 1-${MAX_SEQUENCE + 1}`);
-  }
-  if (!(Number.isFinite(interval) && interval >= 0)) {
-    throw new RangeError(`Interval "${interval}" is not a non-negative number`);
-  }
-  if (!(Number.isInteger(markers) && markers >= 0 && markers <= 16)) {
-    throw new RangeError(`End markers "${markers}" is not in 0-16`);
-  }
-  if (!(Number.isInteger(size) && size >= 0)) {
-    throw new RangeError(`Size "${size}" is not a non-negative integer`);
-  }
   if (!fit.fits) {
     throw new RangeError(
       `Message is ${payload.length} bytes: a numbered datagram of ${size} bytes holds at most ${fit.room}`,
     );
   }
+  requireDatagrams();
+  // Aborted before the call: nothing was done to resolve with.
+  signal?.throwIfAborted();
   const burst = options.burst ??
     (interval > 0
       ? Math.max(10, Math.ceil(4 / interval))
       : Math.max(1, Math.min(32, Math.floor(65_536 / size))));
-  if (!(burst >= 1)) {
-    throw new RangeError(`Burst "${burst}" is not at least 1`);
-  }
   const fitting = fittingAddresses(addresses, size, {
     header: NUMBERED_HEADER_SIZE,
     padded: fit.padded,
@@ -237,7 +262,7 @@ export async function sendNumbered(
       }, {
         interval,
         burst,
-        signal: options.signal,
+        signal,
         tolerate: (error) =>
           !(error instanceof CallbackFailure) && !isPermissionError(error) &&
           (started || isBufferFull(error)),
@@ -247,7 +272,7 @@ export async function sendNumbered(
         socket,
         to,
         { count: numbered, planned: count },
-        { markers, interval, signal: options.signal },
+        { markers, interval, signal },
       );
       return {
         address,

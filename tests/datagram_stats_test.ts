@@ -4,6 +4,7 @@ import {
   numberedDatagram,
   numberedEndMarker,
 } from "../lib/numbered_datagram.ts";
+import { deadline } from "./_util.ts";
 
 const peer = (hostname: string, port: number): Deno.NetAddr => ({
   transport: "udp",
@@ -148,4 +149,65 @@ Deno.test("DatagramStats refuses options out of range when made, not at the firs
     RangeError,
     "Delay samples",
   );
+});
+
+Deno.test("DatagramStats.record() takes the Deno.Addr that DatagramConn.receive() gives, without a cast", async () => {
+  const receiver = Deno.listenDatagram({
+    hostname: "127.0.0.1",
+    port: 0,
+    transport: "udp",
+  });
+  const sender = Deno.listenDatagram({
+    hostname: "127.0.0.1",
+    port: 0,
+    transport: "udp",
+  });
+  try {
+    await sender.send(
+      numberedDatagram({ seq: 0, sentAt: 0 }),
+      receiver.addr as Deno.NetAddr,
+    );
+    const stats = new DatagramStats();
+    const [data, from] = await deadline(receiver.receive(), "a datagram");
+    // `from` is a Deno.Addr: this line does not type-check if record()
+    // takes only a Deno.NetAddr.
+    const header = stats.record(data, from, 1);
+    assertEquals(header?.seq, 0);
+    assertEquals(
+      stats.report().map((s) => [s.hostname, s.port, s.received]),
+      [["127.0.0.1", (sender.addr as Deno.NetAddr).port, 1]],
+    );
+  } finally {
+    receiver.close();
+    sender.close();
+  }
+});
+
+Deno.test("DatagramStats.record() refuses a peer that is not a UDP address with a TypeError", () => {
+  const stats = new DatagramStats();
+  for (
+    const [bad, message] of [
+      [
+        { transport: "unixpacket", path: "/tmp/x" },
+        'Invalid peer: must be a "udp" address, not "unixpacket"',
+      ],
+      [
+        { transport: "tcp", hostname: "127.0.0.1", port: 1 },
+        'Invalid peer: must be a "udp" address, not "tcp"',
+      ],
+      [undefined, 'Invalid peer: must be a "udp" address, not undefined'],
+    ] as const
+  ) {
+    assertThrows(
+      () =>
+        stats.record(
+          numberedDatagram({ seq: 0, sentAt: 0 }),
+          bad as Deno.Addr,
+          1,
+        ),
+      TypeError,
+      message,
+    );
+  }
+  assertEquals(stats.report(), []);
 });

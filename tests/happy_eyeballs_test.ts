@@ -169,13 +169,13 @@ Deno.test("connectFirst() on loopback: 127.0.0.2 stalled, 127.0.0.1 listening, t
 Deno.test("connectFirst() rejects a port, attemptDelay or timeout out of range with RangeError, before any attempt", async () => {
   await using net = new FakeNetwork({ "10.0.0.1": { succeed: true } });
   for (
-    const bad of [
-      { attemptDelay: -1 },
-      { attemptDelay: Number.NaN },
-      { attemptDelay: Infinity },
-      { timeout: -5 },
-      { timeout: Number.NaN },
-    ]
+    const [bad, message] of [
+      [{ attemptDelay: -1 }, 'Invalid attemptDelay "-1"'],
+      [{ attemptDelay: Number.NaN }, 'Invalid attemptDelay "NaN"'],
+      [{ attemptDelay: Infinity }, 'Invalid attemptDelay "Infinity"'],
+      [{ timeout: -5 }, 'Invalid timeout "-5"'],
+      [{ timeout: Number.NaN }, 'Invalid timeout "NaN"'],
+    ] as const
   ) {
     await assertRejects(
       () =>
@@ -185,14 +185,55 @@ Deno.test("connectFirst() rejects a port, attemptDelay or timeout out of range w
           ...bad,
         }),
       RangeError,
-      "is not a finite, non-negative number of ms",
+      `${message}: must be a finite number of ms, 0 or more`,
     );
   }
-  for (const port of [-1, 65_536, 1.5, Number.NaN]) {
+  for (const port of [-1, 65_536, 1.5, Number.NaN, 70_000]) {
     await assertRejects(
       () => connectFirst([v4("10.0.0.1")], { port, connect: net.connect }),
       RangeError,
-      `Port "${port}" is not in 0-65535`,
+      `Invalid port "${port}": must be an integer 0-65535`,
+    );
+  }
+  assertEquals(net.events, []);
+});
+
+Deno.test("connectFirst() rejects arguments and options of the wrong type with TypeError, before any attempt", async () => {
+  await using net = new FakeNetwork({ "10.0.0.1": { succeed: true } });
+  for (
+    const [addresses, options, message] of [
+      [
+        [v4("10.0.0.1")],
+        { connect: net.connect },
+        "Invalid port: must be a number, not undefined",
+      ],
+      [
+        [v4("10.0.0.1")],
+        { port: "3490", connect: net.connect },
+        "Invalid port: must be a number, not string",
+      ],
+      [
+        [v4("10.0.0.1")],
+        { port: 3490, connect: net.connect, onAttempt: "no" },
+        "Invalid onAttempt: must be a function, not string",
+      ],
+      [
+        [v4("10.0.0.1")],
+        { port: 3490, connect: net.connect, signal: {} },
+        "Invalid signal: must be an AbortSignal, not object",
+      ],
+      [
+        v4("10.0.0.1"),
+        { port: 3490, connect: net.connect },
+        "Invalid addresses: must be an array, not object",
+      ],
+      [[v4("10.0.0.1")], undefined, "Invalid connectFirst() options: missing"],
+    ] as const
+  ) {
+    await assertRejects(
+      () => connectFirst(addresses as never, options as never),
+      TypeError,
+      message,
     );
   }
   assertEquals(net.events, []);

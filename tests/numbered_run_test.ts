@@ -168,18 +168,33 @@ Deno.test("sendNumbered() refuses options out of range with RangeError before it
   const events: TraceEvent[] = [];
   for (
     const [options, message] of [
-      [{ port: -1 }, 'Port "-1"'],
-      [{ port: 65_536 }, 'Port "65536"'],
-      [{ port: 1.5 }, 'Port "1.5"'],
-      [{ interval: -1 }, 'Interval "-1"'],
-      [{ interval: Number.NaN }, 'Interval "NaN"'],
-      [{ interval: Infinity }, 'Interval "Infinity"'],
-      [{ burst: 0 }, 'Burst "0"'],
-      [{ size: 20.5 }, 'Size "20.5"'],
-      [{ size: Number.NaN }, 'Size "NaN"'],
-      [{ endMarkers: -1 }, 'End markers "-1"'],
-      [{ endMarkers: 17 }, 'End markers "17"'],
-      [{ endMarkers: 0.5 }, 'End markers "0.5"'],
+      [{ port: -1 }, 'Invalid port "-1": must be an integer 0-65535'],
+      [{ port: 65_536 }, 'Invalid port "65536": must be an integer 0-65535'],
+      [{ port: 1.5 }, 'Invalid port "1.5": must be an integer 0-65535'],
+      [{ port: Number.NaN }, 'Invalid port "NaN": must be an integer 0-65535'],
+      [{ count: 0 }, 'Invalid count "0": must be an integer 1-4294967296'],
+      [
+        { interval: -1 },
+        'Invalid interval "-1": must be a finite number of ms, 0 or more',
+      ],
+      [{ interval: Number.NaN }, 'Invalid interval "NaN": must be a finite'],
+      [{ interval: Infinity }, 'Invalid interval "Infinity": must be a finite'],
+      [
+        { burst: 0 },
+        'Invalid burst "0": must be a positive integer or Infinity',
+      ],
+      [{ burst: 1.5 }, 'Invalid burst "1.5": must be a positive integer'],
+      [{ size: 20.5 }, 'Invalid size "20.5": must be an integer 0 or more'],
+      [
+        { size: Number.NaN },
+        'Invalid size "NaN": must be an integer 0 or more',
+      ],
+      [{ endMarkers: -1 }, 'Invalid endMarkers "-1": must be an integer 0-16'],
+      [{ endMarkers: 17 }, 'Invalid endMarkers "17": must be an integer 0-16'],
+      [
+        { endMarkers: 0.5 },
+        'Invalid endMarkers "0.5": must be an integer 0-16',
+      ],
     ] as const
   ) {
     await assertRejects(

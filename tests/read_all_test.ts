@@ -127,6 +127,136 @@ Deno.test("readAll() reports truncated when the extra byte comes in a later read
   assertStrictEquals(new TextDecoder().decode(result.data), "0123456789");
 });
 
+Deno.test("readAll() resolves with exactly maxBytes, not truncated, when the peer then stays open and silent for idleTimeout", async () => {
+  const { client, server } = await tcpPair();
+  await writeAll(server, bytes("0123456789")); // and the peer stays open
+  const result = await deadline(
+    readAll(client, { maxBytes: 10, idleTimeout: 50 }),
+    "readAll",
+  );
+  // Closing the reader ends the read that looked for more.
+  client.close();
+  server.close();
+  assertStrictEquals(result.truncated, false);
+  assertStrictEquals(result.bytes, 10);
+  assertStrictEquals(new TextDecoder().decode(result.data), "0123456789");
+});
+
+Deno.test("readAll() with onChunk and exactly maxBytes then a silence resolves; the chunks went to onChunk", async () => {
+  const { client, server } = await tcpPair();
+  await writeAll(server, bytes("0123456789"));
+  const arrived: string[] = [];
+  const result = await deadline(
+    readAll(client, {
+      maxBytes: 10,
+      idleTimeout: 50,
+      onChunk: (chunk) => void arrived.push(new TextDecoder().decode(chunk)),
+    }),
+    "readAll",
+  );
+  client.close();
+  server.close();
+  assertEquals([result.bytes, result.truncated], [10, false]);
+  assertStrictEquals(arrived.join(""), "0123456789");
+});
+
+/**
+ * A reader that returns `first`, then a read that settles only when the
+ * test says: `end()` resolves it with EOF, `more()` with one more byte.
+ */
+function heldReader(first: Uint8Array): Readable & {
+  reads: number;
+  end(): void;
+  more(): void;
+  fail(error: unknown): void;
+} {
+  let settle: ((n: number | null) => void) | undefined;
+  let reject: ((error: unknown) => void) | undefined;
+  let target: Uint8Array | undefined;
+  return {
+    reads: 0,
+    read(buffer: Uint8Array): Promise<number | null> {
+      if (this.reads++ === 0) {
+        buffer.set(first);
+        return Promise.resolve(first.length);
+      }
+      target = buffer;
+      return new Promise((resolve, rejecting) => {
+        settle = resolve;
+        reject = rejecting;
+      });
+    },
+    end: () => settle!(null),
+    more: () => {
+      target![0] = 0x78;
+      settle!(1);
+    },
+    fail: (error) => reject!(error),
+  };
+}
+
+/** Turns of the event loop until `reader` was asked for `reads` reads. */
+async function untilReads(
+  reader: { reads: number },
+  reads: number,
+): Promise<void> {
+  for (let turn = 0; reader.reads < reads; turn++) {
+    assert(turn < 100, `only ${reader.reads} reads`);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+}
+
+Deno.test("readAll() without idleTimeout, having read exactly maxBytes, waits for the peer to close or send more", async () => {
+  for (const [ending, truncated] of [["end", false], ["more", true]] as const) {
+    const reader = heldReader(bytes("0123456789"));
+    let settled = false;
+    const reading = readAll(reader, { maxBytes: 10 }).finally(() => {
+      settled = true;
+    });
+    await untilReads(reader, 2);
+    assertStrictEquals(settled, false, "it waits on the second read");
+    reader[ending]();
+    const result = await deadline(reading, "readAll");
+    assertEquals([result.bytes, result.truncated], [10, truncated]);
+    assertStrictEquals(new TextDecoder().decode(result.data), "0123456789");
+  }
+});
+
+Deno.test("readAll() having read exactly maxBytes still rejects with what the last read throws, a TimeoutError of its own included", async () => {
+  for (const idleTimeout of [undefined, 60_000]) {
+    const reader = heldReader(bytes("0123456789"));
+    const reading = readAll(reader, { maxBytes: 10, idleTimeout });
+    await untilReads(reader, 2);
+    const error = new DOMException("the reader's own", "TimeoutError");
+    reader.fail(error);
+    const thrown = await assertRejects(() => deadline(reading, "readAll"));
+    assertStrictEquals(thrown, error);
+  }
+});
+
+Deno.test("readAll() having read exactly maxBytes rejects when its signal aborts during the last read", async () => {
+  const { client, server } = await tcpPair();
+  await writeAll(server, bytes("0123456789"));
+  const controller = new AbortController();
+  const arrived: string[] = [];
+  const reading = readAll(client, {
+    maxBytes: 10,
+    idleTimeout: 60_000,
+    signal: controller.signal,
+    onChunk: (chunk) => {
+      arrived.push(new TextDecoder().decode(chunk));
+      if (arrived.join("").length === 10) {
+        setTimeout(() => controller.abort(new Error("stop")), 0);
+      }
+    },
+  });
+  const error = await assertRejects(() => deadline(reading, "readAll"));
+  assertStrictEquals((error as Error).message, "stop");
+  assertStrictEquals(arrived.join(""), "0123456789");
+  client.close();
+  server.close();
+});
+
 Deno.test("readAll() gives each chunk to onChunk and collects nothing", async () => {
   const { client, server } = await tcpPair();
   const payload = new Uint8Array(200_000);

@@ -167,7 +167,65 @@ Deno.test("sendNumbered() refuses a count outside 1 to 2^32", async () => {
     await assertRejects(
       () => sendNumbered([LOOPBACK4], bytes(""), { port: 9, count }),
       RangeError,
-      "Count",
+      `Invalid count "${count}": must be an integer 1-4294967296`,
     );
   }
+});
+
+Deno.test("sendNumbered() with a signal aborted before the call rejects with its reason and makes no socket", async () => {
+  const reason = new Error("already stopped");
+  const events: unknown[] = [];
+  const error = await assertRejects(() =>
+    sendNumbered([LOOPBACK4], bytes("x"), {
+      port: 9,
+      count: 3,
+      signal: AbortSignal.abort(reason),
+      trace: (event) => void events.push(event),
+    })
+  );
+  assertStrictEquals(error, reason);
+  assertEquals(events, [], "no socket was made");
+});
+
+Deno.test("sendNumbered() refuses arguments and options of the wrong type with TypeError before it makes a socket", async () => {
+  for (
+    const [call, message] of [
+      [
+        () => sendNumbered([LOOPBACK4], bytes("x"), {} as { port: number }),
+        "Invalid port: must be a number, not undefined",
+      ],
+      [
+        () => sendNumbered([LOOPBACK4], bytes("x"), { port: "9" as never }),
+        "Invalid port: must be a number, not string",
+      ],
+      [
+        () => sendNumbered([LOOPBACK4], "x" as never, { port: 9 }),
+        "Invalid payload: must be a Uint8Array, not string",
+      ],
+      [
+        () => sendNumbered(LOOPBACK4 as never, bytes("x"), { port: 9 }),
+        "Invalid addresses: must be an array, not object",
+      ],
+      [
+        () => sendNumbered([LOOPBACK4], bytes("x"), undefined as never),
+        "Invalid sendNumbered() options: missing",
+      ],
+      [
+        () =>
+          sendNumbered([LOOPBACK4], bytes("x"), {
+            port: 9,
+            signal: {} as AbortSignal,
+          }),
+        "Invalid signal: must be an AbortSignal, not object",
+      ],
+      [
+        () =>
+          sendNumbered([LOOPBACK4], bytes("x"), {
+            port: 9,
+            onStart: "no" as never,
+          }),
+        "Invalid onStart: must be a function, not string",
+      ],
+    ] as const
+  ) await assertRejects(call, TypeError, message);
 });

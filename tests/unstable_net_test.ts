@@ -40,8 +40,13 @@ interface Seen {
 /**
  * Run `call` (an expression using `lib`, the library's mod.ts) in a child
  * Deno without --unstable-net; what it threw, and that the child lived on.
+ * With `permissions` (`["--allow-net"]`), the child has those alone (it
+ * runs the script from stdin), else all.
  */
-async function withoutUnstableNet(call: string): Promise<Seen> {
+async function withoutUnstableNet(
+  call: string,
+  permissions?: string[],
+): Promise<Seen> {
   const mod = new URL("../mod.ts", import.meta.url).href;
   const script = `import * as lib from ${JSON.stringify(mod)};
     let seen;
@@ -67,18 +72,26 @@ async function withoutUnstableNet(call: string): Promise<Seen> {
   );
   const importMap = "data:application/json," +
     encodeURIComponent(JSON.stringify({ imports }));
+  const flags = ["--no-config", `--import-map=${importMap}`, "--quiet"];
+  const command = new Deno.Command(Deno.execPath(), {
+    args: permissions
+      ? ["run", ...flags, "--no-prompt", ...permissions, "-"]
+      : ["eval", ...flags, script],
+    stdin: permissions ? "piped" : "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  });
+  let output: Promise<Deno.CommandOutput>;
+  if (permissions) {
+    const child = command.spawn();
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(script));
+    await writer.close();
+    output = child.output();
+  } else output = command.output();
   const { code, stdout, stderr } = await deadline(
-    new Deno.Command(Deno.execPath(), {
-      args: [
-        "eval",
-        "--no-config",
-        `--import-map=${importMap}`,
-        "--quiet",
-        script,
-      ],
-      stdin: "null",
-      env: { NO_COLOR: "1" },
-    }).output(),
+    output,
     "the library without --unstable-net",
   );
   const err = new TextDecoder().decode(stderr);
@@ -133,6 +146,24 @@ Deno.test({
 
 Deno.test({
   name:
+    "serveGreeting({ workers: 2 }) without --unstable-net and without the read permission throws UnstableNetError, the flag first",
+  ignore: NEEDS_RUN(),
+  async fn(): Promise<void> {
+    const seen = await withoutUnstableNet(
+      `lib.serveGreeting({ hostname: "127.0.0.1", workers: 2 })`,
+      ["--allow-net"],
+    );
+    assertEquals(seen, {
+      name: "UnstableNetError",
+      message: MESSAGE("Deno.listen({ reusePort: true })"),
+      typeError: true,
+      unstable: true,
+    });
+  },
+});
+
+Deno.test({
+  name:
     "sendDatagram() without --unstable-net rejects with UnstableNetError, not a SendError",
   ignore: NEEDS_RUN(),
   async fn(): Promise<void> {
@@ -151,18 +182,20 @@ Deno.test({
 
 Deno.test({
   name:
-    "sendNumbered() without --unstable-net rejects with UnstableNetError, not a SendError",
+    "sendNumbered() without --unstable-net rejects with UnstableNetError, an aborted signal's reason only after it",
   ignore: NEEDS_RUN(),
   async fn(): Promise<void> {
-    const seen = await withoutUnstableNet(
-      `lib.sendNumbered([{ address: "127.0.0.1", family: 4 }], ` +
-        `new Uint8Array(1), { port: 9, count: 3 })`,
-    );
-    assertEquals(seen, {
-      name: "UnstableNetError",
-      message: MESSAGE("Deno.listenDatagram"),
-      typeError: true,
-      unstable: true,
-    });
+    for (const signal of ["", ", signal: AbortSignal.abort()"]) {
+      const seen = await withoutUnstableNet(
+        `lib.sendNumbered([{ address: "127.0.0.1", family: 4 }], ` +
+          `new Uint8Array(1), { port: 9${signal} })`,
+      );
+      assertEquals(seen, {
+        name: "UnstableNetError",
+        message: MESSAGE("Deno.listenDatagram"),
+        typeError: true,
+        unstable: true,
+      });
+    }
   },
 });
