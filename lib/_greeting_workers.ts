@@ -30,12 +30,14 @@ export function workerModuleInGraph(): Promise<unknown> {
   return import("./_greeting_worker.ts");
 }
 
-// A worker loads its modules with the read permission; without it Deno
+// A worker loads its modules (lib/) with the read permission; without it Deno
 // prints an uncaught error of the worker's, so refuse first, in one line.
 // (A compiled binary may read its own embedded modules.)
 function checkWorkerPermission(): void {
   if (WORKER_MODULE.protocol !== "file:") return;
-  const path = WORKER_MODULE.pathname;
+  // The worker's module graph is the library's folder: ask for all of it, so
+  // that the grant the message names is one that works.
+  const path = new URL("./", WORKER_MODULE).pathname;
   if (
     Deno.permissions.querySync({ name: "read", path }).state !== "granted"
   ) {

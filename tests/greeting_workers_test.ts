@@ -109,6 +109,29 @@ Deno.test(
   },
 );
 
+Deno.test(
+  "serveGreeting({ workers }) with read access to the worker's file alone names the library's folder, the grant that works",
+  {
+    permissions: {
+      net: true,
+      read: [new URL("../lib/_greeting_worker.ts", import.meta.url)],
+    },
+  },
+  async () => {
+    const error = await assertRejects(() =>
+      serveGreeting({ hostname: "127.0.0.1", port: 0, workers: 2 })
+    );
+    assert(error instanceof Deno.errors.NotCapable);
+    // The worker's module imports the rest of lib/: its file alone fails
+    // at the worker's first import, so the folder is what to grant.
+    const lib = new URL("../lib/", import.meta.url).pathname;
+    assertStrictEquals(
+      error.message,
+      `Requires read access to "${lib}" to start workers`,
+    );
+  },
+);
+
 Deno.test({
   name:
     "serveGreeting({ workers: 1 }) needs no --unstable-net (no SO_REUSEPORT)",
