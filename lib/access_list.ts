@@ -101,7 +101,7 @@ export function cidrContains(cidr: Cidr, address: string): boolean {
 function addressBytes(
   address: string,
   family: IpFamily,
-): Uint8Array | undefined {
+): Uint8Array<ArrayBuffer> | undefined {
   if (family === 4) return parseIPv4(mappedIPv4(address) ?? address);
   const v6 = parseIPv6(address);
   if (v6) return v6;

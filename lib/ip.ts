@@ -27,7 +27,7 @@ export type IpFamily = 4 | 6;
  * assertEquals(parseIPv4("localhost"), undefined);
  * ```
  */
-export function parseIPv4(text: string): Uint8Array | undefined {
+export function parseIPv4(text: string): Uint8Array<ArrayBuffer> | undefined {
   const parts = text.split(".");
   if (parts.length !== 4) return undefined;
   const bytes = new Uint8Array(4);
@@ -66,7 +66,7 @@ export function parseIPv4(text: string): Uint8Array | undefined {
  * assertEquals(parseIPv6("127.0.0.1"), undefined);
  * ```
  */
-export function parseIPv6(text: string): Uint8Array | undefined {
+export function parseIPv6(text: string): Uint8Array<ArrayBuffer> | undefined {
   let s = text;
   if (s.startsWith("[") && s.endsWith("]")) s = s.slice(1, -1);
   const zone = s.indexOf("%");

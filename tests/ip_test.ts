@@ -243,3 +243,13 @@ Deno.test("mappedIPv4() returns undefined for plain addresses and names", () => 
   assertStrictEquals(mappedIPv4("127.0.0.1"), undefined);
   assertStrictEquals(mappedIPv4("localhost"), undefined);
 });
+
+Deno.test("parseIPv4() and parseIPv6() give Uint8Array<ArrayBuffer>, which digest and Blob take", async () => {
+  // A type check as much as a test: Uint8Array<ArrayBufferLike> does not
+  // type-check as a BufferSource or a BlobPart under TypeScript 6.
+  for (const bytes of [parseIPv4("192.0.2.1")!, parseIPv6("2001:db8::1")!]) {
+    const digest = await crypto.subtle.digest("SHA-256", bytes);
+    assertEquals(digest.byteLength, 32);
+    assertEquals(new Blob([bytes]).size, bytes.length);
+  }
+});
