@@ -238,6 +238,18 @@ export function connectFirst(
   ) {
     return connectOne(addresses[0]!, options);
   }
+  return connectRace(addresses, options);
+}
+
+/**
+ * {@linkcode connectFirst}'s race, in its own function: V8 compiles a
+ * function whole on its first call, and one address without a timeout or
+ * callbacks never needs it (bench/STARTUP.md).
+ */
+function connectRace(
+  addresses: readonly ResolvedAddress[],
+  options: ConnectFirstOptions,
+): Promise<Connected> {
   const ordered = interleaveFamilies(addresses);
   const delay = options.attemptDelay ?? CONNECTION_ATTEMPT_DELAY;
   const connect = options.connect ?? defaultConnect;
