@@ -19,6 +19,7 @@ import {
 } from "../cmd/_exit_codes.ts";
 import { failure, PERMISSION, withFailures } from "../cmd/_failures.ts";
 import { UsageError } from "../cmd/_options.ts";
+import { BatchedOutput } from "../cmd/_batched_output.ts";
 import { Output } from "../cmd/_output.ts";
 import { ConnectError } from "../lib/errors.ts";
 import { Capture, deadline } from "./_util.ts";
@@ -196,7 +197,7 @@ class SlowSink {
 Deno.test("a pipelined Output gathers 16 KiB before a write, keeps one write in flight and gathers the lines that come meanwhile behind it", async () => {
   const stdout = new SlowSink();
   const stderr = new Capture();
-  const out = new Output("tool", { stdout, stderr }, { pipeline: true });
+  const out = new BatchedOutput("tool", { stdout, stderr }, { pipeline: true });
   const line = "x".repeat(1023); // 1 KiB with its newline
   for (let i = 0; i < 15; i++) out.stdout(line);
   assertEquals(stdout.writes, []); // 15 KiB: still gathering
@@ -245,7 +246,7 @@ Deno.test("Output: a reader that went away (EPIPE) is quiet, exit code 141, stde
   const stdout = new SlowSink();
   stdout.fail = new Deno.errors.BrokenPipe("Broken pipe (os error 32)");
   const stderr = new Capture();
-  const out = new Output("tool", { stdout, stderr }, { pipeline: true });
+  const out = new BatchedOutput("tool", { stdout, stderr }, { pipeline: true });
   out.stdout("a");
   await out.close();
   out.stderr("stopped");
@@ -288,7 +289,7 @@ Deno.test("withFailures(): a stdout that failed decides the exit code; what the 
 Deno.test("a pipelined Output behind a stalled write keeps 8 MiB of lines, drops the rest and says how many", async () => {
   const stdout = new SlowSink();
   const stderr = new Capture();
-  const out = new Output("tool", { stdout, stderr }, { pipeline: true });
+  const out = new BatchedOutput("tool", { stdout, stderr }, { pipeline: true });
   const line = "x".repeat(1023);
   for (let i = 0; i < 16; i++) out.stdout(line); // 16 KiB: in flight
   assertStrictEquals(stdout.inFlight, 1);
@@ -307,7 +308,7 @@ Deno.test("a pipelined Output behind a stalled write keeps 8 MiB of lines, drops
 Deno.test("a pipelined Output behind a stalled write counts the lines it drops, not the texts queued", async () => {
   const stdout = new SlowSink();
   const stderr = new Capture();
-  const out = new Output("tool", { stdout, stderr }, { pipeline: true });
+  const out = new BatchedOutput("tool", { stdout, stderr }, { pipeline: true });
   const line = "x".repeat(1023);
   for (let i = 0; i < 16; i++) out.stdout(line); // 16 KiB: in flight
   // Three lines a datagram, as listener prints them: 3 KiB each.
@@ -333,7 +334,7 @@ Deno.test("a pipelined Output never drops a kept event: it goes after what is qu
   for (const json of [false, true]) {
     const stdout = new SlowSink();
     const stderr = new Capture();
-    const out = new Output("tool", { stdout, stderr }, {
+    const out = new BatchedOutput("tool", { stdout, stderr }, {
       pipeline: true,
       jsonLine: json ? (value) => JSON.stringify(value) : undefined,
     });

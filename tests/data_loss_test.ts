@@ -8,7 +8,8 @@
 
 import { assertEquals, assertLessOrEqual } from "@std/assert";
 import { concat } from "@std/bytes/concat";
-import { Output, type Sink } from "../cmd/_output.ts";
+import { BatchedOutput } from "../cmd/_batched_output.ts";
+import type { Sink } from "../cmd/_output.ts";
 import {
   catches,
   countLines,
@@ -256,7 +257,10 @@ Deno.test(
   "a pipelined Output gathers a stream of lines whose writes are each done before the next line: at most 1 write per 10 lines, and the last lines reach stdout after the stream stops with nothing more queued",
   async () => {
     const stdout = countingSink();
-    const out = new Output("listener", { stdout, stderr: countingSink() }, {
+    const out = new BatchedOutput("listener", {
+      stdout,
+      stderr: countingSink(),
+    }, {
       pipeline: true,
     });
     const lines: string[] = [];
