@@ -24,7 +24,7 @@ import {
   type MainOptions,
   type Tool,
 } from "./_command.ts";
-import { checkUdp, datagramPrinter, UDP_FAILURE } from "./_datagram.ts";
+import { checkUdp, UDP_FAILURE } from "./_udp.ts";
 import {
   DONE,
   exit,
@@ -369,6 +369,8 @@ export async function runTalker(
       },
     });
     if (sent.reply) {
+      // The printer is loaded only for a reply (-w): off the start path.
+      const { datagramPrinter } = await import("./_datagram.ts");
       const print = await datagramPrinter(out, "talker");
       print(sent.reply.data, sent.reply.peer);
     }
