@@ -169,7 +169,8 @@ const START_PATH: Record<"client" | "talker", string[]> = {
   client: [
     "lib/_check.ts",
     "lib/_join_chunks.ts",
-    "lib/constants.ts",
+    // lib/constants.ts no longer: only connectFirst's race (lib/_connect_race.ts,
+    // loaded on its first use) needs the attempt delay.
     "lib/errors.ts",
     "lib/format_address.ts",
     "lib/happy_eyeballs.ts",
