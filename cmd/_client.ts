@@ -213,7 +213,7 @@ export async function runClient(
   return await withFailures(
     out,
     EXIT_CODES,
-    failures(config),
+    () => failures(config),
     () => session(out, config, io),
   );
 }
