@@ -33,8 +33,6 @@ export class Stop implements Disposable {
   readonly #given: AbortSignal | undefined;
   readonly #listeners: [Deno.Signal, () => void][] = [];
   #armed = false;
-  #disposed = false;
-  #waiting: ReturnType<typeof setTimeout> | undefined;
 
   /** @param given The caller's signal, which stands for the signals. */
   constructor(given: AbortSignal | undefined) {
@@ -71,33 +69,21 @@ export class Stop implements Disposable {
   }
 
   /**
-   * Arm once `pending` has been waited for through a turn of the event
-   * loop: not when it settles by then (a read whose data is there already,
-   * or the end of the stream coming right behind the data, as a greeting's
-   * does). Arming costs a one-shot client ≈ 0.9 M instructions at start
-   * (bench/STARTUP.md item 7); the timer that waits one turn costs less.
+   * Arm once `pending` has to be waited for: not when it has settled by
+   * the end of the current task (a read whose data is there already).
    */
   armWhilePending(pending: Promise<unknown>): void {
-    if (this.#armed || this.#given !== undefined || this.#disposed) return;
-    if (this.#waiting !== undefined) clearTimeout(this.#waiting);
-    const timer = setTimeout(() => {
-      if (this.#waiting === timer) this.#waiting = undefined;
-      if (!this.#disposed) this.arm();
-    }, 0);
-    this.#waiting = timer;
-    const settle = (): void => {
-      if (this.#waiting !== timer) return;
-      clearTimeout(timer);
-      this.#waiting = undefined;
-    };
+    if (this.#armed) return;
+    let settled = false;
+    const settle = (): void => void (settled = true);
     pending.then(settle, settle);
+    queueMicrotask(() => {
+      if (!settled) this.arm();
+    });
   }
 
-  /** Remove the listeners (and the timer of {@linkcode armWhilePending}). */
+  /** Remove the listeners. */
   [Symbol.dispose](): void {
-    this.#disposed = true;
-    if (this.#waiting !== undefined) clearTimeout(this.#waiting);
-    this.#waiting = undefined;
     for (const [name, stop] of this.#listeners) {
       Deno.removeSignalListener(name, stop);
     }
