@@ -28,7 +28,6 @@ import {
   Outcome,
   READER_GONE_EXIT,
   STDOUT_FAILED,
-  STOPPED_BY,
   stoppedExits,
   TIMED_OUT,
 } from "./_exit_codes.ts";
@@ -53,7 +52,7 @@ import {
   UsageError,
 } from "./_options.ts";
 import { Output } from "./_output.ts";
-import type { Stop } from "./_signals.ts";
+import { Stop } from "./_signals.ts";
 
 /** `client`'s help, besides its options and exit codes. */
 export const HELP: Help = {
@@ -244,63 +243,37 @@ async function session(
   // Arming only after a read has waited a turn of the event loop, through
   // setTimeout, was measured at +27 M instructions (the timer API's first
   // use): the check stays at the end of the task (bench/STARTUP.md).
-  // The listeners' module is loaded only then, too: until a read waits
-  // after data, cmd/_signals.ts is off the start path.
-  const own = io.signal === undefined ? new AbortController() : undefined;
-  const signal = io.signal ?? own!.signal;
-  let stop: Promise<Stop> | undefined;
+  using stop = new Stop(io.signal);
   const reader = {
     read: (buffer: Uint8Array): Promise<number | null> => {
       const reading = conn.read(buffer);
-      if (bytes > 0 && own !== undefined && stop === undefined) {
-        let settled = false;
-        const settle = (): void => void (settled = true);
-        reading.then(settle, settle);
-        queueMicrotask(() => {
-          if (settled || stop !== undefined) return;
-          stop = import("./_signals.ts").then((signals) => {
-            const armed = new signals.Stop(undefined, own);
-            armed.arm();
-            return armed;
-          });
-        });
-      }
+      if (bytes > 0) stop.armWhilePending(reading);
       return reading;
     },
   };
   try {
-    try {
-      result = await readAll(reader, {
-        maxBytes: config.maxBytes,
-        idleTimeout: config.timeout,
-        signal,
-        onChunk: (chunk) => {
-          bytes += chunk.length;
-          if (!raw) return void chunks.push(chunk);
-          out.stdoutBytes(chunk);
-          if (out.failed.aborted) throw out.failed.reason;
-        },
-      });
-    } catch (error) {
-      failure = error;
-    }
-    if (out.failed.aborted) throw out.failed.reason;
-    // What arrived is shown, whatever ended the read.
-    if (raw || out.json) await showOther(out, chunks, bytes, result);
-    else {
-      out.stdout(`client: received '${escapeBytes(await joinChunks(chunks))}'`);
-    }
-    if (failure === undefined && !result!.truncated) return DONE;
-    if (
-      failure !== undefined && signal.aborted && !TIMED_OUT.matches(failure)
-    ) {
-      // Stopped: by a signal once armed, else by the caller's signal.
-      return stop ? (await stop).outcome : STOPPED_BY.SIGINT;
-    }
-    return ended(out, config, failure);
-  } finally {
-    if (stop) (await stop)[Symbol.dispose]();
+    result = await readAll(reader, {
+      maxBytes: config.maxBytes,
+      idleTimeout: config.timeout,
+      signal: stop.signal,
+      onChunk: (chunk) => {
+        bytes += chunk.length;
+        if (!raw) return void chunks.push(chunk);
+        out.stdoutBytes(chunk);
+        if (out.failed.aborted) throw out.failed.reason;
+      },
+    });
+  } catch (error) {
+    failure = error;
   }
+  if (out.failed.aborted) throw out.failed.reason;
+  // What arrived is shown, whatever ended the read.
+  if (raw || out.json) await showOther(out, chunks, bytes, result);
+  else {
+    out.stdout(`client: received '${escapeBytes(await joinChunks(chunks))}'`);
+  }
+  if (failure === undefined && !result!.truncated) return DONE;
+  return ended(out, config, stop, failure);
 }
 
 /** Resolve, connect, and say where to. */
@@ -345,10 +318,11 @@ async function showOther(
   });
 }
 
-/** A read that failed, timed out or was cut: its outcome. */
+/** A read that failed, timed out, was stopped or was cut: its outcome. */
 function ended(
   out: Output,
   config: ClientConfig,
+  stop: Stop,
   failure: unknown,
 ): Outcome {
   if (TIMED_OUT.matches(failure)) {
@@ -360,7 +334,10 @@ function ended(
     );
     return TIMED_OUT;
   }
-  if (failure !== undefined) throw new CallError("recv", failure);
+  if (failure !== undefined) {
+    if (stop.signal.aborted) return stop.outcome;
+    throw new CallError("recv", failure);
+  }
   out.error(
     undefined,
     `Output cut at ${config.maxBytes} bytes: the server sent more (--max-bytes)`,

@@ -29,22 +29,14 @@ export class Stopped extends Error {
  * remove them.
  */
 export class Stop implements Disposable {
-  readonly #controller: AbortController;
+  readonly #controller = new AbortController();
   readonly #given: AbortSignal | undefined;
   readonly #listeners: [Deno.Signal, () => void][] = [];
   #armed = false;
 
-  /**
-   * @param given The caller's signal, which stands for the signals.
-   * @param controller What the signals abort (the client makes its own,
-   *   and loads this module only when it arms them).
-   */
-  constructor(
-    given: AbortSignal | undefined,
-    controller: AbortController = new AbortController(),
-  ) {
+  /** @param given The caller's signal, which stands for the signals. */
+  constructor(given: AbortSignal | undefined) {
     this.#given = given;
-    this.#controller = controller;
   }
 
   /** Aborted by a signal (or the caller's signal). */
