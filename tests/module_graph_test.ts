@@ -200,15 +200,13 @@ const START_PATH: Record<"client" | "talker", string[]> = {
 
 /**
  * Modules a one-shot tool loads only on demand: the failure reporting
- * (first failure), the signal
- * listeners (client: once data has arrived and a read waits), the
+ * (first failure), the signal listeners (talker: numbered datagrams), the
  * datagram printer (talker: a reply), connectFirst's race (several
  * addresses, or -w) and resolve() past an address literal (STARTUP.md).
  */
 const OFF_START_PATH: Record<"client" | "talker", string[]> = {
   client: [
     "cmd/_report_failure.ts",
-    "cmd/_signals.ts",
     "lib/_connect_race.ts",
     "lib/_resolve_checked.ts",
   ],
