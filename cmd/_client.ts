@@ -209,101 +209,140 @@ export async function runClient(
   config: ClientConfig,
   io: MainOptions = {},
 ): Promise<number> {
-  const { port, raw, verbose, timeout, maxBytes } = config;
   const out = await Output.open("client", io, { json: config.json });
-  return await withFailures(out, EXIT_CODES, failures(config), async () => {
-    const trace = config.trace ? await out.tracer() : undefined;
-    const addresses = await resolve(config.host, {
-      family: config.family,
-      trace,
-    });
-    const connected = await connectFirst(addresses, {
-      port,
-      timeout,
-      trace,
-      onAttempt: verbose
-        ? (a) => out.stderr(`trying ${a.address} port ${port}`)
-        : undefined,
-      onFailure: verbose
-        ? (_, error) => out.error("connect", error)
-        : undefined,
-    });
-    if (!verbose) reportFailures(out, connected.failures);
-    using conn = connected.conn;
-    const { address } = connected.address;
-    const connecting = `connecting to ${formatAddress(address)}`;
-    if (raw) out.stderr(connecting);
-    else out.event("connection", { address, port }, `client: ${connecting}`);
-    out.flush();
-    if (out.failed.aborted) throw out.failed.reason; // stdout's own exit code
-    const chunks: Uint8Array[] = [];
-    let bytes = 0;
-    let result: ReadAllResult | undefined;
-    let failure: unknown;
-    // Once data has arrived and a read has to wait for more, SIGINT, SIGTERM
-    // and SIGHUP (or the caller's signal) stop the read instead of ending
-    // the process, so that what arrived is shown first. Only then: until
-    // data arrives there is nothing to lose, and the listeners cost a
-    // one-shot client start-up time (measured: a greeting and its end of
-    // stream arrive together, and each read of them completes at once).
-    using stop = new Stop(io.signal);
-    const reader = {
-      read: (buffer: Uint8Array): Promise<number | null> => {
-        const reading = conn.read(buffer);
-        if (bytes > 0) stop.armWhilePending(reading);
-        return reading;
+  return await withFailures(
+    out,
+    EXIT_CODES,
+    () => failures(config),
+    () => session(out, config, io),
+  );
+}
+
+// The run in short functions, the rare branches in their own: V8 compiles
+// a function whole on its first call (bench/STARTUP.md item 6).
+
+/** Connect, read, show what arrived: what ended the run. */
+async function session(
+  out: Output,
+  config: ClientConfig,
+  io: MainOptions,
+): Promise<Outcome> {
+  const { raw } = config;
+  using conn = await connect(out, config);
+  if (out.failed.aborted) throw out.failed.reason; // stdout's own exit code
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  let result: ReadAllResult | undefined;
+  let failure: unknown;
+  // Once data has arrived and a read has to wait for more, SIGINT, SIGTERM
+  // and SIGHUP (or the caller's signal) stop the read instead of ending
+  // the process, so that what arrived is shown first. Only then: until
+  // data arrives there is nothing to lose, and the listeners cost a
+  // one-shot client start-up time (measured: a greeting and its end of
+  // stream arrive together, and each read of them completes at once).
+  // Arming only after a read has waited a turn of the event loop, through
+  // setTimeout, was measured at +27 M instructions (the timer API's first
+  // use): the check stays at the end of the task (bench/STARTUP.md).
+  using stop = new Stop(io.signal);
+  const reader = {
+    read: (buffer: Uint8Array): Promise<number | null> => {
+      const reading = conn.read(buffer);
+      if (bytes > 0) stop.armWhilePending(reading);
+      return reading;
+    },
+  };
+  try {
+    result = await readAll(reader, {
+      maxBytes: config.maxBytes,
+      idleTimeout: config.timeout,
+      signal: stop.signal,
+      onChunk: (chunk) => {
+        bytes += chunk.length;
+        if (!raw) return void chunks.push(chunk);
+        out.stdoutBytes(chunk);
+        if (out.failed.aborted) throw out.failed.reason;
       },
-    };
-    try {
-      result = await readAll(reader, {
-        maxBytes,
-        idleTimeout: timeout,
-        signal: stop.signal,
-        onChunk: (chunk) => {
-          bytes += chunk.length;
-          if (!raw) return void chunks.push(chunk);
-          out.stdoutBytes(chunk);
-          if (out.failed.aborted) throw out.failed.reason;
-        },
-      });
-    } catch (error) {
-      failure = error;
-    }
-    if (out.failed.aborted) throw out.failed.reason;
-    // What arrived is shown, whatever ended the read.
-    if (raw) out.stderr(`received ${bytes} bytes`);
-    else if (!out.json) {
-      out.stdout(`client: received '${escapeBytes(await joinChunks(chunks))}'`);
-    } else {
-      const { dataFields } = await import("../lib/text/json_line.ts");
-      out.event("received", {
-        bytes,
-        ...dataFields(await joinChunks(chunks)),
-        truncated: result?.truncated ?? false,
-      });
-    }
-    if (TIMED_OUT.matches(failure)) {
-      out.error(
-        undefined,
-        `Timed out: the server sent nothing for ${
-          seconds(timeout!)
-        } and did not close the connection`,
-      );
-      return TIMED_OUT;
-    }
-    if (failure !== undefined) {
-      if (stop.signal.aborted) return stop.outcome;
-      throw new CallError("recv", failure);
-    }
-    if (result!.truncated) {
-      out.error(
-        undefined,
-        `Output cut at ${maxBytes} bytes: the server sent more (--max-bytes)`,
-      );
-      return TRUNCATED;
-    }
-    return DONE;
+    });
+  } catch (error) {
+    failure = error;
+  }
+  if (out.failed.aborted) throw out.failed.reason;
+  // What arrived is shown, whatever ended the read.
+  if (raw || out.json) await showOther(out, chunks, bytes, result);
+  else {
+    out.stdout(`client: received '${escapeBytes(await joinChunks(chunks))}'`);
+  }
+  if (failure === undefined && !result!.truncated) return DONE;
+  return ended(out, config, stop, failure);
+}
+
+/** Resolve, connect, and say where to. */
+async function connect(out: Output, config: ClientConfig): Promise<Deno.Conn> {
+  const { port, verbose } = config;
+  const trace = config.trace ? await out.tracer() : undefined;
+  const addresses = await resolve(config.host, {
+    family: config.family,
+    trace,
   });
+  const connected = await connectFirst(addresses, {
+    port,
+    timeout: config.timeout,
+    trace,
+    onAttempt: verbose
+      ? (a) => out.stderr(`trying ${a.address} port ${port}`)
+      : undefined,
+    onFailure: verbose ? (_, error) => out.error("connect", error) : undefined,
+  });
+  if (!verbose) reportFailures(out, connected.failures);
+  const { address } = connected.address;
+  const connecting = `connecting to ${formatAddress(address)}`;
+  if (config.raw) out.stderr(connecting);
+  else out.event("connection", { address, port }, `client: ${connecting}`);
+  out.flush();
+  return connected.conn;
+}
+
+/** What arrived, under `--raw` (its count) or `--json` (an event). */
+async function showOther(
+  out: Output,
+  chunks: Uint8Array[],
+  bytes: number,
+  result: ReadAllResult | undefined,
+): Promise<void> {
+  if (!out.json) return out.stderr(`received ${bytes} bytes`);
+  const { dataFields } = await import("../lib/text/json_line.ts");
+  out.event("received", {
+    bytes,
+    ...dataFields(await joinChunks(chunks)),
+    truncated: result?.truncated ?? false,
+  });
+}
+
+/** A read that failed, timed out, was stopped or was cut: its outcome. */
+function ended(
+  out: Output,
+  config: ClientConfig,
+  stop: Stop,
+  failure: unknown,
+): Outcome {
+  if (TIMED_OUT.matches(failure)) {
+    out.error(
+      undefined,
+      `Timed out: the server sent nothing for ${
+        seconds(config.timeout!)
+      } and did not close the connection`,
+    );
+    return TIMED_OUT;
+  }
+  if (failure !== undefined) {
+    if (stop.signal.aborted) return stop.outcome;
+    throw new CallError("recv", failure);
+  }
+  out.error(
+    undefined,
+    `Output cut at ${config.maxBytes} bytes: the server sent more (--max-bytes)`,
+  );
+  return TRUNCATED;
 }
 
 /** `client`, as cmd/client.ts's `main()` runs it. */

@@ -2,35 +2,11 @@
 // JSON modules load only when `--hex` or `--json` asks for them: a one-shot
 // tool's start-up pays for every module it loads.
 
-import { requireDatagrams } from "../lib/_bind.ts";
-import { UnstableNetError } from "../lib/errors.ts";
 import { formatAddress } from "../lib/format_address.ts";
 import { escapeBytes } from "../lib/text/escape.ts";
-import { type Failure, failure } from "./_failures.ts";
 import type { Output } from "./_output.ts";
 
-/**
- * Refuse to start without UDP: `Deno.listenDatagram` exists only under
- * `--unstable-net` (`deno run --no-config`, `deno install`, a JSR user).
- * The library's own check, made before the tool prints anything.
- *
- * @throws {UnstableNetError} When it is missing.
- */
-export const checkUdp: () => void = requireDatagrams;
-
-/**
- * Without UDP (the library's {@linkcode UnstableNetError}, from this check or
- * from any UDP call): one line saying so, in the tools' words, with the exit
- * code of "no socket".
- */
-export const UDP_FAILURE: Failure = failure(
-  UnstableNetError,
-  (out) =>
-    out.stderr(
-      "UDP needs Deno's --unstable-net flag " +
-        "(deno run --unstable-net ...; deno task sets it from deno.json)",
-    ),
-);
+export { checkUdp, UDP_FAILURE } from "./_udp.ts";
 
 /** Shows one datagram and who sent it. */
 export type DatagramPrinter = (data: Uint8Array, peer: Deno.NetAddr) => void;

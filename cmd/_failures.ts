@@ -12,7 +12,6 @@ import { formatHostPort } from "../lib/format_address.ts";
 import {
   type ExitCode,
   exitCodeFor,
-  exitCodeOf,
   Outcome,
   STDOUT_FAILED,
 } from "./_exit_codes.ts";
@@ -98,32 +97,9 @@ export const PERMISSION: Outcome = new Outcome(
 );
 
 /**
- * The rows every tool shares, after its own: a permission Deno refused is
- * one line naming the flag that grants it; a failed call of the tool's own
- * is `call: reason`.
- */
-export const COMMON_FAILURES: readonly Failure[] = [
-  {
-    is: (error): error is Error => isPermissionError(error),
-    report: (out, error) =>
-      out.error("permission denied", withFlagHint(describeError(error))),
-  },
-  failure(CallError, (out, error) => out.perror(error.call, error.cause)),
-];
-
-/** Deno names the flag in its own messages; the library's need it added. */
-function withFlagHint(message: string): string {
-  if (message.includes("--allow-")) return message;
-  const asked = message.match(/Requires (\w+) access to "([^"]*)"/);
-  return asked
-    ? `${message}, run again with --allow-${asked[1]}=${asked[2]}`
-    : message;
-}
-
-/**
  * Run a tool's body, which returns an outcome or throws; its exit-code
- * table says the code of either, its failure table what a thrown error
- * prints. Anything the tables do not expect is rethrown, as the bug it is:
+ * table says the code of either, its failure table (or the function that
+ * builds it, called only on a failure) what a thrown error prints. Anything the tables do not expect is rethrown, as the bug it is:
  * it is not dressed up as a usage mistake. A stdout that failed decides
  * the outcome (see {@linkcode Output.stdoutOutcome}) whatever the body
  * returned, and what the body threw because of it is not reported again.
@@ -131,7 +107,7 @@ function withFlagHint(message: string): string {
 export async function withFailures(
   out: Output,
   exits: readonly ExitCode[],
-  table: readonly Failure[],
+  table: readonly Failure[] | (() => readonly Failure[]),
   body: () => Promise<Outcome>,
 ): Promise<number> {
   let code: number | undefined;
@@ -139,18 +115,22 @@ export async function withFailures(
     code = exitCodeFor(exits, await body());
   } catch (error) {
     if (!(error instanceof StdoutFailure)) {
-      const row = [...table, ...COMMON_FAILURES].find((r) => r.is(error));
-      code = exitCodeOf(exits, error);
-      if (!row || code === undefined) {
+      // Failures are rare: their rows and reporting load on the first.
+      const { reportFailure } = await import("./_report_failure.ts");
+      code = reportFailure(
+        out,
+        exits,
+        typeof table === "function" ? table() : table,
+        error,
+      );
+      if (code === undefined) {
         await out.close();
         throw error;
       }
-      row.report(out, error);
     }
   }
   await out.close();
   const stdout = out.stdoutOutcome;
   if (stdout !== undefined) return exitCodeFor(exits, stdout);
-  // Only a StdoutFailure thrown leaves no code: one of another Output's.
   return code ?? exitCodeFor(exits, STDOUT_FAILED);
 }

@@ -52,7 +52,7 @@ import {
   parseSeconds,
   UsageError,
 } from "./_options.ts";
-import { Output } from "./_output.ts";
+import { BatchedOutput } from "./_batched_output.ts";
 import { stopSignal } from "./_signals.ts";
 
 /** `listener`'s help, besides its options and exit codes. */
@@ -241,7 +241,7 @@ export async function runListener(
   // later turn of the event loop enough to cost the listener a third of its
   // loss-free rate (bench/README.md). Lines gathered to 16 KiB instead, one
   // write in flight, and one interval armed only while lines wait.
-  const out = await Output.open("listener", io, {
+  const out = await BatchedOutput.open("listener", io, {
     json: config.json,
     pipeline: true,
   });
@@ -309,7 +309,7 @@ interface StatsCounter {
  * it stays the guide's, with nothing added per datagram.
  */
 async function statsCounter(
-  out: Output,
+  out: BatchedOutput,
   config: ListenerConfig,
   print: DatagramPrinter,
 ): Promise<StatsCounter> {

@@ -103,17 +103,23 @@ export function parseCommandLine<T extends OptionDeclarations>(
   args: readonly string[],
   options: T,
 ): { values: OptionValues<T>; positionals: string[] } {
-  const names = (f: (o: OptionDeclaration) => boolean): string[] =>
-    Object.keys(options).filter((name) => f(options[name]!));
+  // The spec in one pass over the declarations, no closure per option: a
+  // one-shot tool compiles all of this on every start (bench/STARTUP.md).
+  const boolean: string[] = [];
+  const string: string[] = [];
+  const collect: string[] = [];
   const alias: Record<string, string> = {};
-  for (const [name, option] of Object.entries(options)) {
+  for (const name in options) {
+    const option = options[name]!;
+    (option.value === undefined ? boolean : string).push(name);
+    if (option.multiple) collect.push(name);
     if (option.short) alias[option.short] = name;
   }
   const positionals: string[] = [];
-  const parsed = parseArgs(getoptForms(args, options), {
-    boolean: names((o) => o.value === undefined),
-    string: names((o) => o.value !== undefined),
-    collect: names((o) => o.multiple === true),
+  const parsed = parseArgs(getoptForms(args, options, alias), {
+    boolean,
+    string,
+    collect,
     alias,
     "--": true,
     // Called for each positional (no key) and each option not declared.
@@ -126,7 +132,7 @@ export function parseCommandLine<T extends OptionDeclarations>(
   }) as Record<string, unknown>;
   positionals.push(...parsed["--"] as string[]);
   const values: Record<string, unknown> = {};
-  for (const name of Object.keys(options)) {
+  for (const name in options) {
     const value = parsed[name];
     // parseArgs gives every flag `false` and every list `[]` when absent.
     if (
@@ -162,26 +168,10 @@ export function parseCommandLine<T extends OptionDeclarations>(
 export function getoptForms(
   args: readonly string[],
   options: OptionDeclarations,
+  byShort: Readonly<Record<string, string>> = shortNames(options),
 ): string[] {
-  const declared = (name: string): OptionDeclaration | undefined =>
-    Object.hasOwn(options, name) ? options[name] : undefined;
-  const byShort = new Map<string, string>();
-  for (const [name, option] of Object.entries(options)) {
-    if (option.short) byShort.set(option.short, name);
-  }
-  const isWord = (arg: string | undefined): boolean =>
-    arg === "true" || arg === "false";
   const out: string[] = [];
-  let i = 0;
-  // The option and the value after it, attached when parseArgs would not
-  // take it (empty, or starting with "-").
-  const valueArgs = (option: string, name: string): string[] => {
-    const next = args[++i]!;
-    return next === "" || next.startsWith("-")
-      ? [`--${name}=${next}`]
-      : [option, next];
-  };
-  for (; i < args.length; i++) {
+  for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === "--") {
       out.push(...args.slice(i));
@@ -190,7 +180,7 @@ export function getoptForms(
     if (arg.startsWith("--")) {
       const eq = arg.indexOf("=");
       const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
-      const option = declared(name);
+      const option = Object.hasOwn(options, name) ? options[name] : undefined;
       if (option === undefined) {
         if (eq !== -1 && name.startsWith("no-")) {
           throw new UsageError(`Unknown option "--${name}"`);
@@ -204,7 +194,7 @@ export function getoptForms(
       } else if (eq !== -1) {
         out.push(arg);
       } else if (i + 1 < args.length) {
-        out.push(...valueArgs(arg, name));
+        out.push(...valueForms(arg, name, args[++i]!));
       } else {
         throw new UsageError(`Option "--${name}" needs a value`);
       }
@@ -218,7 +208,7 @@ export function getoptForms(
     // `v` the value 4), then at most one value-taking option.
     for (let j = 1; j < arg.length; j++) {
       const letter = arg[j]!;
-      const name = byShort.get(letter);
+      const name = Object.hasOwn(byShort, letter) ? byShort[letter] : undefined;
       if (name === undefined) {
         throw new UsageError(`Unknown option "-${letter}"`);
       }
@@ -232,12 +222,38 @@ export function getoptForms(
         continue;
       }
       if (rest !== "") out.push(`--${name}=${rest}`);
-      else if (i + 1 < args.length) out.push(...valueArgs(`-${letter}`, name));
-      else throw new UsageError(`Option "-${letter}" needs a value`);
+      else if (i + 1 < args.length) {
+        out.push(...valueForms(`-${letter}`, name, args[++i]!));
+      } else throw new UsageError(`Option "-${letter}" needs a value`);
       break;
     }
   }
   return out;
+}
+
+/** Each declared short letter, to its option's name. */
+function shortNames(options: OptionDeclarations): Record<string, string> {
+  const byShort: Record<string, string> = {};
+  for (const name in options) {
+    const short = options[name]!.short;
+    if (short) byShort[short] = name;
+  }
+  return byShort;
+}
+
+/** Whether parseArgs would take `arg` after a flag as the flag's value. */
+function isWord(arg: string | undefined): boolean {
+  return arg === "true" || arg === "false";
+}
+
+/**
+ * An option and the value after it, attached when parseArgs would not take
+ * it (empty, or starting with "-").
+ */
+function valueForms(option: string, name: string, next: string): string[] {
+  return next === "" || next.startsWith("-")
+    ? [`--${name}=${next}`]
+    : [option, next];
 }
 
 const DECIMAL = /^[0-9]+$/;

@@ -1,7 +1,7 @@
 // Private to cmd/: where a tool's lines go — stdout (text, or JSON events
-// under --json) in one of three scheduling modes (at the end of the task,
-// batched for 5 ms, or pipelined behind one asynchronous write), and stderr,
-// escaped.
+// under --json), written at the end of the task, and stderr, escaped. The
+// batched and pipelined modes of the long-running tools are
+// cmd/_batched_output.ts's, off the one-shot tools' start path.
 
 import { describeError } from "../lib/errors.ts";
 import { escapeText } from "../lib/text/escape.ts";
@@ -27,53 +27,30 @@ export interface OutputStreams {
   stderr?: Sink;
 }
 
-const encoder = new TextEncoder();
-
-/** How long a batching {@linkcode Output} gathers lines, in ms. */
-const BATCH_MS = 5;
-
-/**
- * How many bytes a pipelined {@linkcode Output} gathers behind a write in
- * flight before it drops lines: a reader that stopped reading must not
- * fill the memory. What is queued with `keep` (a final report) goes past it.
- */
-const BACKLOG_LIMIT = 8 * 1024 * 1024;
-
-/**
- * How many bytes a pipelined {@linkcode Output} gathers before it starts a
- * write: at 50,000 datagrams/s a write in flight is done before the next
- * datagram comes, so the write in flight alone gathers nothing.
- */
-const GATHER_BYTES = 16 * 1024;
+export const encoder: TextEncoder = new TextEncoder();
 
 /** How a tool's {@linkcode Output} writes. */
 export interface OutputOptions {
   /** `--json`: events as JSON lines on stdout instead of text lines. */
   json?: boolean;
-  /**
-   * Gather stdout lines for up to 5 ms before writing them, for a tool that
-   * prints a line per event under load (server). Without it (and without
-   * `pipeline`) lines are written at the end of the current task, which is
-   * what a one-shot tool wants: no timer (the first costs milliseconds, and
-   * slows every later turn of the event loop; bench/README.md).
-   */
-  batch?: boolean;
-  /**
-   * Gather stdout lines up to 16 KiB, keep one write of them in flight,
-   * asynchronously, and gather the lines that come meanwhile behind it
-   * (listener): no write(2) on the event loop's thread, no timer per write
-   * (one 5 ms interval, armed only while lines wait, writes the tail of a
-   * burst). Only where stdout can be
-   * written asynchronously and is not a terminal (there lines go out at
-   * once, in order with stderr's).
-   */
-  pipeline?: boolean;
+}
+
+/**
+ * The JSON line formatter under `--json`, loaded only then (a one-shot
+ * tool's start-up pays for every module), or `undefined`.
+ */
+export async function jsonLineFor(
+  json: boolean | undefined,
+): Promise<((value: unknown) => string) | undefined> {
+  return json ? (await import("../lib/text/json_line.ts")).jsonLine : undefined;
 }
 
 /**
  * A tool's output. Stdout carries the tool's text lines, or under `--json`
- * its events as JSON lines; stderr carries status and error lines, escaped
- * so that nothing from the network drives the terminal.
+ * its events as JSON lines, written at the end of the current task (no
+ * timer: the first costs milliseconds, and slows every later turn of the
+ * event loop; bench/README.md); stderr carries status and error lines,
+ * escaped so that nothing from the network drives the terminal.
  *
  * A write that fails never throws: a failed stdout is said once on stderr
  * (`TOOL: stdout: no space left on device`; nothing when its reader went
@@ -82,18 +59,14 @@ export interface OutputOptions {
  */
 export class Output {
   readonly #tool: string;
-  readonly #stdout: Sink;
+  /** Where stdout's bytes go. */
+  protected readonly stdoutSink: Sink;
   readonly #stderr: Sink;
-  #pending = "";
+  /** What stdout has queued and not yet written. */
+  protected pending = "";
   #scheduled = false;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #idle: ReturnType<typeof setInterval> | undefined;
-  #inFlight: Promise<void> | undefined;
-  #dropped = 0;
   #stderrBroken = false;
   readonly #failed = new AbortController();
-  readonly #batch: boolean;
-  readonly #pipeline: boolean;
   readonly #format: ((value: unknown) => string) | undefined;
   /** Whether `--json` asked for JSON events instead of text lines. */
   readonly json: boolean;
@@ -101,22 +74,17 @@ export class Output {
   /**
    * @param tool The tool's name, which starts its stderr lines.
    * @param io Where output goes.
-   * @param options How stdout is batched, and the JSON line formatter for
-   *   `--json` ({@linkcode Output.open} loads it).
+   * @param options The JSON line formatter for `--json`
+   *   ({@linkcode Output.open} loads it).
    */
   constructor(
     tool: string,
     io: OutputStreams,
-    options: Omit<OutputOptions, "json"> & {
-      jsonLine?: (value: unknown) => string;
-    } = {},
+    options: { jsonLine?: (value: unknown) => string } = {},
   ) {
     this.#tool = tool;
-    this.#stdout = io.stdout ?? Deno.stdout;
+    this.stdoutSink = io.stdout ?? Deno.stdout;
     this.#stderr = io.stderr ?? Deno.stderr;
-    this.#batch = options.batch ?? false;
-    this.#pipeline = (options.pipeline ?? false) &&
-      this.#stdout.write !== undefined && !this.#stdout.isTerminal?.();
     this.#format = options.jsonLine;
     this.json = options.jsonLine !== undefined;
   }
@@ -130,10 +98,7 @@ export class Output {
     io: OutputStreams,
     options: OutputOptions = {},
   ): Promise<Output> {
-    const jsonLine = options.json
-      ? (await import("../lib/text/json_line.ts")).jsonLine
-      : undefined;
-    return new Output(tool, io, { ...options, jsonLine });
+    return new Output(tool, io, { jsonLine: await jsonLineFor(options.json) });
   }
 
   /**
@@ -157,13 +122,13 @@ export class Output {
 
   /** A line on stdout, whatever the mode; `text` must be terminal-safe. */
   stdout(text: string): void {
-    this.#queue(text + "\n");
+    this.queue(text + "\n");
   }
 
   /** Bytes on stdout exactly as they are (`client --raw`). */
   stdoutBytes(bytes: Uint8Array): void {
     this.flush();
-    if (!this.#failed.signal.aborted) this.#writeStdout(bytes);
+    if (!this.#failed.signal.aborted) this.writeStdout(bytes);
   }
 
   /** `TOOL: text` on stderr, escaped. */
@@ -193,8 +158,8 @@ export class Output {
   ): void {
     const keep = options?.keep ?? false;
     if (this.#format) {
-      this.#queue(this.#format({ event, ...fields }) + "\n", keep);
-    } else if (text !== undefined) this.#queue(text + "\n", keep);
+      this.queue(this.#format({ event, ...fields }) + "\n", keep);
+    } else if (text !== undefined) this.queue(text + "\n", keep);
   }
 
   /**
@@ -243,55 +208,29 @@ export class Output {
     };
   }
 
-  /**
-   * Write what stdout has queued. A pipelined output only starts the write
-   * if none is in flight; {@linkcode Output.close} waits for the last.
-   */
+  /** Write what stdout has queued. */
   flush(): void {
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
-    if (this.#pending === "" || this.#inFlight) return;
-    const text = this.#pending;
-    this.#pending = "";
-    if (this.#pipeline) this.#inFlight = this.#writeBehind(text);
-    else this.#writeStdout(encoder.encode(text));
+    if (this.pending === "") return;
+    const text = this.pending;
+    this.pending = "";
+    this.writeStdout(encoder.encode(text));
+  }
+
+  /** Write everything queued, and wait for the writes. */
+  close(): Promise<void> {
+    this.flush();
+    return Promise.resolve();
   }
 
   /**
-   * Write everything queued and wait for the writes, the last one included
-   * (behind a stalled reader, as long as it stalls; a reader that went away
-   * ends it at once).
+   * Queue `text` for stdout; `keep` is for the modes that may drop lines.
+   * Here it goes out at the end of the task (at once past 64 KiB).
    */
-  async close(): Promise<void> {
-    for (;;) {
-      this.flush();
-      const writing = this.#inFlight;
-      if (writing === undefined) break;
-      await writing;
-    }
-    this.#disarm();
-  }
-
-  #queue(text: string, keep = false): void {
+  protected queue(text: string, _keep = false): void {
     if (this.#failed.signal.aborted) return;
-    if (this.#inFlight) {
-      if (keep || this.#pending.length + text.length <= BACKLOG_LIMIT) {
-        this.#pending += text;
-      } else {
-        this.#dropped += lineCount(text);
-      }
-      return;
-    }
-    this.#pending += text;
-    if (this.#pipeline) {
-      if (this.#pending.length >= GATHER_BYTES) this.flush();
-      else this.#arm();
-    } else if (this.#pending.length > 65_536) {
+    this.pending += text;
+    if (this.pending.length > 65_536) {
       this.flush();
-    } else if (this.#batch) {
-      this.#timer ??= setTimeout(() => this.flush(), BATCH_MS);
     } else if (!this.#scheduled) {
       this.#scheduled = true;
       queueMicrotask(() => {
@@ -301,81 +240,25 @@ export class Output {
     }
   }
 
-  /**
-   * The one timer of a pipelined output, armed while lines wait: every
-   * 5 ms it writes what gathered (a line reaches stdout at most ~5 ms after
-   * a burst ends), and a tick that finds nothing waiting disarms it. One
-   * long-lived interval, not a timer per write or per batch.
-   */
-  #arm(): void {
-    if (this.#idle !== undefined || this.#scheduled) return;
-    // Armed at the end of the task, only if lines still wait then: a tool
-    // that flushes its one line at once (`listener --quiet`'s "waiting")
-    // never touches the timer API, whose first use slows every later turn.
-    this.#scheduled = true;
-    queueMicrotask(() => {
-      this.#scheduled = false;
-      if (this.#pending !== "" && !this.#failed.signal.aborted) {
-        this.#startInterval();
-      }
-    });
-  }
-
-  #startInterval(): void {
-    this.#idle ??= setInterval(() => {
-      if (this.#pending === "" && !this.#inFlight) this.#disarm();
-      else this.flush();
-    }, BATCH_MS);
-  }
-
-  #disarm(): void {
-    if (this.#idle === undefined) return;
-    clearInterval(this.#idle);
-    this.#idle = undefined;
-  }
-
-  /** One asynchronous write, then the next batch gathered meanwhile. */
-  async #writeBehind(text: string): Promise<void> {
-    const bytes = encoder.encode(text);
+  /** Write `bytes` to stdout now; a failure is {@linkcode stdoutFailed}. */
+  protected writeStdout(bytes: Uint8Array): void {
     try {
       for (let written = 0; written < bytes.length;) {
-        written += await this.#stdout.write!(bytes.subarray(written));
+        written += this.stdoutSink.writeSync(bytes.subarray(written));
       }
     } catch (error) {
-      this.#inFlight = undefined;
-      this.#stdoutFailed(error);
-      return;
-    }
-    this.#inFlight = undefined;
-    if (this.#dropped > 0) {
-      this.stderr(
-        `stdout: ${this.#dropped} lines dropped: its reader did not keep up`,
-      );
-      this.#dropped = 0;
-    }
-    // A full batch goes at once; a smaller one waits for more, or the tick.
-    if (this.#pending.length >= GATHER_BYTES) this.flush();
-    else if (this.#pending !== "") this.#arm();
-  }
-
-  #writeStdout(bytes: Uint8Array): void {
-    try {
-      for (let written = 0; written < bytes.length;) {
-        written += this.#stdout.writeSync(bytes.subarray(written));
-      }
-    } catch (error) {
-      this.#stdoutFailed(error);
+      this.stdoutFailed(error);
     }
   }
 
-  #stdoutFailed(error: unknown): void {
+  /** Stdout failed: said once (unless its reader went away), then aborted. */
+  protected stdoutFailed(error: unknown): void {
     if (this.#failed.signal.aborted) return;
     const failure = new StdoutFailure(
       error,
       `stdout: ${lowerFirst(describeError(error))}`,
     );
-    this.#pending = "";
-    this.#disarm();
+    this.pending = "";
     if (!failure.readerGone) this.stderr(failure.message);
     this.#failed.abort(failure);
   }
@@ -392,19 +275,6 @@ export class Output {
       this.#stderrBroken = true;
     }
   }
-}
-
-/** How many lines `text` holds: its newlines (each queued text ends in one). */
-function lineCount(text: string): number {
-  let lines = 0;
-  for (
-    let at = text.indexOf("\n");
-    at !== -1;
-    at = text.indexOf("\n", at + 1)
-  ) {
-    lines++;
-  }
-  return lines;
 }
 
 /** The first letter in lower case: sentence-case messages after `tool: `. */

@@ -42,7 +42,7 @@ import {
   parseInteger,
   UsageError,
 } from "./_options.ts";
-import { Output } from "./_output.ts";
+import { BatchedOutput } from "./_batched_output.ts";
 import { stopSignal } from "./_signals.ts";
 
 /** `server`'s help, besides its options and exit codes. */
@@ -205,7 +205,7 @@ export async function runServer(
   io: MainOptions = {},
 ): Promise<number> {
   const { verbose, port } = config;
-  const out = await Output.open("server", io, {
+  const out = await BatchedOutput.open("server", io, {
     json: config.json,
     batch: true,
   });

@@ -24,7 +24,7 @@ import {
   type MainOptions,
   type Tool,
 } from "./_command.ts";
-import { checkUdp, datagramPrinter, UDP_FAILURE } from "./_datagram.ts";
+import { checkUdp, UDP_FAILURE } from "./_udp.ts";
 import {
   DONE,
   exit,
@@ -47,6 +47,7 @@ import {
   FAMILY_OPTIONS,
   familyOf,
   INFO_OPTIONS,
+  type OptionValues,
   OUTPUT_OPTIONS,
   parseArgumentText,
   parseCommandLine,
@@ -159,6 +160,43 @@ export function parseTalker(args: readonly string[]): TalkerConfig | Info {
     "Message",
     'give it on stdin with MESSAGE "-" (talker HOST - < FILE)',
   );
+  // One plain datagram, the common case, reads no more (V8 compiles a
+  // function whole on its first call; bench/STARTUP.md).
+  const plain = values.count === undefined && values.seq === undefined &&
+    values.rate === undefined && values.interval === undefined &&
+    values.size === undefined;
+  const numbered = plain ? PLAIN : parseNumbered(values, message);
+  return {
+    host: parseHost(positionals[0]!),
+    message,
+    port: parseDestinationPort(values.port ?? OPTIONS.port.default),
+    family: familyOf(values),
+    replyTimeout: values.wait === undefined
+      ? undefined
+      : parseSeconds(values.wait, "wait"),
+    ...numbered,
+    verbose: values.verbose ?? false,
+    json: values.json ?? false,
+    trace: values.trace ?? false,
+  };
+}
+
+/** What {@linkcode parseNumbered} reads. */
+type Numbered = Pick<TalkerConfig, "count" | "numbered" | "interval" | "size">;
+
+/** One datagram, not numbered: no `-c`, `--seq`, `-r`, `--interval`, `-s`. */
+const PLAIN: Numbered = {
+  count: 1,
+  numbered: false,
+  interval: 1000,
+  size: undefined,
+};
+
+/** The options of numbered datagrams: `-c`, `--seq`, `-r`, `--interval`, `-s`. */
+function parseNumbered(
+  values: OptionValues<typeof OPTIONS>,
+  message: string,
+): Numbered {
   const count = parseInteger(values.count ?? OPTIONS.count.default, {
     name: "count",
     min: 1,
@@ -196,13 +234,6 @@ export function parseTalker(args: readonly string[]): TalkerConfig | Info {
     : sizeMisfit(new TextEncoder().encode(message).length, size);
   if (misfit) throw new UsageError(misfit);
   return {
-    host: parseHost(positionals[0]!),
-    message,
-    port: parseDestinationPort(values.port ?? OPTIONS.port.default),
-    family: familyOf(values),
-    replyTimeout: values.wait === undefined
-      ? undefined
-      : parseSeconds(values.wait, "wait"),
     count,
     numbered,
     interval: values.interval !== undefined
@@ -222,9 +253,6 @@ export function parseTalker(args: readonly string[]): TalkerConfig | Info {
           unit: "per second",
         }),
     size,
-    verbose: values.verbose ?? false,
-    json: values.json ?? false,
-    trace: values.trace ?? false,
   };
 }
 
@@ -313,8 +341,11 @@ export const EXIT_CODES: readonly ExitCode[] = [
   READER_GONE_EXIT,
 ].sort((a, b) => a.code - b.code);
 
-/** How each library error ends `talker`: its lines. */
-const FAILURES: Failure[] = [
+/**
+ * How each library error ends `talker`: its lines (built on the first
+ * failure only).
+ */
+const failures = (): Failure[] => [
   RESOLVE_FAILURE,
   UDP_FAILURE,
   failure(BindError, (out, error) => {
@@ -342,7 +373,7 @@ export async function runTalker(
 ): Promise<number> {
   const { host, port } = config;
   const out = await Output.open("talker", io, { json: config.json });
-  return await withFailures(out, EXIT_CODES, FAILURES, async () => {
+  return await withFailures(out, EXIT_CODES, failures, async () => {
     checkUdp();
     const trace = config.trace ? await out.tracer() : undefined;
     const addresses = await resolve(host, { family: config.family, trace });
@@ -369,6 +400,8 @@ export async function runTalker(
       },
     });
     if (sent.reply) {
+      // The printer is loaded only for a reply (-w): off the start path.
+      const { datagramPrinter } = await import("./_datagram.ts");
       const print = await datagramPrinter(out, "talker");
       print(sent.reply.data, sent.reply.peer);
     }

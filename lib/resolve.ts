@@ -6,16 +6,9 @@
  * @module
  */
 
-import {
-  checkFamily,
-  checkFunction,
-  checkOptions,
-  checkString,
-} from "./_check.ts";
-import { ResolveError } from "./errors.ts";
+import { checkString } from "./_check.ts";
 import { type IpFamily, ipFamily } from "./ip.ts";
 import type { Trace } from "./trace.ts";
-import { tracerFor } from "./errors.ts";
 
 /** One address a host resolved to. */
 export interface ResolvedAddress {
@@ -127,62 +120,29 @@ export function checkHost(host: string): string {
  * assertEquals(error.code, "EAI_ADDRFAMILY");
  * ```
  */
-export async function resolve(
+export function resolve(
   host: string,
   options: ResolveOptions = {},
 ): Promise<ResolvedAddress[]> {
-  const name = checkHost(host);
-  checkOptions("resolve()", options);
-  checkFamily(options.family);
-  const wanted = options.family ?? 0;
-  checkFunction("trace", options.trace);
-  const literal = ipFamily(name);
-  if (literal === 6 && name.includes("%")) {
-    // Deno's sockets take no zone (scope id): its own resolver fails on
-    // `fe80::1%eth0` as on an unknown name, and so does this one.
-    throw new ResolveError(host, "EAI_NONAME");
-  }
-  const trace = options.trace;
-  const tracer = await tracerFor(trace);
-  if (literal !== 0) {
-    tracer?.skippedLookup({
-      host: name,
-      service: null,
-      family: wanted,
-      type: "SOCK_STREAM",
-    }, "an address needs no lookup");
-    if (wanted !== 0 && wanted !== literal) {
-      throw new ResolveError(host, "EAI_ADDRFAMILY");
+  // The common case first, in a few lines (V8 compiles a function whole on
+  // its first call; bench/STARTUP.md): an unbracketed address literal
+  // without a zone, of the family asked, untraced, with valid options.
+  if (
+    typeof host === "string" && typeof options === "object" &&
+    options !== null && options.trace === undefined
+  ) {
+    const family = ipFamily(host);
+    const wanted = options.family ?? 0;
+    if (
+      family !== 0 && (wanted === 0 || wanted === family) &&
+      host.charCodeAt(0) !== 0x5b && !host.includes("%")
+    ) {
+      return Promise.resolve([{ address: host, family }]);
     }
-    return [{ address: name, family: literal }];
   }
-  const { lookup } = await import("node:dns/promises");
-  let found: { address: string; family: number }[];
-  try {
-    found = await lookup(name, { all: true, family: wanted, verbatim: true });
-  } catch (error) {
-    const code = (error as { code?: string }).code ?? "EAI_FAIL";
-    if (code === "EPERM") {
-      tracer?.lookup({ host: name, family: wanted }, {
-        refused: true,
-      });
-      throw new Deno.errors.NotCapable(
-        `Requires net access to "${name}"`,
-        { cause: error },
-      );
-    }
-    tracer?.lookup({ host: name, family: wanted }, {
-      code,
-      error,
-    });
-    throw new ResolveError(host, code, { cause: error });
-  }
-  tracer?.lookup({ host: name, family: wanted }, {
-    addresses: found,
-  });
-  const addresses = found
-    .filter((a) => a.family === 4 || a.family === 6)
-    .map((a) => ({ address: a.address, family: a.family as IpFamily }));
-  if (addresses.length === 0) throw new ResolveError(host, "ENODATA");
-  return addresses;
+  // Everything else (checks, the lookup, the trace) in its own module,
+  // loaded on first use: a one-shot tool given an address never needs it.
+  return import("./_resolve_checked.ts").then((m) =>
+    m.resolveChecked(host, options)
+  );
 }

@@ -14,6 +14,7 @@ import {
 } from "../cmd/_exit_codes.ts";
 import { failure, PERMISSION, withFailures } from "../cmd/_failures.ts";
 import { UsageError } from "../cmd/_options.ts";
+import { BatchedOutput } from "../cmd/_batched_output.ts";
 import { Output } from "../cmd/_output.ts";
 import { ConnectError } from "../lib/errors.ts";
 import { Capture, SlowSink } from "./_util.ts";
@@ -187,7 +188,7 @@ Deno.test("Output: a reader that went away (EPIPE) is quiet, exit code 141, stde
   const stdout = new SlowSink();
   stdout.fail = new Deno.errors.BrokenPipe("Broken pipe (os error 32)");
   const stderr = new Capture();
-  const out = new Output("tool", { stdout, stderr }, { pipeline: true });
+  const out = new BatchedOutput("tool", { stdout, stderr }, { pipeline: true });
   out.stdout("a");
   await out.close();
   out.stderr("stopped");

@@ -169,7 +169,8 @@ const START_PATH: Record<"client" | "talker", string[]> = {
   client: [
     "lib/_check.ts",
     "lib/_join_chunks.ts",
-    "lib/constants.ts",
+    // lib/constants.ts no longer: only connectFirst's race (lib/_connect_race.ts,
+    // loaded on its first use) needs the attempt delay.
     "lib/errors.ts",
     "lib/format_address.ts",
     "lib/happy_eyeballs.ts",
@@ -197,7 +198,49 @@ const START_PATH: Record<"client" | "talker", string[]> = {
   ],
 };
 
+/**
+ * Modules a one-shot tool loads only on demand: the failure reporting
+ * (first failure), the signal listeners (talker: numbered datagrams), the
+ * datagram printer (talker: a reply), connectFirst's race (several
+ * addresses, or -w) and resolve() past an address literal (STARTUP.md).
+ */
+const OFF_START_PATH: Record<"client" | "talker", string[]> = {
+  client: [
+    "cmd/_report_failure.ts",
+    "lib/_connect_race.ts",
+    "lib/_resolve_checked.ts",
+  ],
+  talker: [
+    "cmd/_datagram.ts",
+    "cmd/_report_failure.ts",
+    "cmd/_signals.ts",
+    "lib/_resolve_checked.ts",
+  ],
+};
+
 for (const tool of ["client", "talker"] as const) {
+  Deno.test({
+    name: `${tool}'s start path leaves out the modules it loads on demand`,
+    ignore: ignoreUnless(CAN_SPAWN, "deno info needs --allow-run"),
+    async fn(): Promise<void> {
+      const root = new URL("../", import.meta.url).href;
+      const loaded = (await staticModules(tool))
+        .filter((m) => m.startsWith(root))
+        .map((m) => m.slice(root.length));
+      assertEquals(
+        OFF_START_PATH[tool].filter((m) => loaded.includes(m)),
+        [],
+      );
+      // Each is still in the graph, as a dynamic import; the long-running
+      // tools' output modes are not in it at all.
+      const all = await modules(tool, true);
+      for (const m of OFF_START_PATH[tool]) {
+        assert(all.includes(root + m), `${m} in ${tool}'s graph`);
+      }
+      assert(!all.includes(root + "cmd/_batched_output.ts"));
+    },
+  });
+
   Deno.test({
     name: `${tool}'s start path loads only the lib/ modules listed for it`,
     ignore: ignoreUnless(CAN_SPAWN, "deno info needs --allow-run"),

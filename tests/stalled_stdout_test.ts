@@ -13,7 +13,8 @@ import {
   assertLessOrEqual,
   assertStrictEquals,
 } from "@std/assert";
-import { Output, type Sink } from "../cmd/_output.ts";
+import { BatchedOutput } from "../cmd/_batched_output.ts";
+import type { Sink } from "../cmd/_output.ts";
 import {
   Capture,
   deadline,
@@ -38,7 +39,7 @@ import { counts, exited, numberedSender } from "./_listener.ts";
 Deno.test("a pipelined Output gathers 16 KiB before a write, keeps one write in flight and gathers the lines that come meanwhile behind it", async () => {
   const stdout = new SlowSink();
   const stderr = new Capture();
-  const out = new Output("tool", { stdout, stderr }, { pipeline: true });
+  const out = new BatchedOutput("tool", { stdout, stderr }, { pipeline: true });
   const line = "x".repeat(1023); // 1 KiB with its newline
   for (let i = 0; i < 15; i++) out.stdout(line);
   assertEquals(stdout.writes, []); // 15 KiB: still gathering
@@ -63,7 +64,7 @@ Deno.test("a pipelined Output gathers 16 KiB before a write, keeps one write in 
 Deno.test("a pipelined Output behind a stalled write keeps 8 MiB of lines, drops the rest and says how many", async () => {
   const stdout = new SlowSink();
   const stderr = new Capture();
-  const out = new Output("tool", { stdout, stderr }, { pipeline: true });
+  const out = new BatchedOutput("tool", { stdout, stderr }, { pipeline: true });
   const line = "x".repeat(1023);
   for (let i = 0; i < 16; i++) out.stdout(line); // 16 KiB: in flight
   assertStrictEquals(stdout.inFlight, 1);
@@ -82,7 +83,7 @@ Deno.test("a pipelined Output behind a stalled write keeps 8 MiB of lines, drops
 Deno.test("a pipelined Output behind a stalled write counts the lines it drops, not the texts queued", async () => {
   const stdout = new SlowSink();
   const stderr = new Capture();
-  const out = new Output("tool", { stdout, stderr }, { pipeline: true });
+  const out = new BatchedOutput("tool", { stdout, stderr }, { pipeline: true });
   const line = "x".repeat(1023);
   for (let i = 0; i < 16; i++) out.stdout(line); // 16 KiB: in flight
   // Three lines a datagram, as listener prints them: 3 KiB each.
@@ -108,7 +109,7 @@ Deno.test("a pipelined Output never drops a kept event: it goes after what is qu
   for (const json of [false, true]) {
     const stdout = new SlowSink();
     const stderr = new Capture();
-    const out = new Output("tool", { stdout, stderr }, {
+    const out = new BatchedOutput("tool", { stdout, stderr }, {
       pipeline: true,
       jsonLine: json ? (value) => JSON.stringify(value) : undefined,
     });
@@ -160,7 +161,10 @@ Deno.test(
   "a pipelined Output gathers a stream of lines whose writes are each done before the next line: at most 1 write per 10 lines, and the last lines reach stdout after the stream stops with nothing more queued",
   async () => {
     const stdout = countingSink();
-    const out = new Output("listener", { stdout, stderr: countingSink() }, {
+    const out = new BatchedOutput("listener", {
+      stdout,
+      stderr: countingSink(),
+    }, {
       pipeline: true,
     });
     const lines: string[] = [];
