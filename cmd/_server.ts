@@ -3,7 +3,12 @@
 
 import type { Cidr } from "../lib/access_list.ts";
 import { DEFAULT_TCP_PORT } from "./_defaults.ts";
-import { BindError, describeError, ResolveError } from "../lib/errors.ts";
+import {
+  BindError,
+  describeError,
+  ResolveError,
+  UnstableNetError,
+} from "../lib/errors.ts";
 import { formatAddress, formatHostPort } from "../lib/format_address.ts";
 import { serveGreeting } from "../lib/greeting_server.ts";
 import { parseAccess } from "./_access.ts";
@@ -25,6 +30,7 @@ import {
 import {
   bindFailure,
   type Failure,
+  failure,
   PERMISSION,
   RESOLVE_FAILURE,
   withFailures,
@@ -175,11 +181,12 @@ export const EXIT_CODES: readonly ExitCode[] = [
   exit(
     1,
     "a usage mistake, a name that does not resolve, no address\n" +
-      "bound, a permission refused, or a stdout that cannot be\n" +
-      "written",
+      "bound, --workers without Deno's --unstable-net, a permission\n" +
+      "refused, or a stdout that cannot be written",
     UsageError,
     ResolveError,
     BindError,
+    UnstableNetError,
     PERMISSION,
     STDOUT_FAILED,
   ),
@@ -191,6 +198,16 @@ function failures(config: ServerConfig): Failure[] {
   return [
     RESOLVE_FAILURE,
     bindFailure("failed to bind", config),
+    // SO_REUSEPORT, which --workers needs, is behind --unstable-net.
+    failure(
+      UnstableNetError,
+      (out) =>
+        out.error(
+          undefined,
+          "--workers needs Deno's --unstable-net flag " +
+            "(deno run --unstable-net ...; deno task sets it from deno.json)",
+        ),
+    ),
   ];
 }
 

@@ -147,6 +147,33 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name:
+    "server --workers without --unstable-net: one line saying it needs the flag, exit 1, no stack trace",
+  ignore: needs("sh"),
+  async fn(): Promise<void> {
+    const dir = await configWithoutUnstable();
+    try {
+      const flags = ["--config", `${dir}/deno.json`, "--allow-read=lib/"];
+      const result = await TestProcess.run("server", [
+        "--workers",
+        "2",
+        "-p",
+        "0",
+      ], { flags });
+      assertNoStack(result.stderr, "server");
+      assertEquals(linesOf(result.stderr), [
+        "server: --workers needs Deno's --unstable-net flag " +
+        "(deno run --unstable-net ...; deno task sets it from deno.json)",
+      ]);
+      assertEquals(result.stdout, "");
+      assertEquals(result.status.code, 1);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
 // ---------------------------------------------------------------------------
 // The Node-only path
 
