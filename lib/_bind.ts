@@ -4,12 +4,12 @@ import {
   type AddressFailure,
   BindError,
   isPermissionError,
+  tracerFor,
   UnstableNetError,
 } from "./errors.ts";
 import type { IpFamily } from "./ip.ts";
 import { resolve } from "./resolve.ts";
 import type { Trace } from "./trace.ts";
-import { tracerFor } from "./errors.ts";
 
 /** Where to bind, as the tools' `-b`, `-4` and `-6` say it. */
 export interface BindAddressOptions {

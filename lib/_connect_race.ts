@@ -72,7 +72,13 @@ export function connectRace(
     const call = (callback: () => unknown): boolean => {
       try {
         const result = callback();
-        if (result instanceof Promise) result.catch(fail);
+        // Any thenable: its rejection is the race's failure.
+        if (
+          typeof (result as PromiseLike<unknown> | undefined)?.then ===
+            "function"
+        ) {
+          Promise.resolve(result).catch(fail);
+        }
         return true;
       } catch (error) {
         fail(error);

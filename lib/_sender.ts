@@ -1,11 +1,15 @@
 // Private to lib/: the socket a datagram sender sends from.
 
 import { bindFirst, requireDatagrams } from "./_bind.ts";
-import { type AddressFailure, BindError, isPermissionError } from "./errors.ts";
+import {
+  type AddressFailure,
+  BindError,
+  isPermissionError,
+  tracerFor,
+} from "./errors.ts";
 import type { ResolvedAddress } from "./resolve.ts";
 import type { Trace } from "./trace.ts";
 import type { Tracer } from "./_trace_calls.ts";
-import { tracerFor } from "./errors.ts";
 
 /** The tracer of a sender: tracing costs nothing when off. */
 export function senderTrace(

@@ -18,10 +18,10 @@ import {
   type AddressFailure,
   ConnectError,
   isPermissionError,
+  tracerFor,
 } from "./errors.ts";
 import type { ResolvedAddress } from "./resolve.ts";
 import type { Trace } from "./trace.ts";
-import { tracerFor } from "./errors.ts";
 
 /**
  * Order addresses for racing (RFC 8305 section 4): start with the family of

@@ -231,7 +231,11 @@ export async function readAll(
       const chunk = buffer.slice(0, keep);
       if (onChunk) {
         const called: unknown = onChunk(chunk);
-        if (called instanceof Promise) await called;
+        // Any thenable, as an async callback returns, is awaited.
+        if (
+          typeof (called as PromiseLike<unknown> | undefined)?.then ===
+            "function"
+        ) await called;
       } else chunks.push(chunk);
       bytes += keep;
     }

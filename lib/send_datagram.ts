@@ -276,7 +276,9 @@ export async function sendDatagram(
       }
       // Whatever the callback or the wait throws is theirs, not sendto's.
       const called: unknown = onSent?.(address, bytes, failures);
-      if (called instanceof Promise) await called;
+      if (
+        typeof (called as PromiseLike<unknown> | undefined)?.then === "function"
+      ) await called;
       const reply = replyTimeout === undefined
         ? undefined
         : await receiveReply(socket, address, port, {

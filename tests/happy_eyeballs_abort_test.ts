@@ -169,3 +169,28 @@ Deno.test("connectFirst() awaits no callback but takes an async onFailure's reje
     ConnectError,
   );
 });
+
+Deno.test("connectFirst() takes the rejection of an onFailure that returns a thenable, not only a Promise", async () => {
+  await using net = new FakeNetwork({
+    "10.0.0.1": { fail: new Error("refused") },
+    "10.0.0.2": { hang: true },
+  });
+  const oops = new Error("thenable rejected");
+  // A PromiseLike that is no Promise: an `instanceof Promise` check misses it.
+  const onFailure = (): PromiseLike<void> => ({
+    then: (_resolve, reject) => {
+      queueMicrotask(() => reject?.(oops));
+      return Promise.resolve() as never;
+    },
+  });
+  const error = await deadline(
+    connectFirst([v4("10.0.0.1"), v4("10.0.0.2")], {
+      port: 3490,
+      attemptDelay: 60_000,
+      connect: net.connect,
+      onFailure: onFailure as () => Promise<void>,
+    }).catch((error: unknown) => error),
+    "connectFirst to reject",
+  );
+  assertStrictEquals(error, oops);
+});

@@ -587,3 +587,23 @@ Deno.test("readAll()'s data is a Uint8Array<ArrayBuffer>, ready for crypto.subtl
   const joined = (await readAll(chunkReader([bytes("a"), bytes("bc")]))).data;
   assertStrictEquals(await new Blob([joined]).text(), "abc");
 });
+
+Deno.test("readAll() awaits an onChunk that returns a thenable, not only a Promise, and rejects with its error", async () => {
+  const oops = new Error("thenable rejected");
+  let reads = 0;
+  const reader: Readable = {
+    read: (buffer) => {
+      if (reads++ > 0) return Promise.resolve(null);
+      buffer.set([1, 2, 3]);
+      return Promise.resolve(3);
+    },
+  };
+  const thenable = {
+    then: (_resolve: unknown, reject: (e: unknown) => void): void =>
+      reject(oops),
+  };
+  const error = await readAll(reader, {
+    onChunk: () => thenable as unknown as Promise<void>,
+  }).catch((e: unknown) => e);
+  assertStrictEquals(error, oops);
+});
