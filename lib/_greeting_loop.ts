@@ -61,7 +61,7 @@ export async function greetLoop(
   // Tracing costs nothing when off: its module is not even loaded. A trace
   // that throws is a failure like any callback's, never thrown in here.
   const trace = options.trace && guardTrace(options.trace, (e) => fail(e));
-  const tracer = await tracerFor(trace);
+  const tracer = await tracerFor(options.trace, (e) => fail(e));
   const candidates = await bindCandidates(
     options,
     trace && { trace, port, type: "SOCK_STREAM" },

@@ -11,11 +11,16 @@ import type { ResolvedAddress } from "./resolve.ts";
 import type { Trace } from "./trace.ts";
 import type { Tracer } from "./_trace_calls.ts";
 
-/** The tracer of a sender: tracing costs nothing when off. */
+/**
+ * The tracer of a sender: tracing costs nothing when off. A throw or
+ * rejection of the trace callback goes to `onError`, for the sender to end
+ * with it once its socket is closed.
+ */
 export function senderTrace(
   trace: Trace | undefined,
+  onError: (error: unknown) => void,
 ): Promise<Tracer | undefined> {
-  return tracerFor(trace);
+  return tracerFor(trace, onError);
 }
 
 /**

@@ -34,6 +34,7 @@
 // what Deno does the same way every time (the options it sets, its backlog)
 // comes from the tables.
 
+import { guardTrace } from "./_callbacks.ts";
 import { errnoOf } from "./_errno.ts";
 import { ipFamily } from "./ip.ts";
 import { isPermissionError } from "./errors.ts";
@@ -418,11 +419,16 @@ export type LookupOutcome =
  */
 export class Tracer {
   readonly #trace: Trace;
-  #lastSocket = 0;
+  readonly #count: { last: number };
 
-  /** A tracer for `trace`; {@linkcode tracerOf} gives the shared one. */
-  constructor(trace: Trace) {
+  /**
+   * A tracer for `trace`; {@linkcode tracerOf} gives the shared one.
+   *
+   * @param count The socket counter, shared by the tracers of one callback.
+   */
+  constructor(trace: Trace, count: { last: number } = { last: 0 }) {
     this.#trace = trace;
+    this.#count = count;
   }
 
   /** A `getaddrinfo()` that is not needed: nothing to look up. */
@@ -634,7 +640,12 @@ export class Tracer {
   }
 
   #next(): number {
-    return ++this.#lastSocket;
+    return ++this.#count.last;
+  }
+
+  /** The socket counter, for another tracer of the same callback. */
+  get count(): { last: number } {
+    return this.#count;
   }
 
   /**
@@ -737,10 +748,17 @@ const tracers = new WeakMap<Trace, Tracer>();
  * makes with one callback (a lookup, then a connect) number their sockets
  * in one sequence, and another callback's start at 1 again.
  */
-export function tracerOf(trace: Trace): Tracer {
+export function tracerOf(
+  trace: Trace,
+  onError?: (error: unknown) => void,
+): Tracer {
   let tracer = tracers.get(trace);
   if (tracer === undefined) tracers.set(trace, tracer = new Tracer(trace));
-  return tracer;
+  // With an error sink, a tracer of its own that numbers in the same
+  // sequence: the callback's throw or rejection goes to `onError`.
+  return onError
+    ? new Tracer(guardTrace(trace, onError), tracer.count)
+    : tracer;
 }
 
 /**

@@ -380,20 +380,27 @@ export class UnstableNetError extends TypeError {
 /**
  * The tracer of `trace`, or `undefined` without one. Tracing costs nothing
  * when it is off: the tracing code (`_trace_calls.ts`) is loaded only when a
- * trace is given. The same callback always gets the same tracer, so its
+ * trace is given. The tracers of one callback share one counter, so its
  * sockets are numbered in one sequence across the calls it is given to.
  *
  * @param trace The caller's trace callback, if any.
+ * @param onError Where the callback's throw or rejection goes (the
+ *   resource's failure); without it, a throw goes on to the traced call.
  * @returns Its tracer, or `undefined`.
  */
-export async function tracerFor(trace: Trace): Promise<Tracer>;
+export async function tracerFor(
+  trace: Trace,
+  onError?: (error: unknown) => void,
+): Promise<Tracer>;
 export async function tracerFor(
   trace: Trace | undefined,
+  onError?: (error: unknown) => void,
 ): Promise<Tracer | undefined>;
 export async function tracerFor(
   trace: Trace | undefined,
+  onError?: (error: unknown) => void,
 ): Promise<Tracer | undefined> {
   if (trace === undefined) return undefined;
   const { tracerOf } = await import("./_trace_calls.ts");
-  return tracerOf(trace);
+  return tracerOf(trace, onError);
 }

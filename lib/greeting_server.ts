@@ -7,7 +7,6 @@
  */
 
 import { requireUnstableNet } from "./_bind.ts";
-import { guardTrace } from "./_callbacks.ts";
 import { greetLoop } from "./_greeting_loop.ts";
 import {
   checkFamily,
@@ -335,8 +334,7 @@ async function noFork(
 ): Promise<GreetingServer> {
   if (!trace) return server;
   let failure: { error: unknown } | undefined;
-  (await tracerFor(guardTrace(trace, (error) => failure ??= { error })))
-    .noFork();
+  (await tracerFor(trace, (error) => failure ??= { error })).noFork();
   if (failure) {
     // A trace that throws fails the start: nothing is left bound.
     await server.close();

@@ -291,11 +291,28 @@ async function connectTraced(
   addresses: readonly ResolvedAddress[],
   options: ConnectFirstOptions,
 ): Promise<Connected> {
-  const tracer = await tracerFor(options.trace);
+  // A trace that throws (or rejects) fails the connect with its own error,
+  // not as an address's failure, once the race is decided; the connection
+  // it made is closed.
+  let failure: { error: unknown } | undefined;
+  const tracer = await tracerFor(
+    options.trace,
+    (error) => failure ??= { error },
+  );
   const race = addresses.length > 1;
-  return await connectFirst(addresses, {
-    ...options,
-    trace: undefined,
-    connect: tracer?.connector(options.connect ?? defaultConnect, race),
-  });
+  let connected: Connected;
+  try {
+    connected = await connectFirst(addresses, {
+      ...options,
+      trace: undefined,
+      connect: tracer?.connector(options.connect ?? defaultConnect, race),
+    });
+  } catch (error) {
+    throw failure ? failure.error : error;
+  }
+  if (failure) {
+    connected.conn.close();
+    throw failure.error;
+  }
+  return connected;
 }

@@ -250,11 +250,22 @@ export async function sendDatagram(
   requireDatagrams();
   signal?.throwIfAborted();
   const fitting = fittingAddresses(addresses, message.length);
-  const traced = await senderTrace(options.trace);
+  // A trace callback that throws ends the send with its own error.
+  let traceError: { error: unknown } | undefined;
+  // A function, so that each check reads what the callback set meanwhile.
+  const traceFailure = (): { error: unknown } | undefined => traceError;
+  const traced = await senderTrace(
+    options.trace,
+    (error) => traceError ??= { error },
+  );
   const failures: AddressFailure[] = [];
   let sendFailed = false;
   for (const address of fitting) {
     const opened = openSender(address, traced);
+    if (traceFailure()) {
+      if ("socket" in opened) opened.socket.close();
+      throw traceFailure()!.error;
+    }
     if ("failure" in opened) {
       failures.push(opened.failure);
       continue;
@@ -285,11 +296,13 @@ export async function sendDatagram(
           timeout: replyTimeout,
           signal,
         });
+      if (traceFailure()) throw traceFailure()!.error;
       return { address, bytes, failures, reply };
     } finally {
       socket.close();
     }
   }
+  if (traceFailure()) throw traceFailure()!.error;
   throw sendFailed ? new SendError(failures) : new BindError(failures);
 }
 

@@ -225,11 +225,22 @@ export async function sendNumbered(
   const version = markers > 0 ? 2 : undefined;
   const datagram = new Uint8Array(size);
   datagram.set(payload, NUMBERED_HEADER_SIZE);
-  const traced = await senderTrace(options.trace);
+  // A trace callback that throws stops the run with its own error.
+  let traceError: { error: unknown } | undefined;
+  // A function, so that each check reads what the callback set meanwhile.
+  const traceFailure = (): { error: unknown } | undefined => traceError;
+  const traced = await senderTrace(
+    options.trace,
+    (error) => traceError ??= { error },
+  );
   const failures: AddressFailure[] = [];
   let sendFailed = false;
   for (const address of fitting) {
     const opened = openSender(address, traced);
+    if (traceFailure()) {
+      if ("socket" in opened) opened.socket.close();
+      throw traceFailure()!.error;
+    }
     if ("failure" in opened) {
       failures.push(opened.failure);
       continue;
@@ -251,6 +262,7 @@ export async function sendNumbered(
           if (firstError === undefined) firstError = error;
           throw error;
         }
+        if (traceFailure()) throw new CallbackFailure(traceFailure()!.error);
         if (!started) {
           started = true;
           try {
@@ -274,6 +286,7 @@ export async function sendNumbered(
         { count: numbered, planned: count },
         { markers, interval, signal },
       );
+      if (traceFailure()) throw new CallbackFailure(traceFailure()!.error);
       return {
         address,
         bytes: size,
@@ -291,6 +304,7 @@ export async function sendNumbered(
       socket.close();
     }
   }
+  if (traceFailure()) throw traceFailure()!.error;
   throw sendFailed ? new SendError(failures) : new BindError(failures);
 }
 

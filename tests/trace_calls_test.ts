@@ -6,6 +6,8 @@ import { assert, assertEquals, assertMatch, assertRejects } from "@std/assert";
 import { listenForDatagrams } from "../lib/datagram_listener.ts";
 import { serveGreeting } from "../lib/greeting_server.ts";
 import { connectFirst } from "../lib/happy_eyeballs.ts";
+import { sendDatagram } from "../lib/send_datagram.ts";
+import { sendNumbered } from "../lib/send_numbered.ts";
 import type { ResolvedAddress } from "../lib/resolve.ts";
 import { tracerOf } from "../lib/_trace_calls.ts";
 import type { TraceEvent } from "../lib/trace.ts";
@@ -267,4 +269,72 @@ Deno.test("serveGreeting() closes a connection accepted when the trace callback 
     "trace refused accept",
   );
   controller.abort();
+});
+
+Deno.test("one trace callback numbers the sockets of a server and a client in one sequence", async () => {
+  const events: TraceEvent[] = [];
+  const trace = (event: TraceEvent): void => void events.push(event);
+  await using server = await serveGreeting({ hostname: "127.0.0.1", trace });
+  const { conn } = await connectFirst([{ address: "127.0.0.1", family: 4 }], {
+    port: server.addr.port,
+    timeout: 5000,
+    trace,
+  });
+  conn.close();
+  const made = events.filter((e) => e.call === "socket").map((e) => e.socket);
+  // The listener's socket is 1; the client's comes after it, not 1 again.
+  assertEquals(made, [1, 2]);
+});
+
+Deno.test("connectFirst() rejects with a trace callback's own error, thrown or rejected, not as an address's failure", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const oops = new Error("trace refused connect");
+  const traces = [
+    (event: TraceEvent): void => {
+      if (event.call === "connect") throw oops;
+    },
+    // An async trace: its rejection must not end the process.
+    (event: TraceEvent): Promise<void> =>
+      event.call === "connect" ? Promise.reject(oops) : Promise.resolve(),
+  ];
+  for (const trace of traces) {
+    const error = await connectFirst(
+      [{ address: "127.0.0.1", family: 4 }],
+      { port: listener.addr.port, timeout: 5000, trace: trace as () => void },
+    ).catch((e: unknown) => e);
+    assertEquals(error, oops);
+    // The connection it made was closed: the peer sees its end.
+    const accepted = await deadline(listener.accept(), "the attempt");
+    const { data } = await readToEnd(accepted, { ms: 2000, resetEnds: true });
+    assertEquals(data.length, 0);
+  }
+});
+
+Deno.test("sendDatagram() and sendNumbered() reject with a trace callback's own error, not as a failed send", async () => {
+  const receiver = Deno.listenDatagram({
+    hostname: "127.0.0.1",
+    port: 0,
+    transport: "udp",
+  });
+  const port = (receiver.addr as Deno.NetAddr).port;
+  try {
+    const oops = new Error("trace refused sendto");
+    const trace = (event: TraceEvent): void => {
+      if (event.call === "sendto") throw oops;
+    };
+    const to = [{ address: "127.0.0.1", family: 4 as const }];
+    const message = new Uint8Array([1, 2, 3]);
+    assertEquals(
+      await sendDatagram(to, message, { port, trace }).catch((e: unknown) => e),
+      oops,
+    );
+    assertEquals(
+      await sendNumbered(to, message, { port, count: 5, trace }).catch((
+        e: unknown,
+      ) => e),
+      oops,
+    );
+  } finally {
+    receiver.close();
+  }
 });
