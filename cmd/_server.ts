@@ -49,6 +49,7 @@ import {
   UsageError,
 } from "./_options.ts";
 import { BatchedOutput } from "./_batched_output.ts";
+import { needsUnstableNet } from "./_udp.ts";
 import { stopSignal } from "./_signals.ts";
 
 /** `server`'s help, besides its options and exit codes. */
@@ -201,12 +202,7 @@ function failures(config: ServerConfig): Failure[] {
     // SO_REUSEPORT, which --workers needs, is behind --unstable-net.
     failure(
       UnstableNetError,
-      (out) =>
-        out.error(
-          undefined,
-          "--workers needs Deno's --unstable-net flag " +
-            "(deno run --unstable-net ...; deno task sets it from deno.json)",
-        ),
+      (out) => out.error(undefined, needsUnstableNet("--workers")),
     ),
   ];
 }

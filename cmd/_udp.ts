@@ -22,9 +22,11 @@ export const checkUdp: () => void = requireDatagrams;
  */
 export const UDP_FAILURE: Failure = failure(
   UnstableNetError,
-  (out) =>
-    out.stderr(
-      "UDP needs Deno's --unstable-net flag " +
-        "(deno run --unstable-net ...; deno task sets it from deno.json)",
-    ),
+  (out) => out.stderr(needsUnstableNet("UDP")),
 );
+
+/** The tools' line for a feature behind `--unstable-net`: `WHAT needs ...`. */
+export function needsUnstableNet(what: string): string {
+  return `${what} needs Deno's --unstable-net flag ` +
+    "(deno run --unstable-net ...; deno task sets it from deno.json)";
+}

@@ -5,11 +5,9 @@
 
 import type { Trace } from "./trace.ts";
 
-/** Whether a callback returned something to wait for (a promise). */
-export function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | undefined)?.then ===
-    "function";
-}
+import { isThenable } from "./_check.ts";
+
+export { isThenable };
 
 /**
  * The user's trace, made safe to call from anywhere: what it throws, or the

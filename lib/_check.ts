@@ -158,3 +158,9 @@ export function checkSignal(value: unknown): void {
     wrongType("signal", "an AbortSignal", value);
   }
 }
+
+/** Whether a callback returned something to wait for (a promise, or any thenable). */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | undefined)?.then ===
+    "function";
+}

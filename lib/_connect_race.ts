@@ -2,6 +2,7 @@
 // a one-shot client given an address never loads it (bench/STARTUP.md).
 
 import { CONNECTION_ATTEMPT_DELAY } from "./constants.ts";
+import { isThenable } from "./_check.ts";
 import {
   type AddressFailure,
   ConnectError,
@@ -73,12 +74,7 @@ export function connectRace(
       try {
         const result = callback();
         // Any thenable: its rejection is the race's failure.
-        if (
-          typeof (result as PromiseLike<unknown> | undefined)?.then ===
-            "function"
-        ) {
-          Promise.resolve(result).catch(fail);
-        }
+        if (isThenable(result)) Promise.resolve(result).catch(fail);
         return true;
       } catch (error) {
         fail(error);

@@ -11,6 +11,7 @@ import {
   checkPositiveInteger,
   checkSignal,
   checkTimeout,
+  isThenable,
 } from "./_check.ts";
 import { joinChunks } from "./_join_chunks.ts";
 
@@ -231,11 +232,7 @@ export async function readAll(
       const chunk = buffer.slice(0, keep);
       if (onChunk) {
         const called: unknown = onChunk(chunk);
-        // Any thenable, as an async callback returns, is awaited.
-        if (
-          typeof (called as PromiseLike<unknown> | undefined)?.then ===
-            "function"
-        ) await called;
+        if (isThenable(called)) await called;
       } else chunks.push(chunk);
       bytes += keep;
     }

@@ -15,6 +15,7 @@ import {
   checkPort,
   checkSignal,
   checkTimeout,
+  isThenable,
   wrongType,
 } from "./_check.ts";
 import {
@@ -287,9 +288,7 @@ export async function sendDatagram(
       }
       // Whatever the callback or the wait throws is theirs, not sendto's.
       const called: unknown = onSent?.(address, bytes, failures);
-      if (
-        typeof (called as PromiseLike<unknown> | undefined)?.then === "function"
-      ) await called;
+      if (isThenable(called)) await called;
       const reply = replyTimeout === undefined
         ? undefined
         : await receiveReply(socket, address, port, {
