@@ -7,7 +7,7 @@
  * @module
  */
 
-import { assert, assertEquals } from "@std/assert";
+import { assert, assertEquals, assertMatch } from "@std/assert";
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -73,4 +73,34 @@ Deno.test("exampleImports() reads the imports of a doc comment's code block", ()
     'import { x } from "./not_in_a_comment.ts";',
   ].join("\n");
   assertEquals(exampleImports(source), ["./format_address.ts", "@std/assert"]);
+});
+
+/** What `deno doc mod.ts` shows of one symbol, as plain text. */
+async function docOf(symbol: string): Promise<string> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["doc", "--filter", symbol, "mod.ts"],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(stdout);
+  assertEquals(code, 0, new TextDecoder().decode(stderr));
+  return text;
+}
+
+Deno.test({
+  name:
+    "deno doc mod.ts explains the Happy Eyeballs timing, the stats window and what a trace shows",
+  ignore: Deno.permissions.querySync({ name: "run" }).state !== "granted",
+  async fn(): Promise<void> {
+    // Behaviour told only in a file's @module doc is invisible there; each
+    // of these was, before the explanations moved into the symbols' docs.
+    assertMatch(
+      await docOf("connectFirst"),
+      /stalled first address costs the attempt delay/,
+    );
+    assertMatch(await docOf("SequenceStats"), /2²⁵/);
+    assertMatch(await docOf("Trace"), /as `strace -f` shows it/);
+  },
 });
