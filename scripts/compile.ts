@@ -34,6 +34,7 @@ import { parseArgs as parseFlags } from "@std/cli/parse-args";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { entriesOf, sha256Hex, writeTarGz, writeZip } from "./_archive.ts";
+import { BUNDLED, type Bundled, bundlePath } from "./bundle.ts";
 import {
   releasePage,
   runtimeFileName,
@@ -45,11 +46,31 @@ import {
 
 export { type Target, TARGETS } from "./_runtime.ts";
 
-/** The programs built, each from `cmd/<name>.ts`. */
+/**
+ * The programs built: `client` and `talker` from their one-module bundles
+ * (`bundle/<name>.js`, scripts/bundle.ts: they start on every use), `server`
+ * and `listener` from `cmd/<name>.ts`; see {@linkcode entryOf}.
+ */
 export const TOOLS = ["server", "client", "listener", "talker"] as const;
 
 /** One of {@linkcode TOOLS}. */
 export type Tool = (typeof TOOLS)[number];
+
+/**
+ * The module a tool is compiled from: `<entryDir>/<tool>.ts` when a directory
+ * is given, else `bundle/<tool>.js` for the tools of scripts/bundle.ts's
+ * `BUNDLED` and `cmd/<tool>.ts` for the others.
+ *
+ * @param tool The tool.
+ * @param entryDir A directory of `<tool>.ts` entries to use instead.
+ * @returns The entry module's absolute path.
+ */
+export function entryOf(tool: Tool, entryDir?: string): string {
+  if (entryDir !== undefined) return join(entryDir, `${tool}.ts`);
+  return (BUNDLED as readonly string[]).includes(tool)
+    ? join(REPO_ROOT, bundlePath(tool as Bundled))
+    : join(REPO_ROOT, "cmd", `${tool}.ts`);
+}
 
 /** Flags of every `deno compile` run: network only, no prompts, UDP API. */
 export const COMPILE_FLAGS = [
@@ -94,7 +115,10 @@ export interface CompileToolsOptions {
   runtimesDir?: string;
   /** The runtime for the one target built; defaults to `DENORT_BIN` ("": none). */
   denortBin?: string;
-  /** Where `<tool>.ts` are read from. Defaults to the repo's `cmd/`. */
+  /**
+   * Where `<tool>.ts` are read from, for every tool. Defaults to
+   * {@linkcode entryOf}'s choice: `bundle/` for client and talker, `cmd/`.
+   */
   entryDir?: string;
   /** The deno that runs `deno compile`. Defaults to the one running this. */
   deno?: string;
@@ -197,7 +221,9 @@ export async function compileTools(
   const outDir = resolve(
     options.outDir ?? (release ? join(REPO_ROOT, "dist") : REPO_ROOT),
   );
-  const entryDir = resolve(options.entryDir ?? join(REPO_ROOT, "cmd"));
+  const entryDir = options.entryDir === undefined
+    ? undefined
+    : resolve(options.entryDir);
   // An empty option or variable is none (and an empty option hides the variable).
   const denortBin = (options.denortBin ?? Deno.env.get("DENORT_BIN")) ||
     undefined;
@@ -235,7 +261,7 @@ export async function compileTools(
         const output = join(dir, executableName(tool, plan.target));
         const failure = await compileOne(tool, output, plan, {
           deno: options.deno ?? Deno.execPath(),
-          entry: join(entryDir, `${tool}.ts`),
+          entry: entryOf(tool, entryDir),
           timeoutMs: options.timeoutMs ?? COMPILE_TIMEOUT_MS,
         });
         if (failure === undefined) continue;

@@ -197,9 +197,22 @@ export async function listeningPort(stderr: Capture): Promise<number> {
   return Number(match[1]);
 }
 
-/** The entry file of a tool. */
+/**
+ * Whether the tools run from `bundle/` (scripts/bundle.ts) where they have
+ * one: `BEEJNET_BUNDLE=1`, which tests/bundle_test.ts sets to run the tests
+ * of the spawned tools against the bundles.
+ */
+export const FROM_BUNDLE: boolean =
+  Deno.permissions.querySync({ name: "env", variable: "BEEJNET_BUNDLE" })
+      .state === "granted" && Deno.env.get("BEEJNET_BUNDLE") === "1";
+
+/** The entry file of a tool: its source, or its bundle under {@linkcode FROM_BUNDLE}. */
 export function entry(tool: string): string {
-  return new URL(`../cmd/${tool}.ts`, import.meta.url).pathname;
+  const bundled = FROM_BUNDLE && (tool === "client" || tool === "talker");
+  return new URL(
+    bundled ? `../bundle/${tool}.js` : `../cmd/${tool}.ts`,
+    import.meta.url,
+  ).pathname;
 }
 
 /** The argument vector that runs a tool from its source, for `Deno.Command` or wrappers like bash. */

@@ -18,7 +18,7 @@ import {
   assertStringIncludes,
 } from "@std/assert";
 import { join } from "node:path";
-import { compileArgs, TARGETS, TOOLS } from "../scripts/compile.ts";
+import { compileArgs, entryOf, TARGETS, TOOLS } from "../scripts/compile.ts";
 import {
   assertOldBuild,
   compile,
@@ -59,7 +59,7 @@ Deno.test({
       );
       assertEquals(
         await Deno.readTextFile(join(out, tool)),
-        `new executable of ${join(ROOT, "cmd", `${tool}.ts`)}`,
+        `new executable of ${entryOf(tool)}`,
       );
     }
     assertEquals(await list(out), [...TOOLS].sort(), "no temporary files left");
@@ -71,7 +71,7 @@ Deno.test({
       const output = args[args.indexOf("--output") + 1]!;
       assertEquals(
         args,
-        compileArgs(tool, { output, entry: join(ROOT, "cmd", `${tool}.ts`) }),
+        compileArgs(tool, { output, entry: entryOf(tool) }),
       );
       assert(!output.startsWith(join(out, tool)), "built beside, not in place");
     }
