@@ -173,6 +173,8 @@ const COUNTED = [
   "empty",
   "ip",
   "talker",
+  "ip-source",
+  "talker-source",
   "floor",
   "floor-talker",
   "probe-graph",
@@ -222,7 +224,14 @@ export function instructionRows(m: ClientMeasured): Row[] {
     rows.push(row(k, `${label(k)} (goal)`, START_GOAL));
   }
   for (
-    const k of ["floor", "floor-talker", "probe-graph", "probe-parse-args"]
+    const k of [
+      "ip-source",
+      "talker-source",
+      "floor",
+      "floor-talker",
+      "probe-graph",
+      "probe-parse-args",
+    ]
   ) {
     if (m.clientInstructions?.has(k)) rows.push(row(k, label(k)));
   }
@@ -334,8 +343,32 @@ async function clientCommands(
   // The talker beside the client it is given (cmd/talker.ts in a checkout),
   // with the client's flags (both tasks are `deno run --allow-net`). Its
   // datagram goes to the default port, where nothing need listen.
-  const talker = s.tools.client.replace(/client(\.ts)$/, "talker$1");
+  const talker = s.tools.client.replace(/client(\.[jt]s)$/, "talker$1");
   const sent = /talker: sent 2 bytes to 127\.0\.0\.1/;
+  // The same tools run from their source modules, where the tools measured
+  // are their bundles (scripts/bundle.ts): what the bundling saves.
+  const source: TimedCommand[] = s.tools.client === "bundle/client.js"
+    ? [
+      {
+        key: "ip-source",
+        label: "client 127.0.0.1, from source (cmd/client.ts)",
+        cmd: run(
+          ...s.flags.client,
+          "cmd/client.ts",
+          "127.0.0.1",
+          "--port",
+          port,
+        ),
+        expect: received,
+      },
+      {
+        key: "talker-source",
+        label: "talker 127.0.0.1 hi, from source (cmd/talker.ts)",
+        cmd: run(...s.flags.client, "cmd/talker.ts", "127.0.0.1", "hi"),
+        expect: sent,
+      },
+    ]
+    : [];
   return [
     {
       key: "empty",
@@ -344,16 +377,17 @@ async function clientCommands(
     },
     {
       key: "ip",
-      label: "client 127.0.0.1",
+      label: `client 127.0.0.1 (${s.tools.client})`,
       cmd: client("127.0.0.1"),
       expect: received,
     },
     {
       key: "talker",
-      label: "talker 127.0.0.1 hi",
+      label: `talker 127.0.0.1 hi (${talker})`,
       cmd: run(...s.flags.client, talker, "127.0.0.1", "hi"),
       expect: sent,
     },
+    ...source,
     {
       key: "name",
       label: "client localhost",

@@ -442,6 +442,7 @@ export function clientRows(m: Measured): Row[] {
   for (
     const k of [
       "ip",
+      "ip-source",
       "name",
       "floor",
       "probe-graph",

@@ -54,6 +54,26 @@ function exists(path: string): boolean {
 }
 
 /**
+ * The script `deno task NAME` runs (`deno run FLAGS… SCRIPT`), so the bench
+ * measures what users run: `bundle/client.js` for the client. `undefined`
+ * without such a task.
+ */
+function taskScript(root: string, name: string): string | undefined {
+  try {
+    const config = JSON.parse(Deno.readTextFileSync(`${root}/deno.json`)) as {
+      tasks?: Record<string, string>;
+    };
+    const words = (config.tasks?.[name] ?? "").trim().split(/\s+/);
+    if (words[0] === "deno" && words[1] === "run" && words.length > 2) {
+      return words.at(-1);
+    }
+  } catch {
+    // No readable deno.json: none.
+  }
+  return undefined;
+}
+
+/**
  * The flags `deno task NAME` gives `deno run` when that task runs `script`
  * (`deno run FLAGS… script`), so the bench runs each tool as users do;
  * `--allow-net` otherwise.
@@ -75,7 +95,8 @@ function taskFlags(root: string, name: string, script: string): string[] {
 
 /**
  * Reads the bench's flags; defaults to every section of a full run, each tool
- * at `cmd/<tool>.ts` (a stand-in from bench/peers/ where that does not exist).
+ * as its task runs it (`bundle/client.js`, `cmd/server.ts`), else at
+ * `cmd/<tool>.ts` (a stand-in from bench/peers/ where neither exists).
  * A bad flag ends the process with its message and the usage (exit 2).
  */
 export function parseSettings(args: string[], root: string): Settings {
@@ -117,6 +138,8 @@ export function parseSettings(args: string[], root: string): Settings {
   const tool = (name: string, standIn: string): string => {
     const given = tools[name];
     if (given !== undefined) return given;
+    const script = taskScript(root, name);
+    if (script !== undefined && exists(`${root}/${script}`)) return script;
     return exists(`${root}/cmd/${name}.ts`) ? `cmd/${name}.ts` : standIn;
   };
   const paths = {

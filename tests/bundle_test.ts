@@ -15,6 +15,7 @@ import {
   bundleText,
 } from "../scripts/bundle.ts";
 import { entryOf } from "../scripts/compile.ts";
+import { parseSettings } from "../bench/_settings.ts";
 import {
   CAN_SPAWN,
   deadline,
@@ -69,6 +70,15 @@ Deno.test("deno task client and deno task talker run the bundles", async () => {
   }
   assertEquals(config.tasks.server?.endsWith(" cmd/server.ts"), true);
   assertEquals(config.tasks.listener, "deno run --allow-net cmd/listener.ts");
+});
+
+Deno.test("deno task bench measures what the tasks run: the client's bundle, the server's source", () => {
+  const s = parseSettings([], ROOT.replace(/\/$/, ""));
+  assertEquals(s.tools.client, "bundle/client.js");
+  assertEquals(s.flags.client, ["--allow-net"]);
+  assertEquals(s.tools.server, "cmd/server.ts");
+  assert(s.flags.server.includes("--allow-read=lib/"), String(s.flags.server));
+  assertEquals(s.tools.listener, "cmd/listener.ts");
 });
 
 Deno.test("deno task compile builds client and talker from their bundles", () => {

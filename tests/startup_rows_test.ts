@@ -63,3 +63,28 @@ Deno.test("instructionRows() says n/a when the empty run was not counted", () =>
   });
   assertEquals(rows.map(verdict), ["n/a", "n/a"]);
 });
+
+Deno.test("instructionRows() shows the tools run from source as rows without a target", () => {
+  const rows = instructionRows({
+    clientLabels: new Map([
+      ...labels,
+      ["ip-source", "client 127.0.0.1, from source (cmd/client.ts)"],
+      ["talker-source", "talker 127.0.0.1 hi, from source (cmd/talker.ts)"],
+    ]),
+    clientInstructions: new Map([
+      ["empty", 47_100_000],
+      ["ip", 66_000_000],
+      ["ip-source", 97_560_000],
+      ["talker-source", 99_000_000],
+    ]),
+  });
+  assertEquals(
+    rows.map((r) => [r.figure, r.target?.text ?? "", verdict(r)]),
+    [
+      ["client 127.0.0.1", "≤ 1.50×", "PASS"],
+      ["client 127.0.0.1 (goal)", "≤ 1.35×", "MISS"],
+      ["client 127.0.0.1, from source (cmd/client.ts)", "", ""],
+      ["talker 127.0.0.1 hi, from source (cmd/talker.ts)", "", ""],
+    ],
+  );
+});
