@@ -29,7 +29,6 @@ import {
   list,
   oldBuild,
   PERMITTED,
-  ROOT,
   runScript,
   runtimesFor,
   scratch,
