@@ -57,6 +57,36 @@ for (const tool of BUNDLED) {
   });
 }
 
+for (const tool of BUNDLED) {
+  Deno.test({
+    name: `${
+      bundlePath(tool)
+    } is one module: it loads nothing but node:dns/promises`,
+    ignore: NEEDS_SPAWN(),
+    async fn(): Promise<void> {
+      const output = await deadline(
+        new Deno.Command(Deno.execPath(), {
+          args: ["info", "--json", bundlePath(tool)],
+          cwd: ROOT,
+          env: { NO_COLOR: "1" },
+          stdin: "null",
+          stdout: "piped",
+          stderr: "piped",
+        }).output(),
+        `deno info ${bundlePath(tool)}`,
+      );
+      assert(output.success, new TextDecoder().decode(output.stderr));
+      const graph = JSON.parse(new TextDecoder().decode(output.stdout)) as {
+        modules: { specifier: string }[];
+      };
+      assertEquals(graph.modules.map((m) => m.specifier).sort(), [
+        new URL(`../${bundlePath(tool)}`, import.meta.url).href,
+        "node:dns/promises",
+      ]);
+    },
+  });
+}
+
 Deno.test("deno task client and deno task talker run the bundles", async () => {
   const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)) as {
     tasks: Record<string, string>;
