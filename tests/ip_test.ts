@@ -253,3 +253,41 @@ Deno.test("parseIPv4() and parseIPv6() give Uint8Array<ArrayBuffer>, which diges
     assertEquals(new Blob([bytes]).size, bytes.length);
   }
 });
+
+Deno.test("mappedIPv4()'s scan of ::ffff:a.b.c.d agrees with the full parse", () => {
+  // The unmapping the full parse gives, for the scan to be held against.
+  const byParse = (text: string): string | undefined => {
+    const bytes = parseIPv6(text);
+    if (!bytes || bytes.slice(0, 10).some((b) => b !== 0)) return undefined;
+    if (bytes[10] !== 0xff || bytes[11] !== 0xff) return undefined;
+    return `${bytes[12]}.${bytes[13]}.${bytes[14]}.${bytes[15]}`;
+  };
+  const tails = [
+    "127.0.0.1",
+    "0.0.0.0",
+    "255.255.255.255",
+    "1.2.3.4",
+    "10.20.30.40",
+    "256.1.1.1",
+    "1.2.3.256",
+    "01.2.3.4",
+    "1.2.3.04",
+    "00.1.1.1",
+    "1.2.3",
+    "1.2.3.4.5",
+    "1..3.4",
+    ".1.2.3",
+    "1.2.3.",
+    "1.2.3.4x",
+    "1234.1.1.1",
+    "1.2.3.a",
+    "",
+    "7f00:1",
+  ];
+  for (const prefix of ["::ffff:", "::FFFF:", "::fFfF:", "::fff:", ":ffff:"]) {
+    for (const tail of tails) {
+      const text = prefix + tail;
+      assertStrictEquals(mappedIPv4(text), byParse(text), text);
+    }
+  }
+});
