@@ -4,13 +4,16 @@
  * pipelined output's tick) stops the receive loop for ≈ 15 ms, longer than a
  * default receive buffer's slack at the bench's rates, and a fresh listener
  * lost its first datagrams to it. With `--quiet` it prints nothing per
- * datagram and never touches the timer API.
+ * datagram and never touches the timer API. Its printers remember the last
+ * sender's address, formatted, and still show each datagram's own.
  *
  * @module
  */
 
 import { assert, assertEquals } from "@std/assert";
 import { main } from "../cmd/listener.ts";
+import { datagramPrinter, numberedPrinter } from "../cmd/_datagram.ts";
+import { Output } from "../cmd/_output.ts";
 import {
   Capture,
   closing,
@@ -87,4 +90,22 @@ Deno.test("listener --quiet never touches the timer API, before or after its dat
     assertEquals(await deadline(run.code, "exit"), 0);
     assert(!log.includes("setInterval"), `setInterval called: ${log}`);
   });
+});
+
+Deno.test("datagramPrinter() and numberedPrinter() show each datagram's own sender when senders alternate", async () => {
+  const stdout = new Capture();
+  const out = new Output("listener", { stdout, stderr: new Capture() });
+  const print = await datagramPrinter(out, "listener");
+  const numbered = await numberedPrinter(out, "listener");
+  const peers = ["::ffff:127.0.0.1", "::1", "::1", "::ffff:10.0.0.1"].map(
+    (hostname) => ({ transport: "udp", hostname, port: 9 }) as const,
+  );
+  const data = new TextEncoder().encode("hi");
+  for (const peer of peers) print(data, peer);
+  for (const peer of peers) numbered(new Uint8Array(20), 7, 0, peer);
+  await out.close();
+  const senders = stdout.lines.filter((line) => line.includes(" from "))
+    .map((line) => line.slice(line.lastIndexOf(" ") + 1));
+  const shown = ["127.0.0.1", "::1", "::1", "10.0.0.1"];
+  assertEquals(senders, [...shown, ...shown]);
 });
