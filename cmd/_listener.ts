@@ -273,6 +273,9 @@ export async function runListener(
         : undefined,
     });
     const { hostname, port: bound } = listener.addr;
+    // Lines per datagram: the output's tick armed before the ready line, not
+    // at the first datagram.
+    if (!config.quiet) out.prepare();
     if (!(config.stats && config.quiet)) {
       out.event(
         "listening",
