@@ -454,18 +454,31 @@ export class SequenceStats {
     }
   }
 
-  /** A ring of `capacity` bits, holding what the old one held. */
+  /**
+   * A ring of `capacity` bits, holding what the old one held: copied a
+   * word at a time. The old ring holds the numbers from `floor` on, from
+   * its bit `start` (`floor`'s) to its end, then from its start. In a ring
+   * at least twice as large the first part lands, at the same bits, in the
+   * block of the old ring's size where `floor` now falls, and the part that
+   * wrapped in the block after it (copying bit by bit, as before, paused a
+   * listener for milliseconds at each doubling after a loss).
+   */
   #regrow(capacity: number): void {
-    const old = this.#bits, oldMask = this.#mask;
-    this.#bits = new Uint32Array(capacity / 32);
+    const old = this.#bits, words = old.length;
+    const bits = new Uint32Array(capacity / 32);
+    this.#bits = bits;
     this.#mask = capacity - 1;
-    const base = this.#floor, start = base & oldMask;
-    for (let word = 0; word < old.length; word++) {
-      for (let w = old[word]!; w !== 0; w &= w - 1) {
-        const at = 32 * word + 31 - Math.clz32(w & -w);
-        this.#set(base + ((at - start) & oldMask));
-      }
-    }
+    if (words === 0) return;
+    const size = words * 32, start = this.#floor & (size - 1);
+    const block = Math.floor((this.#floor & (capacity - 1)) / size);
+    const first = block * words;
+    const second = ((block + 1) % (capacity / size)) * words;
+    const w = start >>> 5, b = start & 31;
+    bits.set(old.subarray(w + 1), first + w + 1);
+    bits.set(old.subarray(0, w), second);
+    const split = old[w]!;
+    bits[first + w] = b === 0 ? split : (split >>> b) << b;
+    if (b !== 0) bits[second + w] = split & ((1 << b) - 1);
   }
 
   #sample(delay: number): void {

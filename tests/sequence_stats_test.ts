@@ -394,3 +394,21 @@ Deno.test("SequenceStats of a version-1 sender reports as before: no end marked,
     [false, false, undefined, undefined, false, 0],
   );
 });
+
+Deno.test("SequenceStats keeps every number when a ring that wrapped grows: copies stay copies", () => {
+  // Number `gap` is late: the ring of 1,024 fills from its bit `gap` on and
+  // wraps to its start; the next number makes it grow, and each part of
+  // the old ring must land where its numbers now belong.
+  for (const gap of [31, 32, 64, 700, 704, 1000, 1023]) {
+    const seqs: number[] = [];
+    for (let seq = 0; seq < gap; seq++) seqs.push(seq);
+    for (let seq = gap + 1; seq <= gap + 1024; seq++) seqs.push(seq);
+    const copies = seqs.filter((seq) => seq > gap && seq % 97 === 0);
+    assert(copies.length >= 10);
+    assertEquals(
+      counts([...seqs, ...copies, gap]),
+      [seqs.length + copies.length + 1, 0, 1, copies.length, gap + 1024],
+      `late ${gap}`,
+    );
+  }
+});
