@@ -28,25 +28,37 @@ export type IpFamily = 4 | 6;
  * ```
  */
 export function parseIPv4(text: string): Uint8Array<ArrayBuffer> | undefined {
-  const parts = text.split(".");
-  if (parts.length !== 4) return undefined;
   const bytes = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    // Decimal, no leading zero, at most 255: checked by hand rather than by
-    // a regular expression, whose first use costs a one-shot tool time.
-    const part = parts[i]!;
-    if (part.length === 0 || part.length > 3) return undefined;
-    if (part.length > 1 && part.charCodeAt(0) === 0x30) return undefined;
-    let value = 0;
-    for (let j = 0; j < part.length; j++) {
-      const digit = part.charCodeAt(j) - 0x30;
-      if (digit < 0 || digit > 9) return undefined;
-      value = value * 10 + digit;
-    }
-    if (value > 255) return undefined;
-    bytes[i] = value;
+  return scanIPv4(text, 0, bytes) ? bytes : undefined;
+}
+
+/**
+ * Whether `text` from `start` to its end is a dotted quad: four decimal
+ * parts of 1-3 digits, 0-255, no leading zeros. Each part goes into `bytes`
+ * when given. Checked by hand, allocating nothing: a regular expression's
+ * first use costs a one-shot tool time, and the dual-stack peers' spelling
+ * (`::ffff:a.b.c.d`, {@linkcode mappedIPv4}) is read once per datagram.
+ */
+function scanIPv4(text: string, start: number, bytes?: Uint8Array): boolean {
+  let parts = 0, digits = 0, value = 0, first = 0;
+  for (let i = start; i <= text.length; i++) {
+    const c = i === text.length ? 0x2e : text.charCodeAt(i);
+    if (c === 0x2e) { // "." or the end
+      if (digits === 0 || (digits > 1 && first === 0) || value > 255) {
+        return false;
+      }
+      if (parts === 4) return false;
+      if (bytes) bytes[parts] = value;
+      parts++;
+      digits = 0;
+      value = 0;
+    } else if (c >= 0x30 && c <= 0x39 && digits < 3) {
+      if (digits === 0) first = c - 0x30;
+      value = value * 10 + (c - 0x30);
+      digits++;
+    } else return false;
   }
-  return bytes;
+  return parts === 4;
 }
 
 /**
@@ -141,34 +153,14 @@ export function ipFamily(text: string): IpFamily | 0 {
   return 0;
 }
 
-/**
- * Whether `text` is `::ffff:` (any case) and a dotted quad as
- * {@linkcode parseIPv4} reads it: four decimal parts of 1-3 digits, 0-255,
- * no leading zeros.
- */
+/** Whether `text` is `::ffff:` (any case), then a dotted quad. */
 function isMappedDottedQuad(text: string): boolean {
   if (text.length < 14 || text.length > 22) return false;
   for (let i = 0; i < 7; i++) {
     const c = text.charCodeAt(i) | (i >= 2 && i <= 5 ? 0x20 : 0);
     if (c !== (i < 2 || i === 6 ? 0x3a : 0x66)) return false; // ':' or 'f'
   }
-  let parts = 0, digits = 0, value = 0, first = 0;
-  for (let i = 7; i <= text.length; i++) {
-    const c = i === text.length ? 0x2e : text.charCodeAt(i);
-    if (c === 0x2e) {
-      if (digits === 0 || (digits > 1 && first === 0) || value > 255) {
-        return false;
-      }
-      parts++;
-      digits = 0;
-      value = 0;
-    } else if (c >= 0x30 && c <= 0x39 && digits < 3) {
-      if (digits === 0) first = c - 0x30;
-      value = value * 10 + (c - 0x30);
-      digits++;
-    } else return false;
-  }
-  return parts === 4;
+  return scanIPv4(text, 7);
 }
 
 /**
