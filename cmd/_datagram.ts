@@ -8,26 +8,6 @@ import type { Output } from "./_output.ts";
 
 export { checkUdp, UDP_FAILURE } from "./_udp.ts";
 
-/**
- * {@linkcode formatAddress}, remembered for the last address given: a
- * listener's datagrams come from one sender after another, so the address is
- * formatted once per sender, not per datagram (an IPv4 peer of a dual-stack
- * socket, `::ffff:127.0.0.1`, cost ≈ 0.9 µs a datagram with the regular
- * expression and split of `mappedIPv4()` before its scan; now a string slice
- * a datagram is still saved).
- */
-function formatLast(): (hostname: string) => string {
-  let last: string | undefined;
-  let text = "";
-  return (hostname) => {
-    if (hostname !== last) {
-      text = formatAddress(hostname);
-      last = hostname;
-    }
-    return text;
-  };
-}
-
 /** Shows one datagram and who sent it. */
 export type DatagramPrinter = (data: Uint8Array, peer: Deno.NetAddr) => void;
 
@@ -40,12 +20,11 @@ export async function datagramPrinter(
   tool: string,
   hex = false,
 ): Promise<DatagramPrinter> {
-  const address = formatLast();
   if (out.json) {
     const { dataFields } = await import("../lib/text/json_line.ts");
     return (data, peer) =>
       out.event("datagram", {
-        address: address(peer.hostname),
+        address: formatAddress(peer.hostname),
         port: peer.port,
         bytes: data.length,
         ...dataFields(data),
@@ -54,14 +33,14 @@ export async function datagramPrinter(
   if (hex) {
     const { hexDump } = await import("../lib/text/hex_dump.ts");
     return (data, peer) => {
-      out.stdout(`${tool}: got packet from ${address(peer.hostname)}`);
+      out.stdout(`${tool}: got packet from ${formatAddress(peer.hostname)}`);
       out.stdout(`${tool}: packet is ${data.length} bytes long`);
       for (const row of hexDump(data)) out.stdout(row);
     };
   }
   return (data, peer) =>
     out.stdout(
-      `${tool}: got packet from ${address(peer.hostname)}\n` +
+      `${tool}: got packet from ${formatAddress(peer.hostname)}\n` +
         `${tool}: packet is ${data.length} bytes long\n` +
         `${tool}: packet contains "${escapeBytes(data)}"`,
     );
@@ -90,12 +69,11 @@ export async function numberedPrinter(
   const { NUMBERED_HEADER_SIZE: HEADER_SIZE } = await import(
     "../lib/_sender.ts"
   );
-  const address = formatLast();
   if (out.json) {
     const { dataFields } = await import("../lib/text/json_line.ts");
     return (data, seq, sentAt, peer) =>
       out.event("datagram", {
-        address: address(peer.hostname),
+        address: formatAddress(peer.hostname),
         port: peer.port,
         bytes: data.length,
         seq,
@@ -107,7 +85,7 @@ export async function numberedPrinter(
     const { hexDump } = await import("../lib/text/hex_dump.ts");
     return (data, seq, _sentAt, peer) => {
       out.stdout(
-        `${tool}: got packet ${seq} from ${address(peer.hostname)}`,
+        `${tool}: got packet ${seq} from ${formatAddress(peer.hostname)}`,
       );
       out.stdout(`${tool}: packet is ${data.length} bytes long`);
       for (const row of hexDump(data)) out.stdout(row);
@@ -115,7 +93,7 @@ export async function numberedPrinter(
   }
   return (data, seq, _sentAt, peer) =>
     out.stdout(
-      `${tool}: got packet ${seq} from ${address(peer.hostname)}\n` +
+      `${tool}: got packet ${seq} from ${formatAddress(peer.hostname)}\n` +
         `${tool}: packet is ${data.length} bytes long\n` +
         `${tool}: packet contains "${
           escapeBytes(data.subarray(HEADER_SIZE))
