@@ -27,6 +27,7 @@ import {
 import { FOREIGN_LIMIT, RETRIES } from "./_repeat.ts";
 import { median } from "./_report.ts";
 import type { Bench } from "./_setup.ts";
+import { bundlePath } from "../scripts/bundle.ts";
 
 /** A command to time. */
 export interface TimedCommand {
@@ -168,11 +169,8 @@ export type ClientMeasured = Pick<
   "client" | "clientLabels" | "clientInstructions"
 >;
 
-/** The commands whose instructions are counted, when valgrind exists. */
-const COUNTED = [
-  "empty",
-  "ip",
-  "talker",
+/** The counted commands shown without a target: the source forms and the peers. */
+const REFERENCES = [
   "ip-source",
   "talker-source",
   "floor",
@@ -180,6 +178,9 @@ const COUNTED = [
   "probe-graph",
   "probe-parse-args",
 ];
+
+/** The commands whose instructions are counted, when valgrind exists. */
+const COUNTED = ["empty", "ip", "talker", ...REFERENCES];
 
 /** Issue 16's bound on a one-shot start-up, in instructions over an empty run. */
 export const START_TARGET = 1.5;
@@ -223,16 +224,7 @@ export function instructionRows(m: ClientMeasured): Row[] {
     rows.push(row(k, label(k), START_TARGET));
     rows.push(row(k, `${label(k)} (goal)`, START_GOAL));
   }
-  for (
-    const k of [
-      "ip-source",
-      "talker-source",
-      "floor",
-      "floor-talker",
-      "probe-graph",
-      "probe-parse-args",
-    ]
-  ) {
+  for (const k of REFERENCES) {
     if (m.clientInstructions?.has(k)) rows.push(row(k, label(k)));
   }
   return rows;
@@ -347,7 +339,7 @@ async function clientCommands(
   const sent = /talker: sent 2 bytes to 127\.0\.0\.1/;
   // The same tools run from their source modules, where the tools measured
   // are their bundles (scripts/bundle.ts): what the bundling saves.
-  const source: TimedCommand[] = s.tools.client === "bundle/client.js"
+  const source: TimedCommand[] = s.tools.client === bundlePath("client")
     ? [
       {
         key: "ip-source",

@@ -54,18 +54,22 @@ function exists(path: string): boolean {
 }
 
 /**
- * The script `deno task NAME` runs (`deno run FLAGS… SCRIPT`), so the bench
- * measures what users run: `bundle/client.js` for the client. `undefined`
- * without such a task.
+ * The words of `deno task NAME` when it is `deno run FLAGS… SCRIPT`: the
+ * flags and the script, so the bench runs each tool as users do
+ * (`bundle/client.js` for the client, with its flags). `undefined` without
+ * such a task.
  */
-function taskScript(root: string, name: string): string | undefined {
+function taskRun(
+  root: string,
+  name: string,
+): { flags: string[]; script: string } | undefined {
   try {
     const config = JSON.parse(Deno.readTextFileSync(`${root}/deno.json`)) as {
       tasks?: Record<string, string>;
     };
     const words = (config.tasks?.[name] ?? "").trim().split(/\s+/);
     if (words[0] === "deno" && words[1] === "run" && words.length > 2) {
-      return words.at(-1);
+      return { flags: words.slice(2, -1), script: words.at(-1)! };
     }
   } catch {
     // No readable deno.json: none.
@@ -74,23 +78,12 @@ function taskScript(root: string, name: string): string | undefined {
 }
 
 /**
- * The flags `deno task NAME` gives `deno run` when that task runs `script`
- * (`deno run FLAGS… script`), so the bench runs each tool as users do;
+ * The flags `deno task NAME` gives `deno run` when that task runs `script`;
  * `--allow-net` otherwise.
  */
 function taskFlags(root: string, name: string, script: string): string[] {
-  try {
-    const config = JSON.parse(Deno.readTextFileSync(`${root}/deno.json`)) as {
-      tasks?: Record<string, string>;
-    };
-    const words = (config.tasks?.[name] ?? "").trim().split(/\s+/);
-    if (words[0] === "deno" && words[1] === "run" && words.at(-1) === script) {
-      return words.slice(2, -1);
-    }
-  } catch {
-    // No readable deno.json: the default.
-  }
-  return ["--allow-net"];
+  const run = taskRun(root, name);
+  return run?.script === script ? run.flags : ["--allow-net"];
 }
 
 /**
@@ -138,7 +131,7 @@ export function parseSettings(args: string[], root: string): Settings {
   const tool = (name: string, standIn: string): string => {
     const given = tools[name];
     if (given !== undefined) return given;
-    const script = taskScript(root, name);
+    const script = taskRun(root, name)?.script;
     if (script !== undefined && exists(`${root}/${script}`)) return script;
     return exists(`${root}/cmd/${name}.ts`) ? `cmd/${name}.ts` : standIn;
   };

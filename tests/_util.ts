@@ -17,6 +17,7 @@ import { type MainOptions, usageText } from "../cmd/_command.ts";
 import type { Sink } from "../cmd/_output.ts";
 import { UsageError } from "../cmd/_options.ts";
 import { escapeText } from "../lib/text/escape.ts";
+import { BUNDLED, type Bundled, bundlePath } from "../scripts/bundle.ts";
 
 /** The version every tool reports, from `deno.json`. */
 export const VERSION: string = config.version;
@@ -208,9 +209,9 @@ export const FROM_BUNDLE: boolean =
 
 /** The entry file of a tool: its source, or its bundle under {@linkcode FROM_BUNDLE}. */
 export function entry(tool: string): string {
-  const bundled = FROM_BUNDLE && (tool === "client" || tool === "talker");
+  const bundled = FROM_BUNDLE && (BUNDLED as readonly string[]).includes(tool);
   return new URL(
-    bundled ? `../bundle/${tool}.js` : `../cmd/${tool}.ts`,
+    `../${bundled ? bundlePath(tool as Bundled) : `cmd/${tool}.ts`}`,
     import.meta.url,
   ).pathname;
 }
