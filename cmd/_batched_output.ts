@@ -22,6 +22,12 @@ const BACKLOG_LIMIT = 8 * 1024 * 1024;
  */
 const GATHER_BYTES = 16 * 1024;
 
+/** The gathering buffer a pipelined {@linkcode BatchedOutput} starts with. */
+const GATHER_START = 64 * 1024;
+
+/** A gathering buffer grown past this is not kept for reuse. */
+const GATHER_LIMIT = 4 * GATHER_START;
+
 /** How a {@linkcode BatchedOutput} writes. */
 export interface BatchedOutputOptions {
   /** `--json`: events as JSON lines on stdout instead of text lines. */
@@ -51,6 +57,14 @@ export class BatchedOutput extends Output {
   #idle: ReturnType<typeof setInterval> | undefined;
   #inFlight: Promise<void> | undefined;
   #dropped = 0;
+  /**
+   * A pipelined output's lines, gathered as UTF-8 (its `pending` text stays
+   * empty): the bytes to write next are `#gather[0, #used)`. The write in
+   * flight has the other buffer, `#spare`; they swap at each write.
+   */
+  #gather: Uint8Array | undefined;
+  #spare: Uint8Array | undefined;
+  #used = 0;
   readonly #batch: boolean;
   readonly #pipeline: boolean;
 
@@ -96,11 +110,22 @@ export class BatchedOutput extends Output {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    if (this.pending === "" || this.#inFlight) return;
+    if (this.#pipeline) {
+      if (this.#used === 0 || this.#inFlight) return;
+      // The buffer written goes spare once its write is done: the next
+      // write starts only then. One grown behind a stalled reader is let go.
+      const full = this.#gather!;
+      this.#gather = this.#spare ?? new Uint8Array(GATHER_START);
+      this.#spare = full.length > GATHER_LIMIT ? undefined : full;
+      const bytes = full.subarray(0, this.#used);
+      this.#used = 0;
+      this.#inFlight = this.#writeBehind(bytes);
+      return;
+    }
+    if (this.pending === "") return;
     const text = this.pending;
     this.pending = "";
-    if (this.#pipeline) this.#inFlight = this.#writeBehind(text);
-    else this.writeStdout(encoder.encode(text));
+    this.writeStdout(encoder.encode(text));
   }
 
   /**
@@ -119,25 +144,67 @@ export class BatchedOutput extends Output {
   }
 
   protected override queue(text: string, keep = false): void {
-    if (!this.#batch && !this.#pipeline) return super.queue(text, keep);
-    if (this.failed.aborted) return;
-    if (this.#inFlight) {
-      if (keep || this.pending.length + text.length <= BACKLOG_LIMIT) {
-        this.pending += text;
-      } else {
-        this.#dropped += lineCount(text);
-      }
-      return;
-    }
-    this.pending += text;
     if (this.#pipeline) {
-      if (this.pending.length >= GATHER_BYTES) this.flush();
-      else this.#arm();
-    } else if (this.pending.length > 65_536) {
+      // At most 3 UTF-8 bytes per UTF-16 code unit.
+      return this.stdoutLines(
+        text.length * 3,
+        (buffer, at) =>
+          at + encoder.encodeInto(text, buffer.subarray(at)).written,
+        keep,
+      );
+    }
+    if (!this.#batch) return super.queue(text, keep);
+    if (this.failed.aborted) return;
+    this.pending += text;
+    if (this.pending.length > 65_536) {
       this.flush();
     } else {
       this.#timer ??= setTimeout(() => this.flush(), BATCH_MS);
     }
+  }
+
+  /**
+   * A pipelined output has `fill` encode the lines straight into its
+   * gathering buffer (`keep`: past the backlog, as a final report); the
+   * others queue them as text.
+   */
+  override stdoutLines(
+    max: number,
+    fill: (buffer: Uint8Array, at: number) => number,
+    keep = false,
+  ): void {
+    if (!this.#pipeline) return super.stdoutLines(max, fill);
+    if (this.failed.aborted) return;
+    const buffer = this.#room(max);
+    const end = fill(buffer, this.#used);
+    if (this.#inFlight) {
+      if (!keep && end > BACKLOG_LIMIT) {
+        this.#dropped += newlines(buffer, this.#used, end);
+      } else {
+        this.#used = end;
+      }
+      return;
+    }
+    this.#used = end;
+    if (this.#used >= GATHER_BYTES) this.flush();
+    else this.#arm();
+  }
+
+  /** The gathering buffer, grown to hold `max` bytes more. */
+  #room(max: number): Uint8Array {
+    const gather = this.#gather ??= new Uint8Array(GATHER_START);
+    const need = this.#used + max;
+    if (need <= gather.length) return gather;
+    let size = gather.length * 2;
+    while (size < need) size *= 2;
+    const grown = new Uint8Array(size);
+    grown.set(gather.subarray(0, this.#used));
+    return this.#gather = grown;
+  }
+
+  /** Whether lines wait to be written. */
+  #waiting(): boolean {
+    return this.pending !== "" || this.#used > 0;
   }
 
   /**
@@ -160,6 +227,7 @@ export class BatchedOutput extends Output {
   protected override stdoutFailed(error: unknown): void {
     if (this.failed.aborted) return;
     this.#disarm();
+    this.#used = 0;
     super.stdoutFailed(error);
   }
 
@@ -177,7 +245,7 @@ export class BatchedOutput extends Output {
     this.#scheduled = true;
     queueMicrotask(() => {
       this.#scheduled = false;
-      if (this.pending !== "" && !this.failed.aborted) {
+      if (this.#waiting() && !this.failed.aborted) {
         this.#startInterval();
       }
     });
@@ -185,7 +253,7 @@ export class BatchedOutput extends Output {
 
   #startInterval(): void {
     this.#idle ??= setInterval(() => {
-      if (this.pending === "" && !this.#inFlight) this.#disarm();
+      if (!this.#waiting() && !this.#inFlight) this.#disarm();
       else this.flush();
     }, BATCH_MS);
   }
@@ -197,8 +265,7 @@ export class BatchedOutput extends Output {
   }
 
   /** One asynchronous write, then the next batch gathered meanwhile. */
-  async #writeBehind(text: string): Promise<void> {
-    const bytes = encoder.encode(text);
+  async #writeBehind(bytes: Uint8Array): Promise<void> {
     try {
       for (let written = 0; written < bytes.length;) {
         written += await this.stdoutSink.write!(bytes.subarray(written));
@@ -216,20 +283,14 @@ export class BatchedOutput extends Output {
       this.#dropped = 0;
     }
     // A full batch goes at once; a smaller one waits for more, or the tick.
-    if (this.pending.length >= GATHER_BYTES) this.flush();
-    else if (this.pending !== "") this.#arm();
+    if (this.#used >= GATHER_BYTES) this.flush();
+    else if (this.#used > 0) this.#arm();
   }
 }
 
-/** How many lines `text` holds: its newlines (each queued text ends in one). */
-function lineCount(text: string): number {
+/** How many lines `bytes[from, to)` holds: its newlines. */
+function newlines(bytes: Uint8Array, from: number, to: number): number {
   let lines = 0;
-  for (
-    let at = text.indexOf("\n");
-    at !== -1;
-    at = text.indexOf("\n", at + 1)
-  ) {
-    lines++;
-  }
+  for (let i = from; i < to; i++) if (bytes[i] === 0x0a) lines++;
   return lines;
 }

@@ -29,6 +29,13 @@ export interface OutputStreams {
 
 export const encoder: TextEncoder = new TextEncoder();
 
+let decoder: TextDecoder | undefined;
+
+/** A UTF-8 decoder, made on first use (a one-shot tool seldom needs one). */
+function utf8Decoder(): TextDecoder {
+  return decoder ??= new TextDecoder();
+}
+
 /** How a tool's {@linkcode Output} writes. */
 export interface OutputOptions {
   /** `--json`: events as JSON lines on stdout instead of text lines. */
@@ -123,6 +130,22 @@ export class Output {
   /** A line on stdout, whatever the mode; `text` must be terminal-safe. */
   stdout(text: string): void {
     this.queue(text + "\n");
+  }
+
+  /**
+   * Lines on stdout that `fill` encodes itself: it writes them as UTF-8,
+   * each with its newline and terminal-safe, into `buffer` from `at`, at
+   * most `max` bytes, and returns where they end. An output that gathers
+   * bytes (a pipelined {@linkcode BatchedOutput}) hands out its own buffer,
+   * so a line per datagram costs no string; this one decodes them into
+   * its text queue.
+   */
+  stdoutLines(
+    max: number,
+    fill: (buffer: Uint8Array, at: number) => number,
+  ): void {
+    const scratch = new Uint8Array(max);
+    this.queue(utf8Decoder().decode(scratch.subarray(0, fill(scratch, 0))));
   }
 
   /** Bytes on stdout exactly as they are (`client --raw`). */
