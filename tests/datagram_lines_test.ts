@@ -8,6 +8,7 @@
  */
 
 import { assertEquals, assertStrictEquals } from "@std/assert";
+import { concat } from "@std/bytes/concat";
 import { BatchedOutput } from "../cmd/_batched_output.ts";
 import { datagramPrinter } from "../cmd/_datagram.ts";
 import { Output } from "../cmd/_output.ts";
@@ -79,15 +80,7 @@ class Collect {
     return false;
   }
   text(): string {
-    let n = 0;
-    for (const c of this.chunks) n += c.length;
-    const all = new Uint8Array(n);
-    n = 0;
-    for (const c of this.chunks) {
-      all.set(c, n);
-      n += c.length;
-    }
-    return new TextDecoder().decode(all);
+    return new TextDecoder().decode(concat(this.chunks));
   }
 }
 
